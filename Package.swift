@@ -1,0 +1,150 @@
+// swift-tools-version:6.1
+// kiosk-agent: the software inside a face check-in terminal. See README.md and docs/.
+//
+// Layering (docs/ARCHITECTURE.md): C lives only in the shim targets (C*), each a thin wrapper
+// over one system library; the Swift modules above them expose typed, safe APIs; `KioskCore`
+// imports no C module; executables only wire modules together.
+import PackageDescription
+
+// OpenCV 4.6 on Debian ships opencv4.pc only with the full libopencv-dev (which drags in Qt,
+// GDAL and ffmpeg), so the shim names the include folder and the three libraries it needs.
+let openCVInclude = "/usr/include/opencv4"
+
+let package = Package(
+    name: "kiosk-agent",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kioskd", targets: ["kioskd"]),
+        .executable(name: "kioskctl", targets: ["kioskctl"]),
+        .executable(name: "aidee-sim", targets: ["aidee-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
+        .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // MARK: C shims: one per system library, only what Swift cannot import directly.
+        .systemLibrary(
+            name: "CV4L2", pkgConfig: "libv4l2",
+            providers: [.apt(["libv4l-dev"])]),
+        .systemLibrary(
+            name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CGPIOD", pkgConfig: "libgpiod",
+            providers: [.apt(["libgpiod-dev"])]),
+        .target(
+            name: "CVision",
+            cxxSettings: [.unsafeFlags(["-I\(openCVInclude)"])],
+            linkerSettings: [
+                .linkedLibrary("opencv_dnn"), .linkedLibrary("opencv_imgproc"),
+                .linkedLibrary("opencv_core"),
+            ]),
+        .target(
+            name: "CFaceMatch",
+            linkerSettings: [
+                .linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack"),
+            ]),
+
+        // MARK: Swift modules, one job each.
+        .target(name: "Imaging", dependencies: ["CTurboJPEG"]),
+        .target(
+            name: "Camera",
+            dependencies: [
+                "CV4L2", "Imaging",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(name: "FaceDetection", dependencies: ["CVision", "Imaging"]),
+        .target(
+            name: "DoorIO",
+            dependencies: [
+                "CGPIOD",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "FaceAiDee",
+            dependencies: [
+                "CCurl",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "Outbox",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "KioskCore",
+            dependencies: [
+                "Imaging", "Camera", "FaceDetection", "DoorIO", "FaceAiDee", "Outbox",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ]),
+        .target(
+            name: "AiDeeSimulator",
+            dependencies: [
+                "CFaceMatch", "FaceDetection", "Imaging",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "KioskCLI",
+            dependencies: [
+                "KioskCore", "Camera", "Imaging", "FaceDetection", "DoorIO", "FaceAiDee", "Outbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // MARK: Executables: wiring only.
+        .executableTarget(
+            name: "kioskd",
+            dependencies: [
+                "KioskCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(name: "kioskctl", dependencies: ["KioskCLI"]),
+        .executableTarget(
+            name: "aidee-sim",
+            dependencies: [
+                "AiDeeSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // MARK: Tests (Swift Testing).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ShimTests", dependencies: [
+            "CV4L2", "CTurboJPEG", "CCurl", "CGPIOD", "CVision", "CFaceMatch", "TestSupport",
+        ]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "CameraTests", dependencies: ["Camera", "Imaging", "TestSupport"]),
+        .testTarget(name: "FaceDetectionTests", dependencies: ["FaceDetection", "Imaging", "TestSupport"]),
+        .testTarget(name: "DoorIOTests", dependencies: ["DoorIO", "TestSupport"]),
+        .testTarget(name: "FaceAiDeeTests", dependencies: ["FaceAiDee", "AiDeeSimulator", "TestSupport"]),
+        .testTarget(name: "OutboxTests", dependencies: ["Outbox", "TestSupport"]),
+        .testTarget(name: "KioskCoreTests", dependencies: ["KioskCore", "AiDeeSimulator", "TestSupport"]),
+        .testTarget(name: "KioskCLITests", dependencies: ["KioskCLI", "TestSupport"]),
+    ],
+    cxxLanguageStandard: .cxx17
+)

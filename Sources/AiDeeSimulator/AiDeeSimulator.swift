@@ -1,0 +1,1 @@
+// AiDeeSimulator: a local Face AiDee-compatible server with real face matching.

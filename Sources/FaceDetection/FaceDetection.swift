@@ -1,0 +1,1 @@
+// FaceDetection: YuNet through OpenCV cv::dnn, face quality and best-frame selection.

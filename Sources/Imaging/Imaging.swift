@@ -1,0 +1,1 @@
+// Imaging: pixel buffers, JPEG coding through TurboJPEG, colour conversion, crop and resize.

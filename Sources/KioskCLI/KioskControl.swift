@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `kioskctl`: field diagnostics and administration for the kiosk agent.
+public struct KioskControl: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "kioskctl",
+        abstract: "Field diagnostics and administration for the kiosk agent.",
+        subcommands: []
+    )
+
+    public init() {}
+}

@@ -1,0 +1,1 @@
+// KioskCore: the check-in pipeline, its state machine, decision policy and configuration.

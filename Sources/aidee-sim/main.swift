@@ -1,0 +1,3 @@
+import AiDeeSimulator
+
+print("aidee-sim: not assembled yet (see issue 3)")

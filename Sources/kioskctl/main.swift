@@ -1,0 +1,3 @@
+import KioskCLI
+
+await KioskControl.main()

@@ -1,0 +1,3 @@
+import KioskCore
+
+print("kioskd: not assembled yet (see issue 8)")

@@ -1,0 +1,6 @@
+import Testing
+@testable import FaceAiDee
+
+@Suite struct FaceAiDeeSmokeTests {
+    @Test func moduleLinks() { #expect(Bool(true)) }
+}

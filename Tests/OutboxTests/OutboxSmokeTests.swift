@@ -1,0 +1,6 @@
+import Testing
+@testable import Outbox
+
+@Suite struct OutboxSmokeTests {
+    @Test func moduleLinks() { #expect(Bool(true)) }
+}

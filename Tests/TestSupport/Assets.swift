@@ -1,0 +1,47 @@
+import Foundation
+
+/// Where the project's fetched assets (models, public face set) live for tests.
+///
+/// `make test` runs `scripts/fetch-assets.sh` first; tests read only from the project's own
+/// asset folder (never from outside the clone), so a fresh clone passes on its own.
+public enum TestAssets {
+    /// The repository root, found from this file's location.
+    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The asset folder: `$KIOSK_ASSETS` when set, else `.assets/` in the repository.
+    public static let root: URL = {
+        if let env = ProcessInfo.processInfo.environment["KIOSK_ASSETS"], !env.isEmpty {
+            return URL(fileURLWithPath: env)
+        }
+        return repositoryRoot.appendingPathComponent(".assets")
+    }()
+
+    public static var yunetModel: URL { root.appendingPathComponent("models/face_detection_yunet_2023mar.onnx") }
+    public static var shapePredictorModel: URL { root.appendingPathComponent("models/shape_predictor_5_face_landmarks.dat") }
+    public static var faceDescriptorModel: URL { root.appendingPathComponent("models/dlib_face_recognition_resnet_model_v1.dat") }
+    public static var faceImages: URL { root.appendingPathComponent("faces") }
+
+    /// A face-set image by its path in ground_truth.json, e.g. `images/facerec/obama.jpg`.
+    public static func faceImage(_ relativePath: String) -> URL {
+        faceImages.appendingPathComponent(relativePath)
+    }
+
+    /// True when the asset step has run (tests that need assets say so when they are absent).
+    public static var available: Bool {
+        FileManager.default.fileExists(atPath: yunetModel.path)
+    }
+
+    /// The text of a NUL-terminated C character buffer filled in by a shim.
+    public static func string(fromCBuffer buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// A fresh temporary directory, removed by the caller.
+    public static func temporaryDirectory(_ prefix: String = "kiosk-test") throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}

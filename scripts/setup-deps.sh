@@ -1,0 +1,38 @@
+#!/bin/sh
+# Install the Debian packages the project builds and tests with, only those missing.
+# Idempotent and quick when all are present (one dpkg-query, no network).
+#   scripts/setup-deps.sh [build|vm|bench|all]   (default: all)
+set -eu
+
+BUILD="pkg-config libv4l-dev libturbojpeg0-dev libcurl4-openssl-dev libgpiod-dev libsqlite3-dev
+libopencv-dnn-dev libopencv-imgproc-dev libopencv-core-dev libdlib-dev libblas-dev liblapack-dev"
+TOOLS="v4l-utils gpiod libjpeg-turbo-progs"
+# The virtual-hardware stage: qemu and what builds gpio-sim and v4l2loopback out of tree.
+VM="qemu-system-x86 busybox-static kmod cpio xz-utils gcc make libc6-dev libelf-dev"
+# Reference implementations the benchmarks compare against.
+BENCH="python3-opencv"
+
+case "${1:-all}" in
+    build) want="$BUILD $TOOLS" ;;
+    vm) want="$VM" ;;
+    bench) want="$BENCH" ;;
+    all) want="$BUILD $TOOLS $VM $BENCH" ;;
+    *) echo "usage: $0 [build|vm|bench|all]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing Debian packages:$missing" >&2
+    echo "setup: run as root, or: sudo apt-get install$missing" >&2
+    exit 1
+fi
+echo "setup: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# An old or empty package list makes installs fail with 'Unable to locate package'.
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
