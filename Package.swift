@@ -132,6 +132,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // Benchmarks that print figures (`make bench`); not part of the product.
+        .executableTarget(
+            name: "kiosk-bench",
+            dependencies: [
+                "KioskCore", "Imaging", "Camera", "FaceDetection", "FaceAiDee", "Outbox", "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
         // MARK: Tests (Swift Testing).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ShimTests", dependencies: [
