@@ -1,1 +1,0 @@
-// Imaging: pixel buffers, JPEG coding through TurboJPEG, colour conversion, crop and resize.
