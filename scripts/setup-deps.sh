@@ -4,11 +4,12 @@
 #   scripts/setup-deps.sh [build|vm|bench|all]   (default: all)
 set -eu
 
-BUILD="pkg-config libv4l-dev libturbojpeg0-dev libcurl4-openssl-dev libgpiod-dev libsqlite3-dev
+BUILD="pkg-config libv4l-dev libturbojpeg0-dev libpng-dev libcurl4-openssl-dev libgpiod-dev libsqlite3-dev
 libopencv-dnn-dev libopencv-imgproc-dev libopencv-core-dev libdlib-dev libblas-dev liblapack-dev"
 TOOLS="v4l-utils gpiod libjpeg-turbo-progs"
-# The virtual-hardware stage: qemu and what builds gpio-sim and v4l2loopback out of tree.
-VM="qemu-system-x86 busybox-static kmod cpio xz-utils gcc make libc6-dev libelf-dev"
+# The virtual-hardware stage (scripts/vhw): qemu, busybox for the initramfs, what builds gpio-sim and
+# v4l2loopback out of tree, and the tools and systemd the guest borrows from the host read-only.
+VM="qemu-system-x86 busybox-static kmod cpio xz-utils gcc make libc6-dev libelf-dev v4l-utils gpiod systemd"
 # Reference implementations the benchmarks compare against.
 BENCH="python3-opencv"
 
