@@ -76,9 +76,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
+            name: "AiDeeAPI",
+            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+            resources: [.embedInCode("openapi.yaml")],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]),
+        .target(
             name: "FaceAiDee",
             dependencies: [
-                "CCurl",
+                "CCurl", "AiDeeAPI",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -100,7 +105,7 @@ let package = Package(
         .target(
             name: "AiDeeSimulator",
             dependencies: [
-                "CFaceMatch", "FaceDetection", "Imaging",
+                "AiDeeAPI", "CFaceMatch", "FaceDetection", "Imaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
