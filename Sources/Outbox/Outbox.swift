@@ -1,0 +1,1 @@
+// Outbox: the durable offline queue and the event journal on SQLite.
