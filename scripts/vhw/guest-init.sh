@@ -127,7 +127,7 @@ TTYPath=$OUT
 TTYVTDisallocate=no
 UNIT
     say "handing PID 1 to systemd"
-    exec /usr/lib/systemd/systemd --unit=vhw.target --show-status=0 --log-target=console --log-level=$VHW_SYSTEMD_LOG
+    exec /usr/lib/systemd/systemd --unit=vhw.target --show-status=0 --log-target=$VHW_SYSTEMD_LOG_TARGET --log-level=$VHW_SYSTEMD_LOG
 fi
 
 cd "$VHW_CWD" 2>/dev/null || cd /

@@ -15,6 +15,7 @@
 #   VHW_ACCEL=auto      auto | kvm | tcg
 #   VHW_MEM=2048 VHW_SMP (kvm: 2, tcg: 1) VHW_CPU (kvm: host, tcg: qemu64)
 #   VHW_INIT=           "systemd": systemd is PID 1 and runs CMD as vhw-cmd.service
+#   VHW_SYSTEMD_LOG=notice VHW_SYSTEMD_LOG_TARGET=journal-or-kmsg   (systemd mode)
 #   VHW_WD=<project>    host folder shared read-write (empty: none)
 #   VHW_VIVID_ARGS="n_devs=1 node_types=0x1"
 #   VHW_LOOPBACK_NR=10  VHW_LOOPBACK_ARGS="card_label=kiosk-loopback exclusive_caps=1"
@@ -96,6 +97,8 @@ CMD_TIMEOUT=$((TIMEOUT > 90 ? TIMEOUT - 45 : TIMEOUT * 2 / 3))
     echo "VHW_GPIO_NUM_LINES=$(q "${VHW_GPIO_NUM_LINES:-8}")"
     echo "VHW_GPIO_NAMES=$(q "${VHW_GPIO_NAMES:-door-relay led-green led-red buzzer door-sensor exit-button tamper spare}")"
     echo "VHW_SYSTEMD_LOG=$(q "${VHW_SYSTEMD_LOG:-notice}")"
+    # systemd's own messages go to the journal (tests read them there; kept as journal.log).
+    echo "VHW_SYSTEMD_LOG_TARGET=$(q "${VHW_SYSTEMD_LOG_TARGET:-journal-or-kmsg}")"
 } >"$RUN/config"
 for v in CI ${VHW_PASS_ENV:-} $(compgen -e | grep '^KIOSK_' || true); do
     [ -n "${!v+x}" ] && echo "export $v=$(q "${!v}")"
@@ -158,6 +161,7 @@ if [ "$rc" != 0 ] || [ "${VHW_VERBOSE:-0}" = 1 ]; then
     fi
     echo "----- guest console (last 40 lines) -----" >&2; tail -n 40 "$RUN/console.log" >&2
     if [ -s "$RUN/dmesg.log" ]; then echo "----- guest kernel log (last 40 lines) -----" >&2; tail -n 40 "$RUN/dmesg.log" >&2; fi
+    if [ -s "$RUN/journal.log" ]; then echo "----- guest journal, systemd mode (last 40 lines) -----" >&2; tail -n 40 "$RUN/journal.log" >&2; fi
     if [ -s "$RUN/qemu.log" ]; then echo "----- qemu -----" >&2; cat "$RUN/qemu.log" >&2; fi
 fi
 exit "$rc"
