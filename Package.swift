@@ -40,6 +40,9 @@ let package = Package(
             name: "CTurboJPEG", pkgConfig: "libturbojpeg",
             providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(
+            name: "CPNG", pkgConfig: "libpng16",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(
@@ -59,7 +62,7 @@ let package = Package(
             ]),
 
         // MARK: Swift modules, one job each.
-        .target(name: "Imaging", dependencies: ["CTurboJPEG"]),
+        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG"]),
         .target(
             name: "Camera",
             dependencies: [

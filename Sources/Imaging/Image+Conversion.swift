@@ -1,0 +1,89 @@
+/// Colour conversions. Gray uses the BT.601 luma weights (what cameras and JPEG use), in
+/// integer arithmetic: (77·R + 150·G + 29·B) / 256.
+extension Image {
+    /// The same picture in another pixel format (a copy; `self` when the format already matches).
+    public func converted(to target: PixelFormat) -> Image {
+        if target == format { return self }
+        let count = width * height
+        var out = [UInt8](repeating: 0, count: count * target.channels)
+        pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                switch (format, target) {
+                case (.rgb24, .bgr24), (.bgr24, .rgb24):
+                    for i in 0..<count {
+                        dst[3 * i] = src[3 * i + 2]
+                        dst[3 * i + 1] = src[3 * i + 1]
+                        dst[3 * i + 2] = src[3 * i]
+                    }
+                case (.rgb24, .gray8), (.bgr24, .gray8):
+                    let (r, b) = format == .rgb24 ? (0, 2) : (2, 0)
+                    for i in 0..<count {
+                        let luma = 77 * Int(src[3 * i + r]) + 150 * Int(src[3 * i + 1]) + 29 * Int(src[3 * i + b])
+                        dst[i] = UInt8(truncatingIfNeeded: (luma + 128) >> 8)
+                    }
+                case (.gray8, .rgb24), (.gray8, .bgr24):
+                    for i in 0..<count {
+                        dst[3 * i] = src[i]
+                        dst[3 * i + 1] = src[i]
+                        dst[3 * i + 2] = src[i]
+                    }
+                default:
+                    break  // same format, handled above
+                }
+            }
+        }
+        // The byte count matches by construction.
+        return Image(width: width, height: height, format: target, pixels: out) ?? self
+    }
+
+    /// Converts a packed YUYV (YUY2, 4:2:2) camera buffer: Y0 U Y1 V for each pair of pixels.
+    ///
+    /// `bytesPerLine` is the driver's stride (often `width * 2`, sometimes padded). Gray output
+    /// just takes the Y bytes, which is what detection wants; colour uses BT.601 limited range.
+    public init(yuyv buffer: [UInt8], width: Int, height: Int, bytesPerLine: Int? = nil, format: PixelFormat) throws(ImagingError) {
+        let stride = bytesPerLine ?? width * 2
+        guard width > 0, height > 0, width % 2 == 0, stride >= width * 2 else {
+            throw .invalidGeometry(operation: "convert YUYV", detail: "\(width)x\(height), \(stride) bytes per line (width must be even)")
+        }
+        guard buffer.count >= stride * (height - 1) + width * 2 else {
+            throw .invalidGeometry(operation: "convert YUYV", detail: "\(buffer.count) bytes for \(width)x\(height) at \(stride) bytes per line")
+        }
+        var out = [UInt8](repeating: 0, count: width * height * format.channels)
+        buffer.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                switch format {
+                case .gray8:
+                    for y in 0..<height {
+                        let row = y * stride, outRow = y * width
+                        for x in 0..<width { dst[outRow + x] = src[row + 2 * x] }
+                    }
+                case .rgb24, .bgr24:
+                    let (r, b) = format == .rgb24 ? (0, 2) : (2, 0)
+                    for y in 0..<height {
+                        let row = y * stride, outRow = y * width * 3
+                        for pair in 0..<(width / 2) {
+                            let s = row + 4 * pair
+                            let u = Int(src[s + 1]) - 128, v = Int(src[s + 3]) - 128
+                            // BT.601 limited range, 8.8 fixed point (as in the V4L2 docs).
+                            let rv = 409 * v, gu = -100 * u, gv = -208 * v, bu = 516 * u
+                            for k in 0..<2 {
+                                let c = 298 * (Int(src[s + 2 * k]) - 16)
+                                let o = outRow + 3 * (2 * pair + k)
+                                dst[o + r] = Self.clamp((c + rv + 128) >> 8)
+                                dst[o + 1] = Self.clamp((c + gu + gv + 128) >> 8)
+                                dst[o + b] = Self.clamp((c + bu + 128) >> 8)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.init(width: width, height: height, format: format, filledWith: 0)
+        self.pixels = out
+    }
+
+    @inline(__always)
+    static func clamp(_ value: Int) -> UInt8 {
+        UInt8(truncatingIfNeeded: min(max(value, 0), 255))
+    }
+}

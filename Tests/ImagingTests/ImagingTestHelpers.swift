@@ -1,0 +1,32 @@
+import Foundation
+import Imaging
+import Testing
+import TestSupport
+
+enum Fixture {
+    /// The bytes of a face-set file, or a test failure naming the asset step.
+    static func bytes(_ relativePath: String) throws -> [UInt8] {
+        let url = TestAssets.faceImage(relativePath)
+        try #require(FileManager.default.fileExists(atPath: url.path), "asset \(relativePath) missing: run scripts/fetch-assets.sh")
+        return [UInt8](try Data(contentsOf: url))
+    }
+
+    /// A 640×480 JPEG made from a real face photo: the size a kiosk camera streams.
+    static func vgaFrame(quality: Int = 85) throws -> [UInt8] {
+        let photo = try ImageFile.decode(bytes("images/mpl/grace_hopper.jpg"), format: .rgb24)
+        let frame = try photo.resized(width: 640, height: 480)
+        return try JPEGEncoder().encode(frame, quality: quality)
+    }
+
+    /// Peak signal-to-noise ratio in dB between two images of the same geometry.
+    static func psnr(_ a: Image, _ b: Image) -> Double {
+        precondition(a.pixels.count == b.pixels.count)
+        var sum = 0.0
+        for i in a.pixels.indices {
+            let d = Double(a.pixels[i]) - Double(b.pixels[i])
+            sum += d * d
+        }
+        let mse = sum / Double(a.pixels.count)
+        return mse == 0 ? .infinity : 10 * log10(255 * 255 / mse)
+    }
+}
