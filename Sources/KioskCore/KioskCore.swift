@@ -1,1 +1,0 @@
-// KioskCore: the check-in pipeline, its state machine, decision policy and configuration.

@@ -1,0 +1,123 @@
+import Foundation
+
+/// What the server (or its absence) said about one check-in, reduced to what the door needs.
+/// Built from the API client's answer by the pipeline; the policy never sees HTTP.
+public enum CheckInOutcome: Sendable, Equatable {
+    /// 200: a user matched.
+    case matched(userID: Int, status: String, similarity: Double)
+    /// 404: nobody enrolled matched the face.
+    case noMatch
+    /// 409: the input was valid but the conditions (group, properties, user state) ruled it out.
+    case conditionsNotMet(message: String?)
+    /// 400 or 403: the request itself is wrong for this server (a configuration problem).
+    case rejected(status: Int, message: String?)
+    /// 401 even after renewing the token: the credentials are wrong or revoked.
+    case unauthorized(message: String?)
+    /// Network error, timeout, 5xx or 429: the server could not decide.
+    case unreachable(reason: String)
+}
+
+/// The door's answer to one person.
+public struct Decision: Sendable, Equatable {
+    public enum Reason: String, Sendable, Equatable {
+        case granted
+        /// Opened because the server could not answer and the policy is fail-open.
+        case grantedOffline = "granted_offline"
+        case noMatch = "no_match"
+        case conditionsNotMet = "conditions_not_met"
+        case statusNotAllowed = "status_not_allowed"
+        case similarityTooLow = "similarity_too_low"
+        case outsideSchedule = "outside_schedule"
+        /// Shut because the server could not answer and the policy is fail-secure.
+        case offline
+        case serverRejected = "server_rejected"
+        case unauthorized
+        case onePersonAtATime = "one_person_at_a_time"
+    }
+
+    public var granted: Bool
+    public var reason: Reason
+    /// A sentence for the journal and logs (never the image, never a token).
+    public var detail: String
+    public var userID: Int?
+    public var similarity: Double?
+    /// The check-in should go to the offline queue for later delivery.
+    public var queueForLater: Bool
+    /// The terminal itself needs attention (credentials, configuration, server down).
+    public var fault: Bool
+
+    public init(granted: Bool, reason: Reason, detail: String, userID: Int? = nil, similarity: Double? = nil,
+                queueForLater: Bool = false, fault: Bool = false) {
+        self.granted = granted
+        self.reason = reason
+        self.detail = detail
+        self.userID = userID
+        self.similarity = similarity
+        self.queueForLater = queueForLater
+        self.fault = fault
+    }
+}
+
+/// Turns an outcome into a decision: allowed statuses, minimum similarity, offline policy and
+/// the weekly schedule, all from configuration. Pure, so every rule is tested directly.
+public struct DecisionPolicy: Sendable {
+    public var settings: PolicySettings
+    public var schedule: WeeklySchedule
+
+    public init(settings: PolicySettings, schedule: WeeklySchedule) {
+        self.settings = settings
+        self.schedule = schedule
+    }
+
+    /// Builds the policy from configuration; the schedule entries were validated at load time.
+    public init(settings: PolicySettings, timeZone: TimeZone = .current) throws(WeeklySchedule.ScheduleError) {
+        self.settings = settings
+        self.schedule = try WeeklySchedule(settings.schedule, timeZone: timeZone)
+    }
+
+    public func decide(_ outcome: CheckInOutcome, at date: Date) -> Decision {
+        let inSchedule = schedule.allows(date)
+        switch outcome {
+        case .matched(let userID, let status, let similarity):
+            if !settings.allowedStatuses.contains(status) {
+                return Decision(granted: false, reason: .statusNotAllowed,
+                                detail: "user \(userID) has status \(status), allowed: \(settings.allowedStatuses.joined(separator: ", "))",
+                                userID: userID, similarity: similarity)
+            }
+            if similarity < settings.minSimilarity {
+                return Decision(granted: false, reason: .similarityTooLow,
+                                detail: "similarity \(Self.percent(similarity)) below the minimum \(Self.percent(settings.minSimilarity))",
+                                userID: userID, similarity: similarity)
+            }
+            if !inSchedule {
+                return Decision(granted: false, reason: .outsideSchedule,
+                                detail: "user \(userID) recognised outside the opening schedule", userID: userID, similarity: similarity)
+            }
+            return Decision(granted: true, reason: .granted,
+                            detail: "user \(userID) (\(status)) at \(Self.percent(similarity))", userID: userID, similarity: similarity)
+        case .noMatch:
+            return Decision(granted: false, reason: .noMatch, detail: "no enrolled face matched")
+        case .conditionsNotMet(let message):
+            return Decision(granted: false, reason: .conditionsNotMet, detail: message ?? "conditions not met")
+        case .rejected(let status, let message):
+            return Decision(granted: false, reason: .serverRejected,
+                            detail: "server refused the request (\(status)): \(message ?? "no message"); check api.project_id and api.condition",
+                            fault: true)
+        case .unauthorized(let message):
+            return Decision(granted: false, reason: .unauthorized,
+                            detail: "credentials refused: \(message ?? "401"); check api.credentials_file", fault: true)
+        case .unreachable(let reason):
+            let queue = settings.queueOffline
+            if settings.offline == .failOpen, inSchedule {
+                return Decision(granted: true, reason: .grantedOffline,
+                                detail: "server unreachable (\(reason)); fail-open policy", queueForLater: queue, fault: true)
+            }
+            return Decision(granted: false, reason: .offline,
+                            detail: "server unreachable (\(reason)); fail-secure policy", queueForLater: queue, fault: true)
+        }
+    }
+
+    static func percent(_ value: Double) -> String {
+        String(format: "%.1f%%", value)
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+
+/// What `kioskd` reports about itself: written to `status.json` for people and `kioskctl
+/// status`, and as Prometheus metrics for fleets. Never contains an image, token or secret.
+public struct StatusSnapshot: Codable, Sendable, Equatable {
+    public struct LastDecision: Codable, Sendable, Equatable {
+        public var at: Date
+        public var granted: Bool
+        public var reason: String
+        public var userID: Int?
+        public var similarity: Double?
+        /// Milliseconds per stage: capture, detect, select, encode, upload, decide.
+        public var latencyMs: [String: Double]
+
+        public init(at: Date, granted: Bool, reason: String, userID: Int?, similarity: Double?, latencyMs: [String: Double]) {
+            self.at = at
+            self.granted = granted
+            self.reason = reason
+            self.userID = userID
+            self.similarity = similarity
+            self.latencyMs = latencyMs
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case at, granted, reason, similarity
+            case userID = "user_id"
+            case latencyMs = "latency_ms"
+        }
+    }
+
+    public struct CameraStatus: Codable, Sendable, Equatable {
+        public var source = ""
+        public var connected = false
+        public var fps = 0.0
+        public var framesCaptured = 0
+        public var framesDropped = 0
+        public var framesCorrupt = 0
+        public var lastError: String?
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case source, connected, fps
+            case framesCaptured = "frames_captured"
+            case framesDropped = "frames_dropped"
+            case framesCorrupt = "frames_corrupt"
+            case lastError = "last_error"
+        }
+    }
+
+    public struct ServerStatus: Codable, Sendable, Equatable {
+        public var url = ""
+        public var healthy: Bool?
+        public var lastSuccessAt: Date?
+        public var lastError: String?
+        public var tokenExpiresAt: Date?
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case url, healthy
+            case lastSuccessAt = "last_success_at"
+            case lastError = "last_error"
+            case tokenExpiresAt = "token_expires_at"
+        }
+    }
+
+    public struct QueueStatus: Codable, Sendable, Equatable {
+        public var depth = 0
+        public var bytes = 0
+        public var dropped = 0
+        public var delivered = 0
+        public var lastError: String?
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case depth, bytes, dropped, delivered
+            case lastError = "last_error"
+        }
+    }
+
+    public var version = KioskVersion.current
+    public var pid = Int(ProcessInfo.processInfo.processIdentifier)
+    public var startedAt = Date()
+    public var updatedAt = Date()
+    /// The pipeline's state: starting, idle, selecting, submitting, cooldown, stopping, fault.
+    public var state = "starting"
+    public var stateDetail: String?
+    public var lastDecision: LastDecision?
+    public var decisions: [String: Int] = [:]
+    public var camera = CameraStatus()
+    public var detectorMs: Double?
+    public var queue = QueueStatus()
+    public var server = ServerStatus()
+    public var door = "idle"
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case version, pid, state, decisions, camera, queue, server, door
+        case startedAt = "started_at"
+        case updatedAt = "updated_at"
+        case stateDetail = "state_detail"
+        case lastDecision = "last_decision"
+        case detectorMs = "detector_ms"
+    }
+
+    /// JSON as written to `status.json` (sorted keys, ISO 8601 dates).
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self)
+    }
+
+    public static func decode(_ data: Data) throws -> StatusSnapshot {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(StatusSnapshot.self, from: data)
+    }
+
+    /// Prometheus text exposition format, for node_exporter's textfile collector.
+    public func prometheusText() -> String {
+        var out = ""
+        func metric(_ name: String, _ help: String, _ type: String, _ samples: [(labels: String, value: Double)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for sample in samples {
+                out += "\(name)\(sample.labels.isEmpty ? "" : "{\(sample.labels)}") \(Self.number(sample.value))\n"
+            }
+        }
+        metric("kiosk_up", "1 while kioskd runs.", "gauge", [("", 1)])
+        metric("kiosk_start_time_seconds", "Start time of kioskd (Unix seconds).", "gauge",
+               [("", startedAt.timeIntervalSince1970)])
+        let states = ["starting", "idle", "selecting", "submitting", "cooldown", "stopping", "fault"]
+        metric("kiosk_state", "The pipeline's current state (1 for the current one).", "gauge",
+               states.map { ("state=\"\($0)\"", $0 == state ? 1 : 0) })
+        metric("kiosk_decisions_total", "Decisions by reason.", "counter",
+               decisions.sorted { $0.key < $1.key }.map { ("reason=\"\($0.key)\"", Double($0.value)) })
+        metric("kiosk_camera_connected", "1 when the camera delivers frames.", "gauge", [("", camera.connected ? 1 : 0)])
+        metric("kiosk_camera_fps", "Frames per second received from the camera.", "gauge", [("", camera.fps)])
+        metric("kiosk_camera_frames_total", "Frames by fate.", "counter", [
+            ("fate=\"captured\"", Double(camera.framesCaptured)), ("fate=\"dropped\"", Double(camera.framesDropped)),
+            ("fate=\"corrupt\"", Double(camera.framesCorrupt)),
+        ])
+        if let detectorMs {
+            metric("kiosk_detector_seconds", "Time of the last face detection.", "gauge", [("", detectorMs / 1000)])
+        }
+        metric("kiosk_queue_depth", "Check-ins waiting in the offline queue.", "gauge", [("", Double(queue.depth))])
+        metric("kiosk_queue_bytes", "Bytes waiting in the offline queue.", "gauge", [("", Double(queue.bytes))])
+        metric("kiosk_queue_dropped_total", "Queued check-ins dropped for a limit.", "counter", [("", Double(queue.dropped))])
+        if let healthy = server.healthy {
+            metric("kiosk_server_up", "1 when the last request reached the server.", "gauge", [("", healthy ? 1 : 0)])
+        }
+        if let expiry = server.tokenExpiresAt {
+            metric("kiosk_token_expiry_timestamp_seconds", "When the API token expires (Unix seconds).", "gauge",
+                   [("", expiry.timeIntervalSince1970)])
+        }
+        return out
+    }
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+}
+
+/// The version string reported in status and `--version`.
+public enum KioskVersion {
+    public static let current = "0.1.0"
+}
