@@ -1,1 +1,0 @@
-// FaceDetection: YuNet through OpenCV cv::dnn, face quality and best-frame selection.

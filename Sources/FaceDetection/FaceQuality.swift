@@ -1,0 +1,86 @@
+/// Why a face does not qualify for a check-in. Raw values are stable (logs, JSON, journal).
+public enum QualityFailure: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    case tooSmall = "too_small"
+    case lowDetectionScore = "low_detection_score"
+    case blurred
+    case tooDark = "too_dark"
+    case tooBright = "too_bright"
+    case clipped
+    case unevenLighting = "uneven_lighting"
+    case turnedSideways = "turned_sideways"
+    case tilted
+    case lookingUpOrDown = "looking_up_or_down"
+    case notInFrame = "not_in_frame"
+
+    /// What a person at the door (or the installer) should change.
+    public var description: String {
+        switch self {
+        case .tooSmall: "face too small: come closer"
+        case .lowDetectionScore: "face not clearly visible"
+        case .blurred: "image blurred: hold still, or check focus"
+        case .tooDark: "face too dark: check lighting or exposure"
+        case .tooBright: "face too bright: check backlight or exposure"
+        case .clipped: "parts of the face are over- or under-exposed"
+        case .unevenLighting: "one side of the face is much darker: check lighting"
+        case .turnedSideways: "face turned sideways: look at the camera"
+        case .tilted: "head tilted: hold it upright"
+        case .lookingUpOrDown: "looking up or down: look at the camera"
+        case .notInFrame: "face at the edge of the picture: step to the centre"
+        }
+    }
+}
+
+/// How good one face is for recognition: components in [0, 1] (1 = ideal), the raw
+/// measurements behind them, one combined score and the reasons it does not qualify.
+public struct FaceQuality: Sendable, Hashable, Codable {
+    /// Each in [0, 1]; see `FaceQualityConfiguration` for how each is derived.
+    public struct Components: Sendable, Hashable, Codable {
+        public var size: Double
+        public var detection: Double
+        public var sharpness: Double
+        public var exposure: Double
+        public var pose: Double
+        public var framing: Double
+
+        public init(size: Double, detection: Double, sharpness: Double, exposure: Double, pose: Double, framing: Double) {
+            self.size = size
+            self.detection = detection
+            self.sharpness = sharpness
+            self.exposure = exposure
+            self.pose = pose
+            self.framing = framing
+        }
+    }
+
+    /// What was measured, in physical units.
+    public struct Measurements: Sendable, Hashable, Codable {
+        /// Distance between the eye centres, in full-frame pixels.
+        public var interEyeDistance: Double
+        public var detectionScore: Double
+        /// Laplacian variance of the face region scaled to a fixed width (see configuration).
+        public var laplacianVariance: Double
+        /// Mean luminance of the face region, 0...255.
+        public var meanLuminance: Double
+        /// Fraction of the face region at or below 8 / at or above 247.
+        public var clippedFraction: Double
+        /// |left − right| / brighter half mean, 0...1.
+        public var lightingImbalance: Double
+        /// Estimated from the 5 landmarks, in degrees: yaw (+ = turned to the image's right),
+        /// roll (+ = clockwise in the image), pitch (+ = looking down).
+        public var yawDegrees: Double
+        public var rollDegrees: Double
+        public var pitchDegrees: Double
+        /// Fraction of the face box grown by the framing margin that lies outside the image.
+        public var outsideFraction: Double
+    }
+
+    public var components: Components
+    public var measurements: Measurements
+    /// Weighted geometric mean of the components, 0...1: one poor component pulls it down.
+    public var score: Double
+    /// Empty when the face qualifies.
+    public var failures: [QualityFailure]
+
+    /// True when no threshold failed.
+    public var qualifies: Bool { failures.isEmpty }
+}

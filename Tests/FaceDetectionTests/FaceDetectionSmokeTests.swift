@@ -1,6 +1,0 @@
-import Testing
-@testable import FaceDetection
-
-@Suite struct FaceDetectionSmokeTests {
-    @Test func moduleLinks() { #expect(Bool(true)) }
-}
