@@ -9,7 +9,7 @@ libopencv-dnn-dev libopencv-imgproc-dev libopencv-core-dev libdlib-dev libblas-d
 TOOLS="v4l-utils gpiod libjpeg-turbo-progs"
 # The virtual-hardware stage (scripts/vhw): qemu, busybox for the initramfs, what builds gpio-sim and
 # v4l2loopback out of tree, and the tools and systemd the guest borrows from the host read-only.
-VM="qemu-system-x86 busybox-static kmod cpio xz-utils gcc make libc6-dev libelf-dev v4l-utils gpiod systemd"
+VM="qemu-system-x86 busybox-static kmod cpio xz-utils gcc make libc6-dev libelf-dev v4l-utils gpiod systemd udev"
 # Reference implementations the benchmarks compare against.
 BENCH="python3-opencv"
 

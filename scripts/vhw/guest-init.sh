@@ -1,7 +1,7 @@
 #!/vhw-bb/sh
 # PID 1 of the test VM, packed into the initramfs by run-in-vm.sh. Runs with busybox only until the
 # host's /usr is mounted.
-#  1. mounts: host /usr /etc /opt read-only over 9p; the per-run folder (/vhw) and the project
+#  1. mounts: host /usr /opt read-only over 9p, host /etc read-only under a writable overlay; the per-run folder (/vhw) and the project
 #     folder read-write over 9p (same path as on the host, so absolute paths in .build work).
 #  2. devices: vivid (V4L2 test-pattern camera), v4l2loopback (camera fed by a test), gpio-sim
 #     (a GPIO chip configured through configfs with the kiosk's line names).
@@ -42,7 +42,12 @@ mount9p() { # tag dir options
 mount9p vhwrun /vhw rw,cache=none
 . /vhw/config || die "cannot read /vhw/config"
 mount9p usr /usr ro,cache=loose
-mount9p etc /etc ro,cache=loose
+# /etc: the host's, read-only, under a tmpfs overlay, so a test can install the project like a
+# package would (sysusers, udev rules, /etc/kiosk-agent) without touching the host.
+mount9p etc /vhw-etc-host ro,cache=loose
+mkdir -p /vhw-etc-rw && mount -t tmpfs -o mode=755 etcrw /vhw-etc-rw && mkdir -p /vhw-etc-rw/upper /vhw-etc-rw/work
+mount -t overlay overlay -o lowerdir=/vhw-etc-host,upperdir=/vhw-etc-rw/upper,workdir=/vhw-etc-rw/work /etc ||
+    die "overlay mount of /etc failed"
 [ "$VHW_HAVE_OPT" = 1 ] && mount9p opt /opt ro,cache=loose
 ln -s usr/bin /bin; ln -s usr/sbin /sbin; ln -s usr/lib /lib; ln -s usr/lib64 /lib64
 mount -t tmpfs -o mode=1777 tmp /tmp

@@ -50,7 +50,7 @@ command -v qemu-system-x86_64 >/dev/null || { vhw_log "qemu-system-x86_64 is not
 # ---------- initramfs: busybox, guest-init.sh, modules; cached, keyed by its inputs ----------
 # Modules that the kernel needs before the 9p mounts and for the devices, with their dependencies
 # resolved by modprobe on the host (builtin ones are skipped).
-MODS="virtio_pci virtio_rng 9p 9pnet_virtio configfs vivid v4l2loopback gpio-sim"
+MODS="virtio_pci virtio_rng 9p 9pnet_virtio overlay configfs vivid v4l2loopback gpio-sim"
 key=$( { echo "$KVER $MODS"; cat "$VHW_SCRIPTS/guest-init.sh" /usr/bin/busybox "$MODDIR/modules.dep"; cat "$MODDIR"/extra/*.ko; } | sha256sum | cut -c1-16)
 INITRD=$(vhw_kdir "$KVER")/initramfs-$key.cpio.gz
 if [ ! -s "$INITRD" ]; then

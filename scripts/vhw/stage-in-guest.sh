@@ -1,0 +1,53 @@
+#!/bin/bash
+# Runs INSIDE the one VM that run-hw-stage.sh boots (systemd as PID 1). Runs, in order:
+#   1. tests/devices.sh        the harness's own devices behave (stock tools only)
+#   2. the Swift hardware suites: the host-built test binary, --filter "$VHW_HW_FILTER"
+#   3. tests/systemd-service.sh with the kioskd stand-in
+#   4. tests/systemd-service.sh with the real systemd/kioskd.service, when it and its VM
+#      configuration exist (see docs/TESTING.md, "kioskd under systemd")
+# Every part appends "NAME PASSED FAILED SKIPPED" to $VHW_RESULTS; run-hw-stage.sh adds them up.
+# Exit status: 0 when nothing failed.
+set -u
+cd "$VHW_PROJECT" || exit 1
+V=scripts/vhw
+rc=0
+part() { echo; echo "======== hardware stage: $* ========"; }
+
+part "devices"
+$V/tests/devices.sh || rc=1
+
+part "Swift hardware suites (--filter $VHW_HW_FILTER)"
+if [ -x "$VHW_TEST_BINARY" ]; then
+    # The binary and its Swift runtime (/opt/swift) come from the host, read-only.
+    timeout -k 5 "${VHW_SWIFT_TIMEOUT:-150}" "$VHW_TEST_BINARY" --testing-library swift-testing \
+        --filter "$VHW_HW_FILTER" --xunit-output "$VHW_STAGE_DIR/hardware-tests.xml"
+    src=$?
+    echo "$src" >"$VHW_STAGE_DIR/swift.rc"
+    # 69: Swift Testing found no test matching the filter; run-hw-stage.sh judges that.
+    [ $src -eq 0 ] || [ $src -eq 69 ] || rc=1
+    [ $src -eq 124 ] && echo "the Swift hardware suites were stopped after ${VHW_SWIFT_TIMEOUT:-150}s (VHW_SWIFT_TIMEOUT)"
+else
+    echo "no test binary at $VHW_TEST_BINARY"; echo 127 >"$VHW_STAGE_DIR/swift.rc"; rc=1
+fi
+
+part "systemd: kioskd stand-in"
+VHW_EXPECT_RELAY_HIGH=1 $V/tests/systemd-service.sh kiosk-standin $V/units/kiosk-standin.service || rc=1
+
+part "systemd: kioskd"
+# Hook for the real daemon: its unit as shipped (systemd/), its debug build, and a configuration
+# for the VM's devices. Installed like the package would (tests/install-kioskd.sh); only ExecStart
+# is replaced (drop-in), since the unit names the installed path.
+unit=systemd/kioskd.service bin=.build/debug/kioskd
+conf=${VHW_KIOSKD_FIXTURES:-Tests/Fixtures/vhw}/kioskd.yaml
+missing=
+for f in "$unit" "$bin" "$conf"; do [ -e "$f" ] || missing="$missing $f"; done
+if [ -n "$missing" ]; then
+    echo "skip - systemd/kioskd: not yet possible, missing:$missing"
+    echo "systemd/kioskd 0 0 1 (the real unit waits for:$missing)" >>"$VHW_RESULTS"
+elif ! $V/tests/install-kioskd.sh; then
+    echo "FAIL - systemd/kioskd: installing the system files failed (see above)"
+    echo "systemd/kioskd 0 1 0" >>"$VHW_RESULTS"; rc=1
+else
+    $V/tests/systemd-service.sh kioskd "$unit" "$VHW_PROJECT/$bin --config /etc/kiosk-agent/kioskd.yaml" || rc=1
+fi
+exit $rc
