@@ -57,7 +57,9 @@ public struct FaceQuality: Sendable, Hashable, Codable {
         /// Distance between the eye centres, in full-frame pixels.
         public var interEyeDistance: Double
         public var detectionScore: Double
-        /// Laplacian variance of the face region scaled to a fixed width (see configuration).
+        /// Laplacian variance of the inner face region scaled to a fixed width (see
+        /// configuration) and normalised to a mean luminance of 128 (so darkness is not
+        /// mistaken for blur).
         public var laplacianVariance: Double
         /// Mean luminance of the face region, 0...255.
         public var meanLuminance: Double

@@ -39,8 +39,10 @@ public struct FaceQualityConfiguration: Sendable, Hashable, Codable {
     /// Largest yaw (degrees) estimated from the landmarks. Default 30°: recognition accuracy
     /// drops sharply beyond, and people at a door face it within that.
     public var maximumYawDegrees: Double = 30
-    /// Largest roll (degrees). Default 25°: easy to correct, but large tilts hurt landmarks.
-    public var maximumRollDegrees: Double = 25
+    /// Largest roll (degrees). Default 20°: YuNet's landmarks under-report roll (a head tilted
+    /// 30° measures about 22° on a large face, less on a small one), so 20° measured is a
+    /// clearly tilted head.
+    public var maximumRollDegrees: Double = 20
     /// Largest pitch (degrees). Default 25°: the landmark estimate is coarse, so kept generous.
     public var maximumPitchDegrees: Double = 25
 

@@ -40,8 +40,11 @@ public struct FaceQualityScorer: Sendable {
         let exposure: Double
         let meanLuminance, clipped, imbalance, variance: Double
         if let stats {
-            variance = stats.laplacian_variance
             meanLuminance = stats.mean
+            // Laplacian variance scales with the square of contrast: normalise to a mid-grey
+            // exposure so a dark face is reported as dark, not also as blurred.
+            let gain = 128 / max(stats.mean, 16)
+            variance = stats.laplacian_variance * gain * gain
             clipped = stats.dark_fraction + stats.bright_fraction
             let brighter = max(stats.left_mean, stats.right_mean, 1)
             imbalance = abs(stats.left_mean - stats.right_mean) / brighter
