@@ -2,6 +2,8 @@
 #include <dlib/dnn.h>
 #include <dlib/image_processing.h>
 #include <dlib/revision.h>
+#include <dlib/image_io.h>
+#include <cstdlib>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -60,3 +62,100 @@ extern "C" cfacematch_models *cfacematch_load(const char *sp, const char *desc, 
 }
 
 extern "C" void cfacematch_free(cfacematch_models *models) { delete models; }
+
+namespace {
+// A read-only view of caller-owned RGB pixels in the shape dlib's generic image functions
+// expect (dlib's "generic image" interface), so no copy is made before extracting the chip.
+// The accessors live in the view's own namespace so dlib's templates find them by ADL.
+struct rgb_view {
+    const uint8_t *data;
+    long width;
+    long height;
+    long stride;
+};
+inline long num_rows(const rgb_view &img) { return img.height; }
+inline long num_columns(const rgb_view &img) { return img.width; }
+inline void *image_data(rgb_view &img) { return const_cast<uint8_t *>(img.data); }
+inline const void *image_data(const rgb_view &img) { return img.data; }
+inline long width_step(const rgb_view &img) { return img.stride; }
+} // namespace
+
+namespace dlib {
+template <> struct image_traits<rgb_view> { typedef rgb_pixel pixel_type; };
+} // namespace dlib
+
+extern "C" int cfacematch_describe(cfacematch_models *models, const uint8_t *rgb, int width, int height,
+                                   int stride, double x, double y, double w, double h,
+                                   float *descriptor, float *landmarks, char *err, size_t err_len) {
+    if (!models || !rgb || !descriptor || width <= 0 || height <= 0 || stride < width * 3) {
+        write_error(err, err_len, "invalid arguments");
+        return -1;
+    }
+    if (!(w > 1 && h > 1)) {
+        write_error(err, err_len, "face rectangle is empty");
+        return -1;
+    }
+    try {
+        const rgb_view view{rgb, width, height, stride};
+        const dlib::rectangle rect(static_cast<long>(x), static_cast<long>(y),
+                                   static_cast<long>(x + w) - 1, static_cast<long>(y + h) - 1);
+        const dlib::full_object_detection shape = models->predictor(view, rect);
+        if (shape.num_parts() != 5) {
+            write_error(err, err_len, "shape predictor did not return 5 points");
+            return -1;
+        }
+        dlib::matrix<dlib::rgb_pixel> chip;
+        dlib::extract_image_chip(view, dlib::get_face_chip_details(shape, 150, 0.25), chip);
+        const dlib::matrix<float, 0, 1> d = models->net(chip);
+        if (d.size() != CFACEMATCH_DESCRIPTOR_LENGTH) {
+            write_error(err, err_len, "descriptor network returned an unexpected length");
+            return -1;
+        }
+        for (long i = 0; i < d.size(); ++i) descriptor[i] = d(i);
+        if (landmarks) {
+            for (unsigned long i = 0; i < 5; ++i) {
+                landmarks[2 * i] = static_cast<float>(shape.part(i).x());
+                landmarks[2 * i + 1] = static_cast<float>(shape.part(i).y());
+            }
+        }
+        return 0;
+    } catch (const std::exception &e) {
+        write_error(err, err_len, e.what());
+    } catch (...) {
+        write_error(err, err_len, "unknown C++ exception");
+    }
+    return -1;
+}
+
+extern "C" uint8_t *cfacematch_load_rgb_file(const char *path, int *width, int *height, char *err, size_t err_len) {
+    if (!path || !width || !height) {
+        write_error(err, err_len, "invalid arguments");
+        return nullptr;
+    }
+    try {
+        dlib::array2d<dlib::rgb_pixel> img;
+        dlib::load_image(img, path);
+        const long w = img.nc(), h = img.nr();
+        auto *out = static_cast<uint8_t *>(std::malloc(static_cast<size_t>(w * h * 3)));
+        if (!out) {
+            write_error(err, err_len, "out of memory");
+            return nullptr;
+        }
+        for (long r = 0; r < h; ++r)
+            for (long c = 0; c < w; ++c) {
+                const dlib::rgb_pixel p = img[r][c];
+                uint8_t *o = out + (r * w + c) * 3;
+                o[0] = p.red; o[1] = p.green; o[2] = p.blue;
+            }
+        *width = static_cast<int>(w);
+        *height = static_cast<int>(h);
+        return out;
+    } catch (const std::exception &e) {
+        write_error(err, err_len, e.what());
+    } catch (...) {
+        write_error(err, err_len, "unknown C++ exception");
+    }
+    return nullptr;
+}
+
+extern "C" void cfacematch_free_pixels(uint8_t *pixels) { std::free(pixels); }

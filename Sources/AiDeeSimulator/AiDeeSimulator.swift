@@ -1,1 +1,0 @@
-// AiDeeSimulator: a local Face AiDee-compatible server with real face matching.

@@ -1,0 +1,206 @@
+// Fault injection: make chosen operations fail, hang up, or slow down, at a chosen rate.
+import Foundation
+import Synchronization
+
+/// What an injected fault does to a request.
+public enum FaultKind: Sendable, Equatable, Codable {
+    /// Answer with this HTTP status and a JSON error body, without running the operation.
+    case status(Int)
+    /// Close the connection without any response.
+    case drop
+    /// Wait this many milliseconds, then run the operation normally.
+    case latency(milliseconds: Int)
+}
+
+/// One fault rule: which operation, what happens, how often.
+public struct FaultRule: Sendable, Equatable, Codable {
+    /// An operation name from `SimulatorOperation` (e.g. `checkIn`) or `*` for every API call.
+    public var operation: String
+    public var kind: FaultKind
+    /// Probability 0...1 that a matching request is affected.
+    public var rate: Double
+
+    public init(operation: String, kind: FaultKind, rate: Double = 1) {
+        self.operation = operation
+        self.kind = kind
+        self.rate = rate
+    }
+
+    /// Parses the `--fault` flag: `OPERATION:status=CODE[:rate=R]`, `OPERATION:drop[:rate=R]`,
+    /// `OPERATION:latency=MS[:rate=R]`.
+    public init(argument: String) throws(FaultRuleError) {
+        let parts = argument.split(separator: ":").map(String.init)
+        guard parts.count >= 2, parts.count <= 3 else { throw .malformed(argument) }
+        var rate = 1.0
+        if parts.count == 3 {
+            guard parts[2].hasPrefix("rate="), let r = Double(parts[2].dropFirst(5)) else { throw .malformed(argument) }
+            rate = r
+        }
+        let kind: FaultKind
+        if parts[1] == "drop" {
+            kind = .drop
+        } else if parts[1].hasPrefix("status="), let code = Int(parts[1].dropFirst(7)) {
+            kind = .status(code)
+        } else if parts[1].hasPrefix("latency="), let ms = Int(parts[1].dropFirst(8).replacingOccurrences(of: "ms", with: "")) {
+            kind = .latency(milliseconds: ms)
+        } else {
+            throw .malformed(argument)
+        }
+        self.init(operation: parts[0], kind: kind, rate: rate)
+        try validate()
+    }
+
+    /// Checks the operation name, status range, latency and rate.
+    public func validate() throws(FaultRuleError) {
+        guard operation == "*" || SimulatorOperation(rawValue: operation) != nil else { throw .unknownOperation(operation) }
+        guard (0...1).contains(rate) else { throw .invalidValue("rate must be between 0 and 1, got \(rate)") }
+        switch kind {
+        case .status(let code):
+            guard (100...599).contains(code) else { throw .invalidValue("status must be 100...599, got \(code)") }
+        case .latency(let ms):
+            guard (0...600_000).contains(ms) else { throw .invalidValue("latency must be 0...600000 ms, got \(ms)") }
+        case .drop:
+            break
+        }
+    }
+
+    // JSON form for /_sim/faults: {"operation":"checkIn","status":503,"rate":0.5},
+    // {"operation":"*","drop":true}, {"operation":"issueToken","latency_ms":2000}.
+    private enum CodingKeys: String, CodingKey { case operation, status, drop, latencyMS = "latency_ms", rate }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        operation = try c.decode(String.self, forKey: .operation)
+        rate = try c.decodeIfPresent(Double.self, forKey: .rate) ?? 1
+        let status = try c.decodeIfPresent(Int.self, forKey: .status)
+        let drop = try c.decodeIfPresent(Bool.self, forKey: .drop) ?? false
+        let latency = try c.decodeIfPresent(Int.self, forKey: .latencyMS)
+        switch (status, drop, latency) {
+        case (let code?, false, nil): kind = .status(code)
+        case (nil, true, nil): kind = .drop
+        case (nil, false, let ms?): kind = .latency(milliseconds: ms)
+        default:
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "give exactly one of status, drop: true, latency_ms"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(operation, forKey: .operation)
+        try c.encode(rate, forKey: .rate)
+        switch kind {
+        case .status(let code): try c.encode(code, forKey: .status)
+        case .drop: try c.encode(true, forKey: .drop)
+        case .latency(let ms): try c.encode(ms, forKey: .latencyMS)
+        }
+    }
+}
+
+/// A `--fault` flag or `/_sim/faults` body that cannot be used.
+public enum FaultRuleError: Error, Sendable, Equatable, CustomStringConvertible {
+    case malformed(String)
+    case unknownOperation(String)
+    case invalidValue(String)
+
+    public var description: String {
+        switch self {
+        case .malformed(let s):
+            "fault rule '\(s)' is malformed: use OPERATION:status=CODE[:rate=R], OPERATION:drop[:rate=R] or OPERATION:latency=MS[:rate=R]"
+        case .unknownOperation(let op):
+            "unknown operation '\(op)' in a fault rule: use * or one of \(SimulatorOperation.allCases.map(\.rawValue).joined(separator: ", "))"
+        case .invalidValue(let s):
+            "fault rule: \(s)"
+        }
+    }
+}
+
+/// The fault rules in force, changeable at run time.
+///
+/// A `Mutex` rather than an actor: the check runs on every request and never suspends.
+public final class FaultInjector: Sendable {
+    private let state: Mutex<(rules: [FaultRule], generator: SplitMix64)>
+
+    /// Starts with `rules`; `seed` makes rate decisions repeatable in tests.
+    public init(rules: [FaultRule] = [], seed: UInt64 = UInt64.random(in: 0...UInt64.max)) {
+        state = Mutex((rules, SplitMix64(seed: seed)))
+    }
+
+    /// The rules in force.
+    public var rules: [FaultRule] { state.withLock { $0.rules } }
+
+    /// Replaces all rules.
+    public func set(_ rules: [FaultRule]) { state.withLock { $0.rules = rules } }
+
+    /// Adds one rule.
+    public func add(_ rule: FaultRule) { state.withLock { $0.rules.append(rule) } }
+
+    /// The faults to apply to one request of `operation`: each matching rule fires with its rate.
+    /// Latencies add up; the first firing status or drop wins.
+    public func decide(for operation: SimulatorOperation) -> (latencyMS: Int, failure: FaultKind?) {
+        state.withLock { s in
+            var latency = 0
+            var failure: FaultKind?
+            for rule in s.rules where rule.operation == "*" || rule.operation == operation.rawValue {
+                let roll = Double(s.generator.next() >> 11) / Double(1 << 53)
+                guard roll < rule.rate else { continue }
+                switch rule.kind {
+                case .latency(let ms): latency += ms
+                case .status, .drop: if failure == nil { failure = rule.kind }
+                }
+            }
+            return (latency, failure)
+        }
+    }
+}
+
+/// A small seeded generator (SplitMix64) so tests can reproduce rate decisions.
+struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The API's operations, named like the contract's `operationId`s, with their routes.
+public enum SimulatorOperation: String, Sendable, CaseIterable {
+    case issueKey, issueToken, renewToken, revokeToken, listProjects
+    case createUser, updateUser, deleteUser
+    case listFaces, deleteAllFaces, addFace, getFace, updateFace, deleteFace
+    case checkIn, search
+
+    /// The operation a request is for, from its method and path (under `/api/v1`).
+    public static func match(method: String, path: String) -> SimulatorOperation? {
+        var p = Substring(path)
+        if let q = p.firstIndex(of: "?") { p = p[..<q] }
+        guard p.hasPrefix("/api/v1/") else { return nil }
+        let parts = p.dropFirst("/api/v1/".count).split(separator: "/", omittingEmptySubsequences: false)
+        switch (method, parts.count) {
+        case ("POST", 2) where parts == ["auth", "key"]: return .issueKey
+        case ("POST", 2) where parts == ["auth", "token"]: return .issueToken
+        case ("PATCH", 2) where parts == ["auth", "token"]: return .renewToken
+        case ("DELETE", 2) where parts == ["auth", "token"]: return .revokeToken
+        case ("GET", 1) where parts == ["projects"]: return .listProjects
+        default: break
+        }
+        guard parts.first == "projects", parts.count >= 3 else { return nil }
+        switch (method, parts.count, parts[2]) {
+        case ("POST", 3, "users"): return .createUser
+        case ("POST", 3, "check-in"): return .checkIn
+        case ("POST", 3, "_search"): return .search
+        case ("PATCH", 4, "users"): return .updateUser
+        case ("DELETE", 4, "users"): return .deleteUser
+        case ("GET", 5, "users") where parts[4] == "faces": return .listFaces
+        case ("DELETE", 5, "users") where parts[4] == "faces": return .deleteAllFaces
+        case ("POST", 5, "users") where parts[4] == "faces": return .addFace
+        case ("GET", 6, "users") where parts[4] == "faces": return .getFace
+        case ("PATCH", 6, "users") where parts[4] == "faces": return .updateFace
+        case ("DELETE", 6, "users") where parts[4] == "faces": return .deleteFace
+        default: return nil
+        }
+    }
+}

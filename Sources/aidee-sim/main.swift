@@ -1,3 +1,0 @@
-import AiDeeSimulator
-
-print("aidee-sim: not assembled yet (see issue 3)")
