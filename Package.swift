@@ -105,6 +105,7 @@ let package = Package(
                 "Imaging", "Camera", "FaceDetection", "DoorIO", "FaceAiDee", "Outbox",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Yams", package: "Yams"),
@@ -118,6 +119,7 @@ let package = Package(
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .target(
             name: "KioskCLI",
@@ -160,10 +162,17 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "CameraTests", dependencies: ["Camera", "Imaging", "TestSupport"]),
         .testTarget(name: "FaceDetectionTests", dependencies: ["FaceDetection", "Imaging", "CVision", "TestSupport"]),
-        .testTarget(name: "DoorIOTests", dependencies: ["DoorIO", "TestSupport"]),
-        .testTarget(name: "FaceAiDeeTests", dependencies: ["FaceAiDee", "AiDeeSimulator", "TestSupport"]),
+        .testTarget(name: "DoorIOTests", dependencies: [
+            "DoorIO", "TestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "FaceAiDeeTests", dependencies: [
+            "FaceAiDee", "AiDeeAPI", "AiDeeSimulator", "TestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+        ]),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "TestSupport"]),
         .testTarget(name: "KioskCoreTests", dependencies: ["KioskCore", "AiDeeSimulator", "TestSupport"]),
+        .testTarget(name: "AiDeeSimulatorTests", dependencies: ["AiDeeSimulator", "AiDeeAPI", "TestSupport"]),
         .testTarget(name: "KioskCLITests", dependencies: ["KioskCLI", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
