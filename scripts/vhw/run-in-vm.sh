@@ -24,7 +24,8 @@
 #   VHW_PASS_ENV="A B"  host variables to pass into the guest (CI and KIOSK_* always pass)
 #   VHW_VERBOSE=1       print the guest console and kernel log even on success
 #   VHW_TIMING=1        print boot and run timings
-#   VHW_LOGS=<project>/.build/vhw-logs   where logs of a failed run are kept
+#   VHW_LOGS=<project>/.build/vhw-logs   where logs of a failed run are kept (the newest 20)
+#   VHW_APPEND="loglevel=7"   extra kernel command line (e.g. a chattier console to debug a hang)
 # Exit status: CMD's; 124 the VM was killed after VHW_TIMEOUT; 125 VM or setup failure.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -158,6 +159,8 @@ if [ "$rc" != 0 ] || [ "${VHW_VERBOSE:-0}" = 1 ]; then
         keep="$LOGS/$(date +%Y%m%d-%H%M%S)-$$"
         mkdir -p "$keep" && cp "$RUN"/{console.log,out.log,qemu.log,dmesg.log,journal.log,cmd} "$keep/" 2>/dev/null
         vhw_log "exit status $rc after ${elapsed}s ($ACCEL); logs kept in $keep"
+        # Keep the 20 newest failures only.
+        ls -dt "$LOGS"/*/ 2>/dev/null | tail -n +21 | xargs -r rm -rf
     fi
     echo "----- guest console (last 40 lines) -----" >&2; tail -n 40 "$RUN/console.log" >&2
     if [ -s "$RUN/dmesg.log" ]; then echo "----- guest kernel log (last 40 lines) -----" >&2; tail -n 40 "$RUN/dmesg.log" >&2; fi
