@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the vhw scripts (sourced, not run). Bash.
 # Where the harness keeps what it builds: OUTSIDE the clone, so a fresh clone on the same machine
 # (CI) reuses the kernel, the out-of-tree modules and the initramfs instead of rebuilding them.

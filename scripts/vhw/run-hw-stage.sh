@@ -11,7 +11,7 @@
 # Exit status: 0 all passed (or not runnable outside CI); 1 something failed or could not run in CI.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-cd "$VHW_PROJECT"
+cd "$VHW_PROJECT" || exit 1
 T0=$(date +%s)
 IN_CI=0; [ "${CI:-}" = true ] && IN_CI=1
 banner() { echo; echo "################ hardware stage: $* ################"; }
@@ -59,12 +59,14 @@ while read -r name p f s why; do
 done <"$STAGE/results"
 X=$STAGE/hardware-tests.xml
 if [ -s "$X" ]; then
-    attr() { sed -n "s/.*<testsuite [^>]*\b$1=\"\([0-9]*\)\".*/\1/p" "$X" | head -n1; }
-    xt=$(attr tests) xf=$(attr failures) xe=$(attr errors) xs=$(attr skipped)
-    xt=${xt:-0} xf=$(( ${xf:-0} + ${xe:-0} )) xs=${xs:-0}
+    # Count the test cases themselves: the testsuite's "tests" attribute leaves skipped ones out.
+    read -r xt xf xs < <(awk '/<testcase /{n++; bad=0} /<failure|<error/{if (!bad) {f++; bad=1}} /<skipped/{s++}
+                              END{print n+0, f+0, s+0}' "$X")
     xp=$(( xt - xf - xs ))
     sp=$((sp + xp)); sf=$((sf + xf)); ss=$((ss + xs))
     lines+=("$(printf '  %-24s %3d passed, %d failed, %d skipped (of %d planned)' "Swift hardware suites" "$xp" "$xf" "$xs" "$PLANNED")")
+    # Why tests were skipped, once per reason.
+    while read -r why; do lines+=("    skipped because: $why"); done < <(sed -n 's/.*<skipped>\(.*\)<\/skipped>.*/\1/p' "$X" | sort | uniq -c | sed 's/^ *\([0-9]*\) /\1 × /')
     srcode=$(cat "$STAGE/swift.rc" 2>/dev/null)
     # 69 (EX_UNAVAILABLE) is Swift Testing's "no test matched the filter": a failure only when the
     # binary has hardware tests that should have run.

@@ -1,4 +1,5 @@
-# Sourced by the in-guest test scripts: "ok"/"not ok" lines and a closing count line.
+# shellcheck shell=bash
+# Sourced by the in-guest test scripts: "ok" / "FAIL" / "skip" lines and a closing count line.
 T_PASS=0; T_FAIL=0; T_SKIP=0
 T_NAME=${T_NAME:-$(basename "$0" .sh)}
 pass() { T_PASS=$((T_PASS + 1)); echo "ok   - $T_NAME: $*"; }
