@@ -5,7 +5,9 @@ public struct KioskControl: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "kioskctl",
         abstract: "Field diagnostics and administration for the kiosk agent.",
-        subcommands: []
+        subcommands: [
+            GPIOCommand.self,
+        ]
     )
 
     public init() {}

@@ -1,0 +1,467 @@
+// The door's logic: relay pulses, LED and buzzer patterns, debounced inputs, alarms, events.
+import Logging
+
+/// Drives a door: relay, LEDs and buzzer from the pipeline's signals, and door sensor, exit
+/// button and tamper switch into events.
+///
+/// Everything time-based (pulses, blinking, debounce, held-open alarm) runs in tasks on the
+/// actor's own clock, so `signal(_:)` returns at once and never blocks the pipeline. Edges are
+/// read on a dedicated thread by the backend and arrive here in order.
+///
+/// ```swift
+/// let door = DoorController(configuration: config, logger: logger)
+/// try await door.start()
+/// Task { for await event in door.events { journal.record(event) } }
+/// await door.signal(.granted())
+/// await door.shutdown()   // relay de-energised, LEDs off, lines released
+/// ```
+public actor DoorController {
+    /// Door events, in order. One consumer; the newest 256 are kept if nobody reads.
+    public nonisolated let events: AsyncStream<DoorEvent>
+    /// The backend's description, for logs and status.
+    public nonisolated let backendSummary: String
+
+    private let configuration: DoorIOConfiguration
+    private let backend: any GPIOBackend
+    private let logger: Logger
+    private let continuation: AsyncStream<DoorEvent>.Continuation
+
+    private var running = false
+    private var outputs: [DoorOutputRole: any GPIOOutput] = [:]
+    private var monitor: (any GPIOInputMonitor)?
+    private var inputTask: Task<Void, Never>?
+
+    // Outputs: what each is doing, and the task playing its pattern.
+    private var patterns: [DoorOutputRole: OutputPattern] = [:]
+    private var patternTasks: [DoorOutputRole: Task<Void, Never>] = [:]
+    private var levels: [DoorOutputRole: Bool] = [:]
+
+    // Inputs: debounced levels, the latest raw level, and the pending debounce timers.
+    private var stableInputs: [DoorInputRole: Bool] = [:]
+    private var rawInputs: [DoorInputRole: Bool] = [:]
+    private var debounceTasks: [DoorInputRole: Task<Void, Never>] = [:]
+
+    // Door state.
+    private var doorOpen: Bool?
+    private var pulse: Pulse?
+    private var authorisedUntil: ContinuousClock.Instant?
+    private var heldOpenTask: Task<Void, Never>?
+    private var alarms: Set<DoorAlarm> = []
+    private var status: DoorStatus = .none
+    private var feedback: Feedback?
+    private var feedbackTask: Task<Void, Never>?
+
+    private struct Pulse {
+        var reason: DoorOpenReason
+        var holdUntilOpen: Bool
+        var task: Task<Void, Never>
+    }
+
+    private enum Feedback: Equatable { case granted, denied, onePersonAtATime, checking }
+
+    /// Creates a controller; nothing is requested until `start()`.
+    /// - Parameters:
+    ///   - configuration: lines and timing.
+    ///   - backend: the lines to drive; by default the one the configuration names.
+    ///   - logger: where transitions and problems are logged (never images or secrets).
+    public init(configuration: DoorIOConfiguration, backend: (any GPIOBackend)? = nil, logger: Logger) {
+        self.configuration = configuration
+        let backend = backend ?? configuration.makeBackend()
+        self.backend = backend
+        self.backendSummary = backend.summary
+        self.logger = logger
+        (events, continuation) = AsyncStream.makeStream(of: DoorEvent.self, bufferingPolicy: .bufferingNewest(256))
+    }
+
+    // MARK: Lifecycle
+
+    /// Requests the lines (outputs inactive), reads the inputs and starts watching them.
+    /// On any error nothing stays requested.
+    public func start() throws(DoorIOError) {
+        guard !running else { return }
+        try configuration.validate()
+        outputs = try backend.requestOutputs(configuration.outputs, consumer: configuration.consumer)
+        for role in outputs.keys { levels[role] = false; patterns[role] = .off }
+        let inputs = configuration.inputs
+        if !inputs.isEmpty {
+            do throws(DoorIOError) {
+                let monitor = try backend.monitorInputs(inputs, consumer: configuration.consumer)
+                self.monitor = monitor
+                stableInputs = monitor.initialLevels
+                rawInputs = monitor.initialLevels
+                inputTask = Task { [weak self] in
+                    for await report in monitor.reports {
+                        guard let self else { return }
+                        await self.handle(report)
+                    }
+                }
+            } catch {
+                safeState()
+                backend.releaseOutputs()
+                outputs = [:]
+                throw error
+            }
+        }
+        running = true
+        if inputs[.doorSensor] != nil, let level = stableInputs[.doorSensor] {
+            doorOpen = doorIsOpen(sensorActive: level)
+            // A door already open at start is not "forced", but it may still be held open.
+            if doorOpen == true { startHeldOpenTimer() }
+        }
+        logger.info("door I/O started", metadata: [
+            "door.backend": "\(backendSummary)",
+            "door.outputs": "\(outputs.keys.map(\.rawValue).sorted().joined(separator: ","))",
+            "door.inputs": "\(inputs.keys.map(\.rawValue).sorted().joined(separator: ","))",
+            "door.open": "\(doorOpen.map { "\($0)" } ?? "unknown")",
+        ])
+    }
+
+    /// Puts the door in its safe state (relay de-energised, LEDs and buzzer off), releases the
+    /// lines and ends `events`. Safe to call more than once.
+    public func shutdown() async {
+        guard running || !outputs.isEmpty else { continuation.finish(); return }
+        running = false
+        cancelTimers()
+        safeState()
+        backend.releaseOutputs()
+        outputs = [:]
+        inputTask?.cancel()
+        inputTask = nil
+        if let monitor {
+            self.monitor = nil
+            await monitor.stop()
+        }
+        logger.info("door I/O stopped: relay de-energised, LEDs off, lines released")
+        continuation.finish()
+    }
+
+    // MARK: Signals
+
+    /// Shows a decision or a state on the door. Returns at once; patterns run on their own.
+    public func signal(_ signal: DoorSignal) {
+        guard running else {
+            logger.warning("door signal ignored: controller not running", metadata: ["door.signal": "\(signal)"])
+            return
+        }
+        switch signal {
+        case .granted(let length):
+            startPulse(reason: .granted, length: length ?? configuration.relayPulse)
+            setFeedback(.granted, for: configuration.feedbackDuration)
+            playBuzzer(.shortBeep)
+        case .denied(let reason):
+            logger.debug("door: denied", metadata: ["door.reason": "\(reason)"])
+            setFeedback(.denied, for: configuration.feedbackDuration)
+            playBuzzer(.tripleBeep)
+        case .onePersonAtATime:
+            setFeedback(.onePersonAtATime, for: configuration.feedbackDuration)
+            playBuzzer(.shortBeep)
+        case .checking:
+            // Bounded, so a lost answer never leaves the LED blinking for ever.
+            setFeedback(.checking, for: .seconds(15))
+        case .idle:
+            status = .idle
+            if feedback == .checking { clearFeedback() }
+        case .offline:
+            status = .offline
+        case .fault:
+            status = .fault
+        }
+        render()
+    }
+
+    /// A snapshot of the door, for status pages and tests.
+    public func state() -> DoorState {
+        DoorState(
+            running: running, relayEnergised: levels[.relay] ?? false, doorOpen: doorOpen,
+            inputs: stableInputs, outputs: levels, alarms: alarms, status: status)
+    }
+
+    // MARK: Relay
+
+    private func startPulse(reason: DoorOpenReason, length: Duration) {
+        pulse?.task.cancel()
+        let hold = reason == .granted && configuration.holdUntilOpen != nil && doorOpen != true
+        let limit = hold ? (configuration.holdUntilOpen ?? length) : length
+        authorisedUntil = .now + limit + configuration.openGrace
+        drive(.relay, true)
+        emit(.pulseStarted(reason: reason, length: limit))
+        logger.info("door: relay energised", metadata: ["door.reason": "\(reason.rawValue)", "door.pulse_ms": "\(limit.milliseconds)"])
+        let task = Task { [weak self] in
+            do { try await Task.sleep(for: limit) } catch { return }
+            await self?.endPulse(early: false)
+        }
+        pulse = Pulse(reason: reason, holdUntilOpen: hold, task: task)
+    }
+
+    private func endPulse(early: Bool) {
+        guard let current = pulse else { return }
+        current.task.cancel()
+        pulse = nil
+        drive(.relay, false)
+        emit(.pulseEnded(early: early))
+    }
+
+    // MARK: Inputs
+
+    private func handle(_ report: GPIOInputReport) {
+        guard running else { return }
+        switch report {
+        case .edge(let role, let active, _):
+            rawInputs[role] = active
+            debounceTasks[role]?.cancel()
+            if configuration.debounce == .zero {
+                commit(role)
+            } else {
+                let wait = configuration.debounce
+                debounceTasks[role] = Task { [weak self] in
+                    do { try await Task.sleep(for: wait) } catch { return }
+                    await self?.commit(role)
+                }
+            }
+        case .failure(let error):
+            logger.error("door inputs no longer watched", metadata: ["door.error": "\(error)"])
+            emit(.inputFailure(error.description))
+            alarms.insert(.inputFailure)
+            render()
+        }
+    }
+
+    /// The raw level held still for the debounce time: take it if it is a change.
+    private func commit(_ role: DoorInputRole) {
+        debounceTasks[role] = nil
+        guard running, let level = rawInputs[role], level != stableInputs[role] else { return }
+        stableInputs[role] = level
+        switch role {
+        case .doorSensor: doorChanged(open: doorIsOpen(sensorActive: level))
+        case .exitButton:
+            if level {
+                emit(.exitButtonPressed)
+                logger.info("door: exit button pressed")
+                startPulse(reason: .exitButton, length: configuration.relayPulse)
+            }
+        case .tamper:
+            emit(.tamper(active: level))
+            if level {
+                logger.warning("door: tamper switch active (enclosure open)")
+                alarms.insert(.tamper)
+            } else {
+                logger.notice("door: tamper switch cleared")
+                alarms.remove(.tamper)
+            }
+        }
+        render()
+    }
+
+    private func doorIsOpen(sensorActive: Bool) -> Bool {
+        switch configuration.doorSensorWiring {
+        case .normallyClosed: !sensorActive
+        case .normallyOpen: sensorActive
+        }
+    }
+
+    private func doorChanged(open: Bool) {
+        guard open != doorOpen else { return }
+        doorOpen = open
+        if open {
+            let authorised = pulse != nil || (authorisedUntil.map { ContinuousClock.now <= $0 } ?? false)
+            authorisedUntil = nil  // one opening per grant
+            emit(.doorOpened(authorised: authorised))
+            if !authorised {
+                emit(.forcedOpen)
+                logger.warning("door: forced open (no grant or exit request)")
+                alarms.insert(.forcedOpen)
+            }
+            if let current = pulse, configuration.endPulseWhenDoorOpens || current.holdUntilOpen {
+                endPulse(early: true)
+            }
+            startHeldOpenTimer()
+        } else {
+            heldOpenTask?.cancel()
+            heldOpenTask = nil
+            alarms.remove(.heldOpen)
+            alarms.remove(.forcedOpen)
+            emit(.doorClosed)
+        }
+    }
+
+    private func startHeldOpenTimer() {
+        heldOpenTask?.cancel()
+        let after = configuration.heldOpenAlarmAfter
+        heldOpenTask = Task { [weak self] in
+            do { try await Task.sleep(for: after) } catch { return }
+            await self?.heldOpenElapsed()
+        }
+    }
+
+    private func heldOpenElapsed() {
+        heldOpenTask = nil
+        guard running, doorOpen == true else { return }
+        alarms.insert(.heldOpen)
+        emit(.heldOpen(after: configuration.heldOpenAlarmAfter))
+        logger.warning("door: held open", metadata: ["door.after_ms": "\(configuration.heldOpenAlarmAfter.milliseconds)"])
+        render()
+    }
+
+    // MARK: LEDs and buzzer
+
+    private func setFeedback(_ value: Feedback, for duration: Duration) {
+        feedbackTask?.cancel()
+        feedback = value
+        feedbackTask = Task { [weak self] in
+            do { try await Task.sleep(for: duration) } catch { return }
+            await self?.feedbackElapsed()
+        }
+    }
+
+    private func feedbackElapsed() {
+        feedbackTask = nil
+        feedback = nil
+        render()
+    }
+
+    private func clearFeedback() {
+        feedbackTask?.cancel()
+        feedbackTask = nil
+        feedback = nil
+    }
+
+    /// Works out what each LED (and the alarm buzzer) should show from status, feedback and alarms.
+    private func render() {
+        guard running else { return }
+        let alarm = !alarms.isEmpty
+        apply(.ledGranted, feedback == .granted ? .on : .off)
+        apply(.ledDenied, feedback == .denied ? .on
+              : feedback == .onePersonAtATime ? .fastBlink
+              : alarm ? .alarm : .off)
+        apply(.ledFault, status == .offline ? .slowBlink : status == .fault || alarms.contains(.inputFailure) ? .on : .off)
+        apply(.ledIdle, feedback == .checking ? .fastBlink
+              : status == .idle && feedback == nil && !alarm ? .on : .off)
+        let alarmSound = alarms.contains(.forcedOpen) || alarms.contains(.heldOpen) || alarms.contains(.tamper)
+        if alarmSound {
+            apply(.buzzer, .alarm)
+        } else if patterns[.buzzer] == .alarm {
+            apply(.buzzer, .off)
+        }
+    }
+
+    /// One-shot buzzer patterns give way to a running alarm.
+    private func playBuzzer(_ pattern: OutputPattern) {
+        if patterns[.buzzer] == .alarm { return }
+        apply(.buzzer, pattern)
+    }
+
+    private func apply(_ role: DoorOutputRole, _ pattern: OutputPattern) {
+        guard outputs[role] != nil else { return }
+        if pattern.isPersistent && patterns[role] == pattern { return }
+        patternTasks[role]?.cancel()
+        patternTasks[role] = nil
+        patterns[role] = pattern
+        switch pattern {
+        case .off: drive(role, false)
+        case .on: drive(role, true)
+        case .blink(let on, let off):
+            drive(role, true)
+            patternTasks[role] = Task { [weak self] in
+                var active = true
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: active ? on : off) } catch { return }
+                    active.toggle()
+                    guard let self, await self.step(role, active) else { return }
+                }
+            }
+        case .once(let steps):
+            patternTasks[role] = Task { [weak self] in
+                for step in steps {
+                    guard let self, await self.step(role, step.active) else { return }
+                    do { try await Task.sleep(for: step.duration) } catch { return }
+                }
+                await self?.patternFinished(role)
+            }
+        }
+    }
+
+    /// A pattern step; false once the pattern was replaced (a replaced task must not write).
+    private func step(_ role: DoorOutputRole, _ active: Bool) -> Bool {
+        guard running, !Task.isCancelled else { return false }
+        drive(role, active)
+        return true
+    }
+
+    private func patternFinished(_ role: DoorOutputRole) {
+        guard running, !Task.isCancelled else { return }
+        patternTasks[role] = nil
+        patterns[role] = .off
+        drive(role, false)
+    }
+
+    private func drive(_ role: DoorOutputRole, _ active: Bool) {
+        guard let output = outputs[role], levels[role] != active else { return }
+        do throws(DoorIOError) {
+            try output.set(active: active)
+            levels[role] = active
+        } catch {
+            logger.error("door output failed", metadata: ["door.output": "\(role.rawValue)", "door.error": "\(error)"])
+            emit(.outputFailure(role: role, message: error.description))
+        }
+    }
+
+    // MARK: Safe state
+
+    private func cancelTimers() {
+        pulse?.task.cancel()
+        pulse = nil
+        heldOpenTask?.cancel()
+        heldOpenTask = nil
+        feedbackTask?.cancel()
+        feedbackTask = nil
+        for task in patternTasks.values { task.cancel() }
+        patternTasks = [:]
+        for task in debounceTasks.values { task.cancel() }
+        debounceTasks = [:]
+    }
+
+    /// Relay first, then everything else, each attempted even if another fails.
+    private func safeState() {
+        let order = [DoorOutputRole.relay] + DoorOutputRole.allCases.filter { $0 != .relay }
+        for role in order {
+            guard let output = outputs[role] else { continue }
+            do throws(DoorIOError) {
+                try output.set(active: false)
+                levels[role] = false
+                patterns[role] = .off
+            } catch {
+                logger.critical("door: could not reach safe state", metadata: ["door.output": "\(role.rawValue)", "door.error": "\(error)"])
+            }
+        }
+    }
+
+    private func emit(_ kind: DoorEvent.Kind) {
+        continuation.yield(DoorEvent(kind, at: .now))
+    }
+}
+
+/// Conditions that keep the alarm pattern running.
+public enum DoorAlarm: String, Sendable, Hashable, CaseIterable {
+    case forcedOpen, heldOpen, tamper, inputFailure
+}
+
+/// The standing status shown on the LEDs.
+public enum DoorStatus: String, Sendable, Hashable {
+    /// Nothing signalled yet.
+    case none
+    case idle, offline, fault
+}
+
+/// A snapshot of the door for status and tests.
+public struct DoorState: Sendable, Hashable {
+    public var running: Bool
+    public var relayEnergised: Bool
+    /// nil without a door sensor.
+    public var doorOpen: Bool?
+    /// Debounced logical input levels.
+    public var inputs: [DoorInputRole: Bool]
+    /// Logical output levels as last driven.
+    public var outputs: [DoorOutputRole: Bool]
+    public var alarms: Set<DoorAlarm>
+    public var status: DoorStatus
+}

@@ -1,0 +1,98 @@
+// `kioskctl gpio`: look at and exercise the door's GPIO lines in the field.
+import ArgumentParser
+import DoorIO
+
+/// `kioskctl gpio info|get|set|pulse|watch`.
+public struct GPIOCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "gpio",
+        abstract: "Inspect and exercise GPIO lines (relay, LEDs, buzzer, door inputs) through libgpiod.",
+        discussion: """
+            LINE is a door role (relay, led-granted, led-denied, led-fault, led-idle, buzzer, \
+            door-sensor, exit-button, tamper: found by the conventional line names door-relay, \
+            led-green, led-red, led-amber, led-blue, buzzer, door-sensor, exit-button, tamper), a line \
+            name as `gpioinfo` shows it, or an offset on --chip. Stop kioskd first: the lines it \
+            holds are busy (the error names the holder).
+            """,
+        subcommands: [GPIOInfoCommand.self, GPIOGetCommand.self, GPIOSetCommand.self, GPIOPulseCommand.self, GPIOWatchCommand.self]
+    )
+
+    public init() {}
+}
+
+/// Options shared by the line commands.
+struct GPIOLineOptions: ParsableArguments {
+    @Option(name: .long, help: "GPIO chip: name (gpiochip0), label (pinctrl-rp1), path or number. Default: the chip that has the named line, else gpiochip0.")
+    var chip: String?
+
+    @Flag(name: .long, help: "The line is active-low (on = pin low).")
+    var activeLow = false
+
+    @Option(name: .long, help: "Consumer name shown by gpioinfo while the line is held.")
+    var consumer = "kioskctl"
+}
+
+/// How a LINE argument was understood.
+struct ResolvedLine: Equatable {
+    var chip: String
+    var selector: GPIOLineSelector
+    /// The door role, when LINE named one.
+    var role: String?
+
+    /// Door roles accepted on the command line and the conventional line names they map to.
+    static let roleLineNames: [String: String] = [
+        "relay": "door-relay", "door-relay": "door-relay", "lock": "door-relay",
+        "led-granted": "led-green", "granted": "led-green", "green": "led-green",
+        "led-denied": "led-red", "denied": "led-red", "red": "led-red",
+        "led-fault": "led-amber", "fault": "led-amber", "amber": "led-amber",
+        "led-idle": "led-blue", "idle": "led-blue",
+        "buzzer": "buzzer",
+        "door-sensor": "door-sensor", "door": "door-sensor",
+        "exit-button": "exit-button", "exit": "exit-button", "rex": "exit-button",
+        "tamper": "tamper",
+    ]
+
+    /// Resolves LINE: a role, a line name, or an offset; finds the chip for a name when none is given.
+    static func resolve(_ text: String, chip: String?, lookup: (String) -> (chip: String, offset: UInt32)? = GPIOInventory.findLine)
+        throws -> ResolvedLine
+    {
+        let key = String(text.lowercased().map { $0 == "_" ? "-" : $0 })
+        let camel = camelToDashes(text)
+        let roleName = roleLineNames[key] ?? roleLineNames[camel]
+        let selector: GPIOLineSelector = roleName.map { .name($0) } ?? GPIOLineSelector(parsing: text)
+        if let chip { return ResolvedLine(chip: chip, selector: selector, role: roleName == nil ? nil : key) }
+        switch selector {
+        case .offset:
+            return ResolvedLine(chip: "gpiochip0", selector: selector, role: nil)
+        case .name(let name):
+            guard let found = lookup(name) else {
+                throw GPIOCommandError(description: "no GPIO line named \"\(name)\" on any chip; give --chip and an offset (`kioskctl gpio info` lists the lines)")
+            }
+            return ResolvedLine(chip: found.chip, selector: selector, role: roleName == nil ? nil : key)
+        }
+    }
+
+    private static func camelToDashes(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            if character.isUppercase { result += "-" + character.lowercased() } else { result.append(character) }
+        }
+        return result
+    }
+
+    var label: String { role.map { "\($0) (\(selector) on \(chip))" } ?? "\(selector) on \(chip)" }
+}
+
+/// A failed GPIO operation: printed as `Error: <message>` with exit status 1 (no usage text,
+/// because the command line was right and the hardware was not).
+struct GPIOCommandError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Turns a door error into the command's failure.
+func gpioFailure(_ error: DoorIOError) -> GPIOCommandError { GPIOCommandError(description: error.description) }
+
+/// Runs a door operation, turning its typed error into the command's failure message.
+func gpio<T>(_ body: () throws(DoorIOError) -> T) throws -> T {
+    do { return try body() } catch { throw gpioFailure(error) }
+}

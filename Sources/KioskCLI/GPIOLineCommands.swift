@@ -1,0 +1,153 @@
+// `kioskctl gpio get|set|pulse|watch`: one-off line operations for installers.
+import ArgumentParser
+import DoorIO
+
+struct GPIOGetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get", abstract: "Read an input's logical level once (1 = active).")
+
+    @Argument(help: "Door role, line name or offset.") var line: String
+    @OptionGroup var options: GPIOLineOptions
+    @Option(help: "Internal pull resistor: asIs, disabled, pullUp, pullDown.") var bias: GPIOBias = .asIs
+
+    mutating func run() async throws {
+        let resolved = try ResolvedLine.resolve(line, chip: options.chip)
+        let line = GPIOInputLine(resolved.selector, activeLow: options.activeLow, bias: bias)
+        let consumer = options.consumer
+        let active = try gpio { () throws(DoorIOError) in try GPIOInventory.read(chip: resolved.chip, line: line, consumer: consumer) }
+        print("\(resolved.label): \(active ? 1 : 0) (\(active ? "active" : "inactive"))")
+    }
+}
+
+extension GPIOBias: ExpressibleByArgument {}
+
+struct GPIOSetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Drive an output on or off and hold it (until --for elapses or Ctrl-C).",
+        discussion: "When the command ends the line is released; what the pin does then depends on the GPIO driver (see docs/DOORIO.md).")
+
+    @Argument(help: "Door role, line name or offset.") var line: String
+    @Argument(help: "on|off (or 1|0).") var value: String
+    @OptionGroup var options: GPIOLineOptions
+    @Option(name: .customLong("for"), help: "Hold for this many seconds, then release (default: until interrupted).")
+    var seconds: Double?
+
+    func validate() throws {
+        guard ["on", "off", "1", "0"].contains(value.lowercased()) else { throw ValidationError("value must be on, off, 1 or 0") }
+        if let seconds, seconds <= 0 || seconds > 3600 { throw ValidationError("--for must be between 0 and 3600 seconds") }
+    }
+
+    mutating func run() async throws {
+        let resolved = try ResolvedLine.resolve(line, chip: options.chip)
+        let active = ["on", "1"].contains(value.lowercased())
+        let line = GPIOOutputLine(resolved.selector, activeLow: options.activeLow)
+        let consumer = options.consumer
+        let held = try gpio { () throws(DoorIOError) in
+            try GPIOHeldOutput(chip: resolved.chip, line: line, consumer: consumer, active: active)
+        }
+        print("\(resolved.label): \(active ? "on" : "off"), held \(seconds.map { "for \($0) s" } ?? "until Ctrl-C")")
+        try await Task.sleep(for: .seconds(seconds ?? 365 * 86400))
+        held.release()
+    }
+}
+
+struct GPIOPulseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pulse", abstract: "Switch an output on for a time, then off (e.g. `kioskctl gpio pulse relay --ms 500`).")
+
+    @Argument(help: "Door role, line name or offset.") var line: String
+    @OptionGroup var options: GPIOLineOptions
+    @Option(help: "Pulse length in milliseconds.") var ms = 500
+
+    func validate() throws {
+        guard (1...60_000).contains(ms) else { throw ValidationError("--ms must be between 1 and 60000") }
+    }
+
+    mutating func run() async throws {
+        let resolved = try ResolvedLine.resolve(line, chip: options.chip)
+        let line = GPIOOutputLine(resolved.selector, activeLow: options.activeLow)
+        let consumer = options.consumer
+        let held = try gpio { () throws(DoorIOError) in
+            try GPIOHeldOutput(chip: resolved.chip, line: line, consumer: consumer, active: false)
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        try gpio { () throws(DoorIOError) in try held.set(active: true) }
+        // Whatever happens while waiting (Ctrl-C ends the process: the kernel releases the line),
+        // the relay is switched off before the line is released.
+        var interrupted: (any Error)?
+        do { try await Task.sleep(for: .milliseconds(ms)) } catch { interrupted = error }
+        try gpio { () throws(DoorIOError) in try held.set(active: false) }
+        let took = clock.now - start
+        held.release()
+        if let interrupted { throw interrupted }
+        let (seconds, attoseconds) = took.components
+        print("\(resolved.label): pulsed \(ms) ms (measured \(seconds * 1000 + attoseconds / 1_000_000_000_000_000) ms)")
+    }
+}
+
+struct GPIOWatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch", abstract: "Print input edges live (raw, not debounced) until Ctrl-C, --count or --timeout.")
+
+    @Argument(help: "Door roles, line names or offsets (default: door-sensor, exit-button, tamper where present).")
+    var lines: [String] = []
+    @OptionGroup var options: GPIOLineOptions
+    @Option(help: "Internal pull resistor: asIs, disabled, pullUp, pullDown.") var bias: GPIOBias = .asIs
+    @Option(help: "Stop after this many edges.") var count: Int?
+    @Option(help: "Stop after this many seconds.") var timeout: Double?
+
+    mutating func run() async throws {
+        var requested = lines
+        if requested.isEmpty {
+            requested = ["door-sensor", "exit-button", "tamper"].filter { GPIOInventory.findLine(named: $0) != nil || options.chip != nil }
+            if requested.isEmpty { throw ValidationError("no door-sensor, exit-button or tamper line found by name; name the lines to watch") }
+        }
+        var resolved: [ResolvedLine] = []
+        for text in requested { resolved.append(try ResolvedLine.resolve(text, chip: options.chip)) }
+        guard let chip = resolved.first?.chip, resolved.allSatisfy({ $0.chip == chip }) else {
+            throw ValidationError("watch lines of one chip at a time (give --chip)")
+        }
+        var config: [String: GPIOInputLine] = [:]
+        var labels: [String: String] = [:]
+        for (index, line) in resolved.enumerated() {
+            let key = "\(index)"
+            config[key] = GPIOInputLine(line.selector, activeLow: options.activeLow, bias: bias)
+            labels[key] = line.role ?? "\(line.selector)"
+        }
+        let consumer = options.consumer
+        let lineConfig = config
+        let watcher = try gpio { () throws(DoorIOError) in
+            try GPIODLineWatcher(chip: chip, lines: lineConfig, consumer: consumer)
+        }
+        print("watching \(labels.sorted { $0.key < $1.key }.map(\.value).joined(separator: ", ")) on \(watcher.chipName) (Ctrl-C to stop)")
+        for key in config.keys.sorted() {
+            print("  \(labels[key] ?? key): \(watcher.initialLevels[key] == true ? "active" : "inactive") at start")
+        }
+        let start = ContinuousClock.now
+        let limit = count
+        let stopper = timeout.map { seconds in
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                await watcher.stop()
+            }
+        }
+        var seen = 0
+        for await report in watcher.edges {
+            switch report {
+            case .edge(let key, let active, let at):
+                let (seconds, attoseconds) = (at - start).components
+                let ms = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+                print("+\(ms) ms  \(labels[key] ?? key) -> \(active ? "active (rising)" : "inactive (falling)")")
+                seen += 1
+                if let limit, seen >= limit { await watcher.stop() }
+            case .failure(let error):
+                stopper?.cancel()
+                throw gpioFailure(error)
+            }
+        }
+        stopper?.cancel()
+        await watcher.stop()
+    }
+}

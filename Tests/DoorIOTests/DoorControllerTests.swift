@@ -1,0 +1,303 @@
+// Door logic on the recording test stand-in: pulses, patterns, debounce, door sensor, alarms.
+import Testing
+import Logging
+@testable import DoorIO
+
+/// A configuration with every line and short timings so the suite runs in seconds.
+func fastConfiguration(
+    relayPulse: Duration = .milliseconds(300),
+    holdUntilOpen: Duration? = nil,
+    endPulseWhenDoorOpens: Bool = true,
+    heldOpenAlarmAfter: Duration = .milliseconds(400),
+    debounce: Duration = .milliseconds(50),
+    wiring: DoorSensorWiring = .normallyClosed
+) -> DoorIOConfiguration {
+    DoorIOConfiguration(
+        backend: .gpiod, chip: "test",
+        relay: GPIOOutputLine(.offset(0)),
+        ledGranted: GPIOOutputLine(.offset(1)),
+        ledDenied: GPIOOutputLine(.offset(2)),
+        ledFault: GPIOOutputLine(.offset(6)),
+        ledIdle: GPIOOutputLine(.offset(7)),
+        buzzer: GPIOOutputLine(.offset(3)),
+        doorSensor: GPIOInputLine(.offset(4)),
+        doorSensorWiring: wiring,
+        exitButton: GPIOInputLine(.offset(5)),
+        tamper: GPIOInputLine(.offset(8)),
+        relayPulse: relayPulse,
+        endPulseWhenDoorOpens: endPulseWhenDoorOpens,
+        holdUntilOpen: holdUntilOpen,
+        heldOpenAlarmAfter: heldOpenAlarmAfter,
+        openGrace: .milliseconds(200),
+        debounce: debounce,
+        feedbackDuration: .milliseconds(300))
+}
+
+/// A started controller over a recording backend, with the door closed (NC contact active).
+func startedDoor(_ configuration: DoorIOConfiguration = fastConfiguration())
+    async throws -> (DoorController, RecordingBackend, EventRecorder)
+{
+    let closedLevel = configuration.doorSensorWiring == .normallyClosed
+    let backend = RecordingBackend(initialLevels: [.doorSensor: closedLevel])
+    let door = DoorController(configuration: configuration, backend: backend, logger: .quiet)
+    try await door.start()
+    return (door, backend, EventRecorder(door.events))
+}
+
+@Suite("Door controller logic (recording test stand-in)")
+struct DoorControllerTests {
+    @Test func grantedPulsesTheRelayForTheConfiguredTime() async throws {
+        let (door, backend, events) = try await startedDoor()
+        await door.signal(.granted())
+        #expect(backend.level(.relay))
+        #expect(backend.level(.ledGranted))
+        let ended = await events.waitFor { $0 == .pulseEnded(early: false) }
+        #expect(ended != nil)
+        let relay = backend.transitions(of: .relay)
+        try #require(relay.count == 2)
+        let length = (relay[1].at - relay[0].at).ms
+        #expect(length >= 290 && length < 600, "pulse lasted \(length) ms, configured 300 ms")
+        #expect(events.kinds.first == .pulseStarted(reason: .granted, length: .milliseconds(300)))
+        await door.shutdown()
+    }
+
+    @Test func grantedWithExplicitPulseLength() async throws {
+        let (door, backend, events) = try await startedDoor()
+        await door.signal(.granted(pulse: .milliseconds(100)))
+        await events.waitFor { $0 == .pulseEnded(early: false) }
+        let relay = backend.transitions(of: .relay)
+        try #require(relay.count == 2)
+        #expect((relay[1].at - relay[0].at).ms < 300)
+        await door.shutdown()
+    }
+
+    @Test func signalNeverBlocksTheCaller() async throws {
+        let (door, _, _) = try await startedDoor(fastConfiguration(relayPulse: .seconds(5)))
+        let clock = ContinuousClock()
+        let took = await clock.measure { await door.signal(.granted()) }
+        #expect(took < .milliseconds(100), "signal took \(took)")
+        await door.shutdown()
+    }
+
+    @Test func doorOpeningEndsThePulseEarlyAndIsAuthorised() async throws {
+        let (door, backend, events) = try await startedDoor(fastConfiguration(relayPulse: .seconds(3)))
+        await door.signal(.granted())
+        backend.edge(.doorSensor, active: false)  // NC contact opens: door open
+        #expect(await events.waitFor { $0 == .pulseEnded(early: true) } != nil)
+        #expect(backend.level(.relay) == false)
+        #expect(events.kinds.contains(.doorOpened(authorised: true)))
+        #expect(!events.kinds.contains(.forcedOpen))
+        backend.edge(.doorSensor, active: true)
+        #expect(await events.waitFor { $0 == .doorClosed } != nil)
+        await door.shutdown()
+    }
+
+    @Test func pulseRunsToTheEndWhenConfiguredNotToEndEarly() async throws {
+        let (door, backend, events) = try await startedDoor(fastConfiguration(relayPulse: .milliseconds(400), endPulseWhenDoorOpens: false))
+        await door.signal(.granted())
+        backend.edge(.doorSensor, active: false)
+        await events.waitFor { $0 == .doorOpened(authorised: true) }
+        #expect(backend.level(.relay))
+        #expect(await events.waitFor { $0 == .pulseEnded(early: false) } != nil)
+        await door.shutdown()
+    }
+
+    @Test func holdUntilOpenKeepsTheRelayBeyondThePulse() async throws {
+        let configuration = fastConfiguration(relayPulse: .milliseconds(100), holdUntilOpen: .seconds(2))
+        let (door, backend, events) = try await startedDoor(configuration)
+        await door.signal(.granted())
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(backend.level(.relay), "relay should still be held until the door opens")
+        backend.edge(.doorSensor, active: false)
+        #expect(await events.waitFor { $0 == .pulseEnded(early: true) } != nil)
+        #expect(!backend.level(.relay))
+        await door.shutdown()
+    }
+
+    @Test func doorOpenedWithoutGrantIsForcedAndRaisesTheAlarm() async throws {
+        let (door, backend, events) = try await startedDoor()
+        backend.edge(.doorSensor, active: false)
+        #expect(await events.waitFor { $0 == .forcedOpen } != nil)
+        #expect(events.kinds.contains(.doorOpened(authorised: false)))
+        #expect(await door.state().alarms.contains(.forcedOpen))
+        #expect(await eventually { backend.level(.buzzer) || backend.transitions(of: .buzzer).count > 0 })
+        backend.edge(.doorSensor, active: true)
+        await events.waitFor { $0 == .doorClosed }
+        #expect(await door.state().alarms.isEmpty)
+        #expect(await eventually { !backend.level(.buzzer) })
+        await door.shutdown()
+    }
+
+    @Test func openingShortlyAfterThePulseIsStillAuthorised() async throws {
+        let (door, backend, events) = try await startedDoor(fastConfiguration(relayPulse: .milliseconds(100)))
+        await door.signal(.granted())
+        await events.waitFor { $0 == .pulseEnded(early: false) }
+        backend.edge(.doorSensor, active: false)  // within the 200 ms grace
+        #expect(await events.waitFor { $0 == .doorOpened(authorised: true) } != nil)
+        #expect(!events.kinds.contains(.forcedOpen))
+        await door.shutdown()
+    }
+
+    @Test func oneGrantCoversOneOpening() async throws {
+        let (door, backend, events) = try await startedDoor(fastConfiguration(relayPulse: .seconds(2)))
+        await door.signal(.granted())
+        backend.edge(.doorSensor, active: false)
+        await events.waitFor { $0 == .doorOpened(authorised: true) }
+        backend.edge(.doorSensor, active: true)
+        await events.waitFor { $0 == .doorClosed }
+        backend.edge(.doorSensor, active: false)
+        #expect(await events.waitFor { $0 == .forcedOpen } != nil, "a second opening on the same grant is forced")
+        await door.shutdown()
+    }
+
+    @Test func heldOpenAlarmAfterTheConfiguredTime() async throws {
+        let (door, backend, events) = try await startedDoor(fastConfiguration(heldOpenAlarmAfter: .milliseconds(300)))
+        await door.signal(.granted())
+        backend.edge(.doorSensor, active: false)
+        let opened = try #require(await events.waitFor { $0 == .doorOpened(authorised: true) })
+        let held = try #require(await events.waitFor { if case .heldOpen = $0 { true } else { false } })
+        let after = (held.instant - opened.instant).ms
+        #expect(after >= 290 && after < 800, "held-open after \(after) ms, configured 300 ms")
+        #expect(await door.state().alarms == [.heldOpen])
+        #expect(await eventually { backend.transitions(of: .buzzer).contains { $0.active } })
+        backend.edge(.doorSensor, active: true)
+        await events.waitFor { $0 == .doorClosed }
+        #expect(await door.state().alarms.isEmpty)
+        await door.shutdown()
+    }
+
+    @Test func normallyOpenWiringInvertsTheSensor() async throws {
+        let (door, backend, events) = try await startedDoor(fastConfiguration(wiring: .normallyOpen))
+        #expect(await door.state().doorOpen == false)
+        await door.signal(.granted())
+        backend.edge(.doorSensor, active: true)  // NO contact closes: door open
+        #expect(await events.waitFor { $0 == .doorOpened(authorised: true) } != nil)
+        await door.shutdown()
+    }
+
+    @Test func exitButtonOpensTheDoorLocally() async throws {
+        let (door, backend, events) = try await startedDoor()
+        backend.edge(.exitButton, active: true)
+        #expect(await events.waitFor { $0 == .exitButtonPressed } != nil)
+        #expect(events.kinds.contains(.pulseStarted(reason: .exitButton, length: .milliseconds(300))))
+        #expect(backend.level(.relay))
+        backend.edge(.exitButton, active: false)
+        backend.edge(.doorSensor, active: false)
+        #expect(await events.waitFor { $0 == .doorOpened(authorised: true) } != nil)
+        #expect(!events.kinds.contains(.forcedOpen))
+        await door.shutdown()
+    }
+
+    @Test func bounceShorterThanTheDebounceTimeIsIgnored() async throws {
+        let (door, backend, events) = try await startedDoor(fastConfiguration(debounce: .milliseconds(80)))
+        for _ in 0..<5 {
+            backend.edge(.exitButton, active: true)
+            try await Task.sleep(for: .milliseconds(5))
+            backend.edge(.exitButton, active: false)
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!events.kinds.contains(.exitButtonPressed))
+        #expect(backend.transitions(of: .relay).isEmpty)
+        await door.shutdown()
+    }
+
+    @Test func bouncingThenSettledCountsOnce() async throws {
+        let (door, backend, events) = try await startedDoor(fastConfiguration(debounce: .milliseconds(80)))
+        let first = ContinuousClock.now
+        for _ in 0..<3 {
+            backend.edge(.exitButton, active: true)
+            try await Task.sleep(for: .milliseconds(5))
+            backend.edge(.exitButton, active: false)
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        backend.edge(.exitButton, active: true)
+        let pressed = try #require(await events.waitFor { $0 == .exitButtonPressed })
+        #expect((pressed.instant - first).ms >= 80)
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(events.kinds.filter { $0 == .exitButtonPressed }.count == 1)
+        await door.shutdown()
+    }
+
+    @Test func tamperRaisesAndClearsTheAlarm() async throws {
+        let (door, backend, events) = try await startedDoor()
+        await door.signal(.idle)
+        #expect(backend.level(.ledIdle))
+        backend.edge(.tamper, active: true)
+        #expect(await events.waitFor { $0 == .tamper(active: true) } != nil)
+        #expect(await door.state().alarms == [.tamper])
+        #expect(await eventually { backend.level(.buzzer) })
+        #expect(!backend.level(.ledIdle), "idle LED goes off during an alarm")
+        // The alarm pattern blinks: several on/off transitions within a second and a half.
+        try await Task.sleep(for: .milliseconds(1200))
+        #expect(backend.transitions(of: .buzzer).count >= 3)
+        backend.edge(.tamper, active: false)
+        #expect(await events.waitFor { $0 == .tamper(active: false) } != nil)
+        #expect(await eventually { !backend.level(.buzzer) && backend.level(.ledIdle) })
+        await door.shutdown()
+    }
+
+    @Test func deniedShowsRedAndTripleBeep() async throws {
+        let (door, backend, _) = try await startedDoor()
+        await door.signal(.denied(reason: "no match"))
+        #expect(backend.level(.ledDenied))
+        #expect(await eventually { backend.transitions(of: .buzzer).filter(\.active).count == 3 && !backend.level(.buzzer) })
+        #expect(await eventually { !backend.level(.ledDenied) }, "denied LED clears after the feedback time")
+        #expect(backend.transitions(of: .relay).isEmpty, "a denial never touches the relay")
+        await door.shutdown()
+    }
+
+    @Test func offlineBlinksTheFaultLedUntilIdle() async throws {
+        let (door, backend, _) = try await startedDoor()
+        await door.signal(.offline)
+        try await Task.sleep(for: .milliseconds(1300))
+        let blinks = backend.transitions(of: .ledFault).count
+        #expect(blinks >= 3, "fault LED changed \(blinks) times in 1.3 s (500 ms blink)")
+        await door.signal(.idle)
+        #expect(await eventually { !backend.level(.ledFault) && backend.level(.ledIdle) })
+        let settled = backend.transitions(of: .ledFault).count
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(backend.transitions(of: .ledFault).count == settled, "blinking stopped")
+        await door.signal(.fault)
+        #expect(backend.level(.ledFault))
+        await door.shutdown()
+    }
+
+    @Test func shutdownLeavesEverythingOffAndReleased() async throws {
+        let (door, backend, events) = try await startedDoor(fastConfiguration(relayPulse: .seconds(5)))
+        await door.signal(.offline)
+        await door.signal(.granted())
+        #expect(backend.level(.relay))
+        await door.shutdown()
+        for role in DoorOutputRole.allCases {
+            #expect(!backend.level(role), "\(role) left on")
+        }
+        #expect(backend.released.withLock { $0 })
+        let count = backend.transitions.count
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(backend.transitions.count == count, "no pattern wrote after shutdown")
+        #expect(await door.state().running == false)
+        _ = events
+        await door.shutdown()  // twice is fine
+    }
+
+    @Test func inputFailureIsReportedAndLightsTheFaultLed() async throws {
+        let (door, backend, events) = try await startedDoor()
+        backend.fail(.monitorFailed(chip: "gpiochip9", operation: "poll", errno: 5))
+        #expect(await events.waitFor { if case .inputFailure = $0 { true } else { false } } != nil)
+        #expect(await eventually { backend.level(.ledFault) })
+        await door.shutdown()
+    }
+
+    @Test func doorAlreadyOpenAtStartIsNotForced() async throws {
+        let configuration = fastConfiguration()
+        let backend = RecordingBackend(initialLevels: [.doorSensor: false])  // NC contact open: door open
+        let door = DoorController(configuration: configuration, backend: backend, logger: .quiet)
+        try await door.start()
+        let events = EventRecorder(door.events)
+        #expect(await door.state().doorOpen == true)
+        #expect(await events.waitFor { if case .heldOpen = $0 { true } else { false } } != nil)
+        #expect(!events.kinds.contains(.forcedOpen))
+        await door.shutdown()
+    }
+}
