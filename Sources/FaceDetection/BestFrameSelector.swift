@@ -108,9 +108,9 @@ public struct BestFrameSelectorConfiguration: Sendable, Hashable {
     /// A candidate with a combined quality score at or above this is sent at once. Default
     /// 0.85: well-lit, sharp, frontal faces at a normal distance score 0.88–0.97.
     public var goodEnoughScore: Double = 0.85
-    /// Give up when faces have been in view this long without one qualifying. Default 4 s:
+    /// Give up when faces have been in view this long without one qualifying. Default 3 s:
     /// long enough to step closer or turn to the camera, short enough to tell the person why.
-    public var timeout: Duration = .seconds(4)
+    public var timeout: Duration = .seconds(3)
     /// With no face in view for this long, a search that has not found a qualifying face
     /// ends quietly (the person walked past). Default 700 ms: bridges detection drop-outs of
     /// a few frames.

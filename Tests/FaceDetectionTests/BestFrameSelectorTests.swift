@@ -95,7 +95,7 @@ struct BestFrameSelectorTests {
     @Test("give up: faces in view for the timeout and none qualifies; reasons most frequent first")
     func giveUp() {
         let steps = frames(0, 1000, [face(score: 0.3, failures: [.tooDark, .blurred])])
-            + frames(1066, 4100, [face(score: 0.3, failures: [.tooDark])])
+            + frames(1066, 3100, [face(score: 0.3, failures: [.tooDark])])
         let d = replay(steps)
         for decision in d.dropLast() {
             guard case .searching = decision else { Issue.record("\(decision)"); return }
