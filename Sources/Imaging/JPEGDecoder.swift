@@ -17,6 +17,13 @@ public struct ScaledImage: Sendable {
     /// The JPEG's own dimensions.
     public let originalWidth: Int
     public let originalHeight: Int
+
+    public init(image: Image, scale: JPEGScale, originalWidth: Int, originalHeight: Int) {
+        self.image = image
+        self.scale = scale
+        self.originalWidth = originalWidth
+        self.originalHeight = originalHeight
+    }
 }
 
 /// Decodes JPEG (and MJPEG frame) bytes with TurboJPEG.
@@ -24,7 +31,9 @@ public struct ScaledImage: Sendable {
 /// Owns one TurboJPEG handle, freed in `deinit`. A handle is not thread-safe, so this class is
 /// deliberately not `Sendable`: create one per thread or task that decodes (creation is cheap).
 public final class JPEGDecoder {
-    private let handle: tjhandle
+    // Replaced after an error: TurboJPEG 2.1 can leave a handle mid-read after a failed
+    // header parse, so every later call would fail with the same message.
+    private var handle: tjhandle
 
     /// Creates a decoder. The corresponding C function is `tjInitDecompress`.
     public init() throws(ImagingError) {
@@ -97,6 +106,10 @@ public final class JPEGDecoder {
     private func lastError(operation: String) -> ImagingError {
         let message = String(cString: tjGetErrorStr2(handle))
         let isWarning = tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue)
+        if let fresh = tjInitDecompress() {
+            tjDestroy(handle)
+            handle = fresh
+        }
         return .corruptJPEG(operation: operation, message: message, isWarning: isWarning)
     }
 

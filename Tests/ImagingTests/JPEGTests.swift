@@ -98,7 +98,9 @@ struct JPEGTests {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<200 { flipped[Int.random(in: 600..<flipped.count, using: &generator)] ^= 0x5A }
         _ = try? decoder.decode(flipped, to: .bgr24)
-        // The decoder is still usable after errors.
+        // The decoder is still usable after errors, including a failed header parse.
         #expect(try decoder.decode(frame, to: .gray8).image.width == 640)
+        #expect(throws: ImagingError.self) { try decoder.header([0xFF, 0xD8, 0xFF] + Array(repeating: 0x42, count: 64)) }
+        #expect(try decoder.header(frame).width == 640)
     }
 }

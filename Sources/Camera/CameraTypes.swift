@@ -1,0 +1,190 @@
+/// The pixel formats `V4L2Camera` streams, in the order of preference a kiosk wants.
+public enum CapturePixelFormat: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// Motion JPEG: small buffers, decoded at reduced scale for detection; what USB cameras
+    /// offer at 640×480 and 15–30 fps.
+    case mjpeg
+    /// Packed YUYV 4:2:2: uncompressed, heavier on USB, converted cheaply to gray/BGR.
+    case yuyv
+
+    public var fourcc: String {
+        switch self {
+        case .mjpeg: "MJPG"
+        case .yuyv: "YUYV"
+        }
+    }
+
+    public var description: String { fourcc }
+}
+
+/// What `VIDIOC_QUERYCAP` says about a device.
+public struct DeviceInfo: Sendable, Hashable {
+    /// The path as given (may be a `/dev/v4l/by-id/…` link).
+    public let path: String
+    /// The `/dev/videoN` node it resolves to.
+    public let node: String
+    public let driver: String
+    public let card: String
+    public let busInfo: String
+    /// The node supports single-planar video capture.
+    public let canCapture: Bool
+    /// The node supports streaming (mmap) I/O.
+    public let canStream: Bool
+}
+
+/// One frame size with the frame rates the driver lists for it.
+public struct FrameSizeInfo: Sendable, Hashable {
+    public let width: Int
+    public let height: Int
+    /// Discrete rates (frames per second); empty when the driver reports ranges only.
+    public let framesPerSecond: [Double]
+}
+
+/// One pixel format the device offers.
+public struct DeviceFormatInfo: Sendable, Hashable {
+    /// Four-character code, e.g. "MJPG", "YUYV".
+    public let fourcc: String
+    /// The driver's description, e.g. "Motion-JPEG".
+    public let description: String
+    public let isCompressed: Bool
+    /// Discrete frame sizes; empty when the driver reports a stepwise range.
+    public let sizes: [FrameSizeInfo]
+}
+
+/// What was negotiated for a streaming session (drivers may adjust what was asked for).
+public struct NegotiatedFormat: Sendable, Hashable, CustomStringConvertible {
+    public let pixelFormat: CapturePixelFormat
+    public let width: Int
+    public let height: Int
+    public let bytesPerLine: Int
+    /// The frame rate the driver accepted (0 when it cannot set rates).
+    public let framesPerSecond: Double
+
+    public var description: String {
+        "\(pixelFormat) \(width)x\(height)" + (framesPerSecond > 0 ? " @ \(framesPerSecond) fps" : "")
+    }
+}
+
+/// A device control (brightness, gain, exposure, power-line frequency…).
+public struct CameraControl: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case integer, boolean, menu, integerMenu = "intmenu", button, other
+    }
+
+    public struct MenuItem: Sendable, Hashable {
+        public let value: Int
+        public let name: String
+    }
+
+    /// The driver's V4L2 control id.
+    public let id: UInt32
+    /// The driver's label, e.g. "Power Line Frequency".
+    public let label: String
+    /// The name used in configuration and `kioskctl`, e.g. "power_line_frequency" (the
+    /// label lowercased with `_` for other characters, as `v4l2-ctl` spells it).
+    public let name: String
+    /// Other accepted names for the common controls (e.g. both "exposure_auto" and
+    /// "auto_exposure", whichever the driver version calls it).
+    public let aliases: [String]
+    public let kind: Kind
+    public let minimum: Int
+    public let maximum: Int
+    public let step: Int
+    public let defaultValue: Int
+    /// The current value (nil for buttons and write-only controls).
+    public let value: Int?
+    public let menu: [MenuItem]
+    public let isReadOnly: Bool
+    /// The control exists but has no effect now (e.g. exposure time while auto exposure is on).
+    public let isInactive: Bool
+
+    /// Whether `key` names this control.
+    public func matches(_ key: String) -> Bool {
+        let normalized = CameraControl.normalize(key)
+        return normalized == name || aliases.contains(normalized)
+    }
+
+    /// "Exposure, Auto" → "exposure_auto".
+    public static func normalize(_ label: String) -> String {
+        var out = ""
+        var pendingUnderscore = false
+        for scalar in label.lowercased().unicodeScalars {
+            if (scalar >= "a" && scalar <= "z") || (scalar >= "0" && scalar <= "9") {
+                if pendingUnderscore && !out.isEmpty { out.append("_") }
+                pendingUnderscore = false
+                out.unicodeScalars.append(scalar)
+            } else {
+                pendingUnderscore = true
+            }
+        }
+        return out
+    }
+
+    /// Resolves a configuration value: a menu item name (or its start, "50" for "50 Hz",
+    /// "manual" for "Manual Mode"), on/off for booleans, or an integer within range.
+    public func resolveValue(_ text: String) -> Int? {
+        let wanted = CameraControl.normalize(text)
+        if !menu.isEmpty, !wanted.isEmpty {
+            if let exact = menu.first(where: { CameraControl.normalize($0.name) == wanted }) { return exact.value }
+            let prefixed = menu.filter { CameraControl.normalize($0.name).hasPrefix(wanted) }
+            if prefixed.count == 1 { return prefixed[0].value }
+        }
+        if kind == .boolean {
+            switch wanted {
+            case "on", "true", "yes", "enabled": return 1
+            case "off", "false", "no", "disabled": return 0
+            default: break
+            }
+        }
+        guard let number = Int(String(text.filter { !$0.isWhitespace })), number >= minimum, number <= maximum else { return nil }
+        if !menu.isEmpty, !menu.contains(where: { $0.value == number }) { return nil }
+        return number
+    }
+
+    /// What `resolveValue` accepts, for error messages.
+    public var acceptedValues: String {
+        if !menu.isEmpty { return menu.map { "\($0.value)=\($0.name)" }.joined(separator: ", ") }
+        if kind == .boolean { return "on/off or 0/1" }
+        return "\(minimum)...\(maximum) step \(step)"
+    }
+}
+
+/// One control to set when the camera opens, in configuration order (order matters:
+/// auto exposure must be switched to manual before an exposure time sticks).
+public struct ControlSetting: Sendable, Hashable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// How `V4L2Camera` opens and streams a device. Defaults suit a door kiosk: VGA is enough for
+/// a face at 0.5–1.5 m, 15 fps keeps the CPU free for detection, MJPEG keeps USB traffic low.
+public struct CameraConfiguration: Sendable, Hashable {
+    /// `/dev/videoN`, a `/dev/v4l/by-id/…` path, or just the by-id name (stable across reboots
+    /// and USB ports, unlike videoN numbers).
+    public var device: String = "/dev/video0"
+    public var width: Int = 640
+    public var height: Int = 480
+    public var framesPerSecond: Double = 15
+    /// Formats to try, in order.
+    public var formats: [CapturePixelFormat] = [.mjpeg, .yuyv]
+    /// Driver buffers in the mmap ring: enough to absorb jitter, few enough that a frame is
+    /// never old when taken.
+    public var bufferCount: Int = 4
+    /// No frame for this long counts as a stall and the device is reopened.
+    public var stallTimeout: Duration = .seconds(3)
+    /// How often to try again while the device is absent.
+    public var reopenInterval: Duration = .seconds(1)
+    /// Wait for the device to appear at start instead of failing (the daemon waits; a CLI
+    /// command fails fast).
+    public var waitForDevice: Bool = false
+    /// Controls applied, in order, each time the device opens.
+    public var controls: [ControlSetting] = []
+
+    public init(device: String = "/dev/video0") {
+        self.device = device
+    }
+}
