@@ -1,0 +1,304 @@
+import Foundation
+
+/// The kinds of journal records, as stored and as filtered by `kioskctl events --kind`.
+public enum JournalKind: String, Sendable, Codable, CaseIterable {
+    case decision
+    case door
+    case drop
+    case lateOutcome = "late-outcome"
+    case error
+    case admin
+}
+
+/// One record for the event journal. The journal never holds images: no case carries pixels.
+public enum JournalEvent: Sendable, Equatable {
+    /// A check-in decision at the door.
+    case decision(DecisionRecord)
+    /// A door event (exit button, forced open, held open, tamper...).
+    case door(DoorEventRecord)
+    /// A queued item removed without being delivered (limit, age, purge) or a refused enqueue.
+    case drop(DropRecord)
+    /// The server's answer for a queued item, reported late (delivered, or a final refusal).
+    case lateOutcome(LateOutcomeRecord)
+    /// An error worth keeping (corrupt database moved aside, disk full, key problems...).
+    case error(ErrorRecord)
+    /// An operator action from `kioskctl` (retry, purge).
+    case admin(AdminRecord)
+
+    /// The kind under which the record is stored.
+    public var kind: JournalKind {
+        switch self {
+        case .decision: .decision
+        case .door: .door
+        case .drop: .drop
+        case .lateOutcome: .lateOutcome
+        case .error: .error
+        case .admin: .admin
+        }
+    }
+}
+
+/// A journal record as read back: its id, time and event.
+public struct JournalEntry: Sendable, Equatable {
+    /// Row id, increasing with time of writing.
+    public var id: Int64
+    /// When the event happened.
+    public var time: Date
+    /// What happened.
+    public var event: JournalEvent
+}
+
+/// How a check-in at the door ended.
+public enum DecisionOutcome: String, Sendable, Codable, CaseIterable {
+    /// Recognised and allowed: the door opened.
+    case granted
+    /// Recognised but not allowed (status or similarity below the minimum).
+    case denied
+    /// The server found no match (404).
+    case noMatch = "no-match"
+    /// The server's conditions were not met (409).
+    case conditionsNotMet = "conditions-not-met"
+    /// The server was unreachable and the offline policy opened the door.
+    case offlineGranted = "offline-granted"
+    /// The server was unreachable and the offline policy kept the door shut (fail-secure).
+    case offlineDenied = "offline-denied"
+    /// The check-in failed for another reason (see `reason`).
+    case failed
+}
+
+/// Time spent in each stage of one check-in. Stored in milliseconds.
+public struct StageLatencies: Sendable, Equatable, Codable {
+    public var capture: Duration?
+    public var detect: Duration?
+    public var select: Duration?
+    public var encode: Duration?
+    public var upload: Duration?
+    public var decide: Duration?
+
+    public init(
+        capture: Duration? = nil, detect: Duration? = nil, select: Duration? = nil,
+        encode: Duration? = nil, upload: Duration? = nil, decide: Duration? = nil
+    ) {
+        self.capture = capture
+        self.detect = detect
+        self.select = select
+        self.encode = encode
+        self.upload = upload
+        self.decide = decide
+    }
+
+    enum CodingKeys: String, CodingKey { case capture, detect, select, encode, upload, decide }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func read(_ key: CodingKeys) throws -> Duration? {
+            try c.decodeIfPresent(Double.self, forKey: key).map { .microseconds(Int64(($0 * 1000).rounded())) }
+        }
+        capture = try read(.capture)
+        detect = try read(.detect)
+        select = try read(.select)
+        encode = try read(.encode)
+        upload = try read(.upload)
+        decide = try read(.decide)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        // Milliseconds with microsecond resolution: readable in `kioskctl events --json`.
+        func write(_ value: Duration?, _ key: CodingKeys) throws {
+            guard let value else { return }
+            try c.encode((value.seconds * 1_000_000).rounded() / 1000, forKey: key)
+        }
+        try write(capture, .capture)
+        try write(detect, .detect)
+        try write(select, .select)
+        try write(encode, .encode)
+        try write(upload, .upload)
+        try write(decide, .decide)
+    }
+}
+
+/// A check-in decision.
+public struct DecisionRecord: Sendable, Equatable, Codable {
+    public var outcome: DecisionOutcome
+    /// The recognised user's id, when there is one.
+    public var userID: String?
+    /// The similarity the server reported, when there is one.
+    public var similarity: Double?
+    /// Why: the server's status, the policy rule, the error.
+    public var reason: String?
+    /// Time per stage.
+    public var latencies: StageLatencies
+    /// The outbox item id when the check-in was queued for later delivery.
+    public var queuedItemID: Int64?
+
+    public init(
+        outcome: DecisionOutcome, userID: String? = nil, similarity: Double? = nil, reason: String? = nil,
+        latencies: StageLatencies = StageLatencies(), queuedItemID: Int64? = nil
+    ) {
+        self.outcome = outcome
+        self.userID = userID
+        self.similarity = similarity
+        self.reason = reason
+        self.latencies = latencies
+        self.queuedItemID = queuedItemID
+    }
+}
+
+/// A door event.
+public struct DoorEventRecord: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        case exitButton = "exit-button"
+        case forcedOpen = "forced-open"
+        case heldOpen = "held-open"
+        case tamper
+        case tamperCleared = "tamper-cleared"
+        case opened
+        case closed
+        case relayPulse = "relay-pulse"
+    }
+
+    public var kind: Kind
+    /// Extra context (duration held open, which input...).
+    public var detail: String?
+
+    public init(kind: Kind, detail: String? = nil) {
+        self.kind = kind
+        self.detail = detail
+    }
+}
+
+/// Why a queued item left the queue without being delivered.
+public enum DropReason: String, Sendable, Codable, CaseIterable {
+    /// Older than the maximum age.
+    case expired
+    /// Removed to make room under the item limit (`dropOldest`).
+    case itemLimit = "item-limit"
+    /// Removed to make room under the byte limit (`dropOldest`).
+    case byteLimit = "byte-limit"
+    /// A new item refused because the queue was full (`refuseNew`) or too large.
+    case refused
+    /// Removed by an operator (`kioskctl queue purge`).
+    case purged
+}
+
+/// A dropped item (metadata only).
+public struct DropRecord: Sendable, Equatable, Codable {
+    public var reason: DropReason
+    /// The item's id; nil for a refused item, which never got one.
+    public var itemID: Int64?
+    public var uuid: String?
+    public var capturedAt: Date?
+    public var attempts: Int
+    public var lastError: String?
+    /// For refusals: which limit.
+    public var detail: String?
+
+    public init(
+        reason: DropReason, itemID: Int64? = nil, uuid: String? = nil, capturedAt: Date? = nil,
+        attempts: Int = 0, lastError: String? = nil, detail: String? = nil
+    ) {
+        self.reason = reason
+        self.itemID = itemID
+        self.uuid = uuid
+        self.capturedAt = capturedAt
+        self.attempts = attempts
+        self.lastError = lastError
+        self.detail = detail
+    }
+}
+
+/// The server's late answer for a queued item.
+public struct LateOutcomeRecord: Sendable, Equatable, Codable {
+    public var itemID: Int64
+    public var uuid: String
+    public var capturedAt: Date
+    /// Attempts including the one that got this answer.
+    public var attempts: Int
+    /// True when the server accepted the check-in; false for a final refusal (400/403/404/409).
+    public var delivered: Bool
+    /// HTTP status of the answer.
+    public var status: Int
+    public var userID: String?
+    public var similarity: Double?
+    /// A short human summary (status text, error reason).
+    public var summary: String
+
+    public init(
+        itemID: Int64, uuid: String, capturedAt: Date, attempts: Int, delivered: Bool, status: Int,
+        userID: String? = nil, similarity: Double? = nil, summary: String
+    ) {
+        self.itemID = itemID
+        self.uuid = uuid
+        self.capturedAt = capturedAt
+        self.attempts = attempts
+        self.delivered = delivered
+        self.status = status
+        self.userID = userID
+        self.similarity = similarity
+        self.summary = summary
+    }
+}
+
+/// An error kept in the journal.
+public struct ErrorRecord: Sendable, Equatable, Codable {
+    /// Which part: "outbox", "camera", "api"...
+    public var component: String
+    public var message: String
+
+    public init(component: String, message: String) {
+        self.component = component
+        self.message = message
+    }
+}
+
+/// An operator action.
+public struct AdminRecord: Sendable, Equatable, Codable {
+    /// "retry", "purge"...
+    public var action: String
+    public var detail: String
+
+    public init(action: String, detail: String) {
+        self.action = action
+        self.detail = detail
+    }
+}
+
+extension JournalEvent {
+    /// The JSON body stored in the `journal.body` column.
+    func encodedBody() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        let data: Data
+        switch self {
+        case let .decision(r): data = try encoder.encode(r)
+        case let .door(r): data = try encoder.encode(r)
+        case let .drop(r): data = try encoder.encode(r)
+        case let .lateOutcome(r): data = try encoder.encode(r)
+        case let .error(r): data = try encoder.encode(r)
+        case let .admin(r): data = try encoder.encode(r)
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Rebuilds an event from its stored kind and body; nil for a kind this version does not know.
+    static func decode(kind: String, body: String) -> JournalEvent? {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        let data = Data(body.utf8)
+        guard let kind = JournalKind(rawValue: kind) else { return nil }
+        do {
+            switch kind {
+            case .decision: return .decision(try decoder.decode(DecisionRecord.self, from: data))
+            case .door: return .door(try decoder.decode(DoorEventRecord.self, from: data))
+            case .drop: return .drop(try decoder.decode(DropRecord.self, from: data))
+            case .lateOutcome: return .lateOutcome(try decoder.decode(LateOutcomeRecord.self, from: data))
+            case .error: return .error(try decoder.decode(ErrorRecord.self, from: data))
+            case .admin: return .admin(try decoder.decode(AdminRecord.self, from: data))
+            }
+        } catch {
+            return nil
+        }
+    }
+}

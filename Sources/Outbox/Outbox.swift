@@ -1,1 +1,0 @@
-// Outbox: the durable offline queue and the event journal on SQLite.

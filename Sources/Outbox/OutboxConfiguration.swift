@@ -1,0 +1,135 @@
+import Foundation
+
+/// Where the payload key comes from.
+public enum OutboxKeySource: Sendable, Equatable {
+    /// A file holding 32 bytes (raw, or 64 hex digits). It must not be readable by group or
+    /// others (mode 0600 or stricter). With `generateIfMissing`, a missing file is created with
+    /// fresh random bytes and mode 0600, so a new kiosk works on first start.
+    case file(path: String, generateIfMissing: Bool)
+    /// A systemd credential: `$CREDENTIALS_DIRECTORY/<name>` (`LoadCredential=` in the unit).
+    case credential(name: String)
+    /// No key: only metadata can be read (what `kioskctl queue status|list` needs). Enqueueing
+    /// and draining throw `OutboxError.keyUnavailable`.
+    case none
+}
+
+/// What to do when a new item would exceed a limit.
+public enum OutboxFullPolicy: String, Sendable, Codable, CaseIterable {
+    /// Drop the oldest items until the new one fits (the newest check-ins are the most useful).
+    case dropOldest
+    /// Keep what is queued and refuse the new item (`OutboxError.queueFull`).
+    case refuseNew
+}
+
+/// Limits of the queue. Every item removed for a limit is counted and journaled.
+public struct OutboxLimits: Sendable, Equatable, Codable {
+    /// Maximum number of queued items. Default 5,000: a day of a busy door offline.
+    public var maxItems: Int
+    /// Maximum total sealed payload bytes. Default 256 MiB: ~5,000 crops of ~50 KB, small next
+    /// to a typical 8–32 GB SD card, so the queue cannot starve the system of disk.
+    public var maxBytes: Int
+    /// Items captured longer ago than this are dropped (`expired`). Default 72 h: a check-in
+    /// reported days late is of little use and the image should not be kept longer than needed.
+    public var maxAge: Duration
+    /// Policy when a limit of items or bytes is reached. Default `dropOldest`.
+    public var fullPolicy: OutboxFullPolicy
+
+    public init(
+        maxItems: Int = 5_000, maxBytes: Int = 256 << 20, maxAge: Duration = .seconds(72 * 3600),
+        fullPolicy: OutboxFullPolicy = .dropOldest
+    ) {
+        self.maxItems = maxItems
+        self.maxBytes = maxBytes
+        self.maxAge = maxAge
+        self.fullPolicy = fullPolicy
+    }
+}
+
+/// How long the event journal keeps records. The older of the two bounds wins.
+public struct JournalRetention: Sendable, Equatable, Codable {
+    /// Maximum number of records. Default 200,000 (a few tens of MB of small JSON rows).
+    public var maxRows: Int
+    /// Records older than this are removed. Default 90 days, a common audit horizon.
+    public var maxAge: Duration
+
+    public init(maxRows: Int = 200_000, maxAge: Duration = .seconds(90 * 86_400)) {
+        self.maxRows = maxRows
+        self.maxAge = maxAge
+    }
+}
+
+/// Configuration of the outbox database, read once at start.
+public struct OutboxConfiguration: Sendable {
+    /// The state directory, default `/var/lib/kiosk-agent` (systemd `StateDirectory=`).
+    public var stateDirectory: String
+    /// The database file name inside the state directory. Default `outbox.sqlite`.
+    public var databaseFileName: String
+    /// Where the payload key comes from. Default: `outbox.key` in the state directory, generated
+    /// on first start.
+    public var key: OutboxKeySource
+    /// Queue limits and the policy when full.
+    public var limits: OutboxLimits
+    /// How long the journal keeps records.
+    public var journalRetention: JournalRetention
+    /// Create the state directory and database when missing. The daemon does; `kioskctl` does
+    /// not (it reports `databaseMissing` instead of creating an empty queue in the wrong place).
+    public var createIfMissing: Bool
+    /// Move a corrupt database aside and start a new one. Only the daemon (the file's owner)
+    /// should: `kioskctl` reports the corruption instead of pulling the file from under kioskd.
+    public var recoverCorruption: Bool
+    /// How long a connection waits for another process's write lock before failing. Default
+    /// 5 s: writes here take milliseconds, so a longer wait means something is stuck.
+    public var busyTimeout: Duration
+    /// Test hook: caps the database size in pages (SQLite `max_page_count`) so a full disk can
+    /// be produced without filling a file system. `nil` in production.
+    public var maxPageCount: Int?
+
+    /// The default state directory of the service.
+    public static let defaultStateDirectory = "/var/lib/kiosk-agent"
+
+    public init(
+        stateDirectory: String = OutboxConfiguration.defaultStateDirectory,
+        databaseFileName: String = "outbox.sqlite",
+        key: OutboxKeySource? = nil,
+        limits: OutboxLimits = OutboxLimits(),
+        journalRetention: JournalRetention = JournalRetention(),
+        createIfMissing: Bool = true,
+        recoverCorruption: Bool = true,
+        busyTimeout: Duration = .seconds(5),
+        maxPageCount: Int? = nil
+    ) {
+        self.stateDirectory = stateDirectory
+        self.databaseFileName = databaseFileName
+        self.key = key ?? .file(path: stateDirectory + "/outbox.key", generateIfMissing: true)
+        self.limits = limits
+        self.journalRetention = journalRetention
+        self.createIfMissing = createIfMissing
+        self.recoverCorruption = recoverCorruption
+        self.busyTimeout = busyTimeout
+        self.maxPageCount = maxPageCount
+    }
+
+    /// The full path of the database file.
+    public var databasePath: String { stateDirectory + "/" + databaseFileName }
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+
+    /// The duration in whole milliseconds (rounded down).
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}
+
+extension Date {
+    /// Milliseconds since 1970, the unit of every time column in the database.
+    var unixMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    init(unixMilliseconds: Int64) {
+        self.init(timeIntervalSince1970: Double(unixMilliseconds) / 1000)
+    }
+}

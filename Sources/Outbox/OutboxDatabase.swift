@@ -1,0 +1,327 @@
+import Dispatch
+import Foundation
+import GRDB
+import Synchronization
+
+/// The SQLite file shared by the outbox and the event journal.
+///
+/// One file for both, on purpose: removing a queued item and journaling why (delivered, final
+/// refusal, dropped for a limit) happen in one transaction, so a crash can never lose the
+/// record of a drop or leave a delivered item without its late outcome. One WAL, one fsync
+/// policy, one corruption and disk-full story.
+///
+/// Durability: WAL mode with `synchronous = FULL`, so every commit (an acknowledged enqueue)
+/// fsyncs the WAL before returning and survives power loss, not only a process crash.
+/// (`NORMAL`, GRDB's default in WAL, may lose the last commits on power loss.)
+///
+/// Deleted rows leave no image behind: payloads are sealed (ChaCha20-Poly1305) before they are
+/// written, `secure_delete` zeroes freed content, and `maintenance()` truncates the WAL and
+/// returns free pages (`auto_vacuum = INCREMENTAL`).
+///
+/// Several processes may open the same file (kioskd and kioskctl): each uses a `DatabasePool`
+/// with a busy timeout, and writes take the write lock up front (`BEGIN IMMEDIATE`) so a writer
+/// never fails on a stale snapshot.
+public final class OutboxDatabase: Sendable {
+    /// The configuration it was opened with.
+    public let configuration: OutboxConfiguration
+    /// The database file path.
+    public let path: String
+    /// Set when opening found the file corrupt and moved it aside; also journaled.
+    public let recoveredCorruption: OutboxError?
+    let pool: DatabasePool
+    let key: PayloadKey?
+    let clock: any OutboxClock
+    /// The last write failure (e.g. disk full) until a write succeeds again: queueing degraded.
+    private let degradation = Mutex<String?>(nil)
+    /// Journal records written since the last prune by this process.
+    let journalWrites = Mutex<Int>(0)
+
+    private init(
+        configuration: OutboxConfiguration, pool: DatabasePool, key: PayloadKey?, clock: any OutboxClock,
+        recoveredCorruption: OutboxError?
+    ) {
+        self.configuration = configuration
+        self.path = configuration.databasePath
+        self.pool = pool
+        self.key = key
+        self.clock = clock
+        self.recoveredCorruption = recoveredCorruption
+    }
+
+    /// Opens (and if configured creates) the database, loads the payload key, and moves a
+    /// corrupt file aside when `recoverCorruption` is set.
+    ///
+    /// Opening touches files and runs SQLite checks, so it runs on a dedicated queue, not on
+    /// Swift's cooperative pool.
+    public static func open(
+        _ configuration: OutboxConfiguration, clock: any OutboxClock = SystemOutboxClock()
+    ) async throws(OutboxError) -> OutboxDatabase {
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue(label: "outbox.open").async {
+                    continuation.resume(with: Result { try openBlocking(configuration, clock: clock) })
+                }
+            }
+        } catch let error as OutboxError {
+            throw error
+        } catch {
+            throw OutboxError.wrap(error, operation: "open the database", path: configuration.databasePath)
+        }
+    }
+
+    /// Closes the connections. Further use throws.
+    public func close() {
+        try? pool.close()
+    }
+
+    /// Nil while writes work; otherwise the reason queueing is degraded (e.g. disk full).
+    public var degradedReason: String? { degradation.withLock { $0 } }
+
+    // MARK: - Opening
+
+    private static func openBlocking(_ configuration: OutboxConfiguration, clock: any OutboxClock) throws -> OutboxDatabase {
+        let path = configuration.databasePath
+        try ensureDirectory(configuration)
+        let key = try PayloadKey.load(configuration.key)
+        if !FileManager.default.fileExists(atPath: path) {
+            guard configuration.createIfMissing else { throw OutboxError.databaseMissing(path: path) }
+            try createFresh(path)
+        }
+        do {
+            let pool = try openPool(configuration)
+            return OutboxDatabase(configuration: configuration, pool: pool, key: key, clock: clock, recoveredCorruption: nil)
+        } catch let error as OutboxError {
+            guard case let .databaseCorrupt(_, _, reason) = error, configuration.recoverCorruption else { throw error }
+            let movedTo = try moveAside(path, at: clock.now())
+            try createFresh(path)
+            let pool = try openPool(configuration)
+            let recovered = OutboxError.databaseCorrupt(path: path, movedTo: movedTo, reason: reason)
+            try pool.write { db in
+                try insertJournal(db, .error(ErrorRecord(component: "outbox", message: recovered.description)), at: clock.now())
+            }
+            return OutboxDatabase(
+                configuration: configuration, pool: pool, key: key, clock: clock, recoveredCorruption: recovered)
+        }
+    }
+
+    private static func ensureDirectory(_ configuration: OutboxConfiguration) throws {
+        let dir = configuration.stateDirectory
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw OutboxError.stateDirectoryUnavailable(path: dir, reason: "not a directory")
+            }
+            return
+        }
+        guard configuration.createIfMissing else {
+            throw OutboxError.stateDirectoryUnavailable(path: dir, reason: "does not exist")
+        }
+        do {
+            // 0700: the directory holds biometric data (sealed) and the key.
+            try FileManager.default.createDirectory(
+                atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw OutboxError.stateDirectoryUnavailable(path: dir, reason: error.localizedDescription)
+        }
+    }
+
+    /// Creates the file in rollback mode first, because `auto_vacuum` can only be chosen before
+    /// the first table exists (and GRDB's WAL set-up creates one), then switches it to WAL.
+    private static func createFresh(_ path: String) throws {
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+            }
+            try migrator.migrate(queue)
+            try queue.writeWithoutTransaction { db in
+                _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            }
+            try queue.close()
+        } catch {
+            throw OutboxError.wrap(error, operation: "create the database", path: path)
+        }
+    }
+
+    private static func openPool(_ configuration: OutboxConfiguration) throws -> DatabasePool {
+        let path = configuration.databasePath
+        var config = Configuration()
+        config.label = "outbox"
+        config.busyMode = .timeout(configuration.busyTimeout.seconds)
+        config.maximumReaderCount = 2  // a small device; reads are short
+        let maxPageCount = configuration.maxPageCount
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            if let maxPageCount {
+                _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(maxPageCount)")
+            }
+        }
+        do {
+            let pool = try DatabasePool(path: path, configuration: config)
+            do {
+                // After GRDB's WAL set-up, which selects NORMAL: FULL makes each commit durable.
+                try pool.writeWithoutTransaction { db in
+                    try db.execute(sql: "PRAGMA synchronous = FULL")
+                }
+                let check = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+                guard check == ["ok"] else {
+                    throw OutboxError.databaseCorrupt(
+                        path: path, movedTo: nil, reason: check.prefix(3).joined(separator: "; "))
+                }
+                try migrator.migrate(pool)
+            } catch {
+                try? pool.close()
+                throw error
+            }
+            return pool
+        } catch {
+            throw OutboxError.wrap(error, operation: "open the database", path: path)
+        }
+    }
+
+    /// Renames the file and its WAL/SHM companions to `<name>.corrupt-<UTC time>` for support.
+    private static func moveAside(_ path: String, at time: Date) throws -> String {
+        let stamp = Date.ISO8601FormatStyle(timeZone: .gmt)
+            .year().month().day().time(includingFractionalSeconds: false)
+            .dateSeparator(.omitted).timeSeparator(.omitted)
+            .format(time)
+        let target = path + ".corrupt-" + stamp
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+            do {
+                try? FileManager.default.removeItem(atPath: target + suffix)
+                try FileManager.default.moveItem(atPath: path + suffix, toPath: target + suffix)
+            } catch {
+                throw OutboxError.io(operation: "move corrupt database aside", path: path + suffix, reason: error.localizedDescription)
+            }
+        }
+        return target
+    }
+
+    // MARK: - Schema
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            // Times are integer milliseconds since 1970 (UTC).
+            try db.execute(sql: """
+                CREATE TABLE outbox_item (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,   -- creation order, never reused
+                    uuid TEXT NOT NULL UNIQUE,              -- idempotency key for the server
+                    created_at INTEGER NOT NULL,
+                    captured_at INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL,
+                    last_error TEXT,
+                    size INTEGER NOT NULL,                  -- sealed bytes, counted against the limit
+                    key_id TEXT NOT NULL,                   -- fingerprint of the sealing key
+                    sealed BLOB NOT NULL                    -- ChaCha20-Poly1305(payload), AAD = uuid
+                );
+                CREATE INDEX outbox_item_due ON outbox_item(next_attempt_at, id);
+                CREATE TABLE journal (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    body TEXT NOT NULL                      -- JSON of the record; never an image
+                );
+                CREATE INDEX journal_at ON journal(at);
+                CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE state (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: - Helpers for the store and the journal
+
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction on GRDB's writer queue (never on the
+    /// cooperative pool), mapping errors and tracking disk-full degradation.
+    func write<T: Sendable>(
+        _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(OutboxError) -> T {
+        do {
+            let result = try await pool.writeWithoutTransaction { db -> T in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                guard let result else { throw OutboxError.database(operation: operation, path: "", code: -1, message: "no result") }
+                return result
+            }
+            degradation.withLock { $0 = nil }
+            return result
+        } catch {
+            let mapped = OutboxError.wrap(error, operation: operation, path: path)
+            if mapped.isDiskFull { degradation.withLock { $0 = mapped.description } }
+            throw mapped
+        }
+    }
+
+    /// Runs `body` outside a transaction on the writer (pragmas such as checkpoints).
+    func writeWithoutTransaction<T: Sendable>(
+        _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(OutboxError) -> T {
+        do {
+            return try await pool.writeWithoutTransaction(body)
+        } catch {
+            throw OutboxError.wrap(error, operation: operation, path: path)
+        }
+    }
+
+    /// Runs `body` on a reader connection (a consistent snapshot).
+    func read<T: Sendable>(
+        _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(OutboxError) -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw OutboxError.wrap(error, operation: operation, path: path)
+        }
+    }
+
+    static func insertJournal(_ db: Database, _ event: JournalEvent, at time: Date) throws {
+        try db.execute(
+            sql: "INSERT INTO journal (at, kind, body) VALUES (?, ?, ?)",
+            arguments: [time.unixMilliseconds, event.kind.rawValue, try event.encodedBody()])
+    }
+
+    static func bump(_ db: Database, _ counter: OutboxCounter, by amount: Int = 1) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO counter (name, value) VALUES (?, ?)
+                ON CONFLICT(name) DO UPDATE SET value = value + excluded.value
+                """,
+            arguments: [counter.rawValue, amount])
+    }
+
+    static func setState(_ db: Database, _ name: String, _ value: String, at time: Date) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO state (name, value, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                """,
+            arguments: [name, value, time.unixMilliseconds])
+    }
+}
+
+/// The persistent counters shown by `kioskctl queue status`.
+enum OutboxCounter: String, CaseIterable {
+    case enqueued
+    case delivered
+    case finalOutcome = "final"
+    case droppedExpired = "dropped.expired"
+    case droppedItemLimit = "dropped.item-limit"
+    case droppedByteLimit = "dropped.byte-limit"
+    case refused
+    case purged
+
+    static func forDrop(_ reason: DropReason) -> OutboxCounter {
+        switch reason {
+        case .expired: .droppedExpired
+        case .itemLimit: .droppedItemLimit
+        case .byteLimit: .droppedByteLimit
+        case .refused: .refused
+        case .purged: .purged
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// What the server said about a queued check-in, as classified by the sender.
+public enum DeliveryResult: Sendable, Equatable {
+    /// Accepted (2xx). The late outcome is journaled and the item removed.
+    case delivered(DeliveredOutcome)
+    /// Try again later: network error, timeout, 5xx, 429.
+    case retryable(reason: String)
+    /// The token was rejected (401): the drainer asks the sender to renew, then retries once.
+    case authentication(reason: String)
+    /// Refused for good: 400, 403, 404 (no match), 409 (conditions not met). Journaled as the
+    /// late outcome and removed; never retried.
+    case final(status: Int, reason: String)
+}
+
+/// The server's answer for a delivered check-in, for the journal.
+public struct DeliveredOutcome: Sendable, Equatable {
+    public var status: Int
+    public var userID: String?
+    public var similarity: Double?
+    /// A short human summary, e.g. the API's status text.
+    public var summary: String
+
+    public init(status: Int = 200, userID: String? = nil, similarity: Double? = nil, summary: String = "delivered") {
+        self.status = status
+        self.userID = userID
+        self.similarity = similarity
+        self.summary = summary
+    }
+}
+
+/// Sends queued check-ins. KioskCore adapts the Face AiDee client to this, so Outbox does not
+/// depend on the API module.
+public protocol OutboxSender: Sendable {
+    /// Sends one item and classifies the answer. Must not throw: every failure is a result.
+    /// `delivery.item.uuid` is stable across attempts and can serve as an idempotency key.
+    func deliver(_ delivery: OutboxDelivery) async -> DeliveryResult
+    /// Renews the API token after a 401. Throwing makes the attempt a retryable failure.
+    func renewAuthentication() async throws
+}
+
+/// An `OutboxSender` made of two closures.
+public struct ClosureOutboxSender: OutboxSender {
+    private let deliverBody: @Sendable (OutboxDelivery) async -> DeliveryResult
+    private let renewBody: @Sendable () async throws -> Void
+
+    public init(
+        deliver: @escaping @Sendable (OutboxDelivery) async -> DeliveryResult,
+        renewAuthentication: @escaping @Sendable () async throws -> Void = {}
+    ) {
+        deliverBody = deliver
+        renewBody = renewAuthentication
+    }
+
+    public func deliver(_ delivery: OutboxDelivery) async -> DeliveryResult { await deliverBody(delivery) }
+    public func renewAuthentication() async throws { try await renewBody() }
+}

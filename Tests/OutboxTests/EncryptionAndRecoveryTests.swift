@@ -1,0 +1,162 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Outbox
+
+@Suite("Encryption at rest, keys, corrupt files, full disk, concurrent access")
+struct EncryptionAndRecoveryTests {
+    @Test func rawFilesHoldNoJPEGMarkerNorPlainPayload() async throws {
+        let fx = try await OutboxFixture.make()
+        defer { fx.cleanUp() }
+        let jpeg = sampleJPEG()
+        let marker = "condition-marker-7f3a"
+        for _ in 0..<3 {
+            try await fx.store.enqueue(OutboxPayload(jpeg: jpeg, conditionJSON: #"{"tag":"\#(marker)"}"#), capturedAt: Date())
+        }
+        // Both before and after a checkpoint: the WAL holds the fresh pages first.
+        for checkpoint in [false, true] {
+            if checkpoint {
+                try await fx.database.pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+            }
+            for suffix in ["", "-wal"] {
+                let path = fx.database.path + suffix
+                guard let bytes = try? Array(Data(contentsOf: URL(fileURLWithPath: path))), !bytes.isEmpty else { continue }
+                #expect(!bytes.contains(sequence: [0xFF, 0xD8, 0xFF]), "JPEG SOI marker in \(path)")
+                #expect(!bytes.contains(sequence: Array(marker.utf8)), "plain condition in \(path)")
+                #expect(!bytes.contains(sequence: Array(jpeg[100..<132])), "plain JPEG bytes in \(path)")
+            }
+        }
+        let due = try #require(try await fx.store.nextDue(at: Date()))
+        #expect(due.payload.jpeg == jpeg)
+    }
+
+    @Test func keyFileIsGeneratedWithMode0600AndInsecureFilesAreRejected() async throws {
+        let fx = try await OutboxFixture.make()
+        defer { fx.cleanUp() }
+        let path = fx.directory.path + "/outbox.key"
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect((attributes[.size] as? Int) == 32)
+        let first = try #require(try PayloadKey.load(.file(path: path, generateIfMissing: false)))
+        #expect(first.id == fx.database.key?.id)
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        #expect(throws: OutboxError.keyFileInsecure(path: path, mode: 0o644)) {
+            try PayloadKey.load(.file(path: path, generateIfMissing: false))
+        }
+        let missing = fx.directory.path + "/nope.key"
+        #expect(throws: OutboxError.keyFileMissing(path: missing)) {
+            try PayloadKey.load(.file(path: missing, generateIfMissing: false))
+        }
+        let hex = fx.directory.path + "/hex.key"
+        try (String(repeating: "ab", count: 32) + "\n").write(toFile: hex, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o400], ofItemAtPath: hex)
+        #expect(try PayloadKey.load(.file(path: hex, generateIfMissing: false)) != nil)
+        try "short".write(toFile: hex, atomically: false, encoding: .utf8)
+        #expect(throws: OutboxError.self) { try PayloadKey.load(.file(path: hex, generateIfMissing: false)) }
+        #expect(throws: OutboxError.self) { try PayloadKey.load(.credential(name: "outbox-key-that-is-not-there")) }
+    }
+
+    @Test func itemSealedWithAnotherKeyIsReportedNotLost() async throws {
+        let fx = try await OutboxFixture.make()
+        let item = try await fx.store.enqueue(OutboxPayload(jpeg: [1, 2, 3]), capturedAt: Date())
+        fx.database.close()
+        defer { try? FileManager.default.removeItem(at: fx.directory) }
+        let other = fx.directory.path + "/other.key"
+        var config = OutboxFixture.configuration(fx.directory)
+        config.key = .file(path: other, generateIfMissing: true)
+        let reopened = try await OutboxDatabase.open(config)
+        defer { reopened.close() }
+        await #expect(throws: OutboxError.self) { try await OutboxStore(database: reopened).nextDue(at: Date()) }
+        #expect(try await OutboxStore(database: reopened).list().map(\.id) == [item.id])
+    }
+
+    @Test func corruptDatabaseIsMovedAsideAndJournaled() async throws {
+        let fx = try await OutboxFixture.make()
+        try await fx.store.enqueue(OutboxPayload(jpeg: [1]), capturedAt: Date())
+        // Move every page into the main file first, so the damage is not masked by the WAL.
+        try await fx.database.pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        fx.database.close()
+        defer { try? FileManager.default.removeItem(at: fx.directory) }
+        let path = fx.database.path
+        // Overwrite the header and the first pages with garbage.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.write(contentsOf: Data(repeating: 0x5A, count: 8192))
+        try handle.close()
+
+        // kioskctl (no recovery) reports it and leaves the file alone.
+        var cli = OutboxFixture.configuration(fx.directory)
+        cli.recoverCorruption = false
+        cli.createIfMissing = false
+        cli.key = .none
+        do {
+            _ = try await OutboxDatabase.open(cli)
+            Issue.record("expected databaseCorrupt")
+        } catch {
+            guard case .databaseCorrupt(_, nil, _) = error else { Issue.record("unexpected \(error)"); return }
+        }
+        #expect(FileManager.default.fileExists(atPath: path))
+
+        // The daemon moves it aside, starts a new one and journals the error.
+        let database = try await OutboxDatabase.open(OutboxFixture.configuration(fx.directory))
+        defer { database.close() }
+        guard case let .databaseCorrupt(_, movedTo?, _) = database.recoveredCorruption else {
+            Issue.record("no recovery reported"); return
+        }
+        #expect(FileManager.default.fileExists(atPath: movedTo))
+        #expect(movedTo.hasPrefix(path + ".corrupt-"))
+        #expect(try await OutboxStore(database: database).status().items == 0)
+        let errors = try await EventJournal(database: database).entries(kinds: [.error])
+        #expect(errors.count == 1)
+        try await OutboxStore(database: database).enqueue(OutboxPayload(jpeg: [2]), capturedAt: Date())
+    }
+
+    @Test func fullDiskDegradesQueueingWithClearErrorAndRecovers() async throws {
+        let fx = try await OutboxFixture.make(maxPageCount: 40)  // 40 × 4 KiB pages
+        defer { fx.cleanUp() }
+        var failure: OutboxError?
+        for _ in 0..<100 {
+            do {
+                try await fx.store.enqueue(OutboxPayload(jpeg: [UInt8](repeating: 9, count: 8000)), capturedAt: Date())
+            } catch {
+                failure = error
+                break
+            }
+        }
+        let error = try #require(failure)
+        #expect(error.isDiskFull)
+        #expect(error.description.contains("door keeps working"))
+        #expect(fx.database.degradedReason != nil)
+        #expect(try await fx.store.status().degradedReason != nil)
+        // Reads still work, and freeing space (purge) lets queueing resume.
+        #expect(try await fx.store.list().count > 0)
+        try await fx.store.purge()
+        try await fx.store.enqueue(OutboxPayload(jpeg: [1]), capturedAt: Date())
+        #expect(fx.database.degradedReason == nil)
+    }
+
+    @Test func twoPoolsOnOneFileWriteConcurrently() async throws {
+        let fx = try await OutboxFixture.make()
+        defer { fx.cleanUp() }
+        var cliConfig = OutboxFixture.configuration(fx.directory)
+        cliConfig.createIfMissing = false
+        let second = try await OutboxDatabase.open(cliConfig)
+        defer { second.close() }
+        let storeA = fx.store
+        let storeB = OutboxStore(database: second)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for store in [storeA, storeB] {
+                group.addTask {
+                    for i in 0..<40 {
+                        try await store.enqueue(OutboxPayload(jpeg: [UInt8(i)]), capturedAt: Date())
+                        if i % 10 == 0 { _ = try await store.retry(id: nil) }
+                        _ = try await store.status()
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await storeA.status().items == 80)
+        #expect(try await storeB.list().count == 80)
+    }
+}
