@@ -24,6 +24,6 @@ vhw_kver() {
 
 # The folder of one prepared kernel; "ready" inside it is written last by setup.sh.
 vhw_kdir() { echo "$VHW_CACHE/$1"; }
-vhw_ready() { [ "$(cat "$(vhw_kdir "$1")/ready" 2>/dev/null)" = "rev=$VHW_SETUP_REV" ]; }
+vhw_ready() { grep -qx "rev=$VHW_SETUP_REV" "$(vhw_kdir "$1")/ready" 2>/dev/null; }
 
 vhw_log() { echo "vhw: $*" >&2; }

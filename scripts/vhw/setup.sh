@@ -1,7 +1,7 @@
 #!/bin/bash
 # Prepares the virtual-hardware harness: a Debian kernel to boot under qemu, plus the two modules
 # Debian does not ship built (gpio-sim, v4l2loopback), compiled out of tree for that exact kernel.
-#   scripts/vhw/setup.sh            # idempotent; ~0.1 s when ready
+#   scripts/vhw/setup.sh            # idempotent; ~2 s when ready (package checks, no network)
 #   VHW_KVER=6.1.0-57-amd64 scripts/vhw/setup.sh   # pin a kernel instead of linux-image-amd64's
 # Everything comes from Debian packages (apt-get download, never installed on the host) and lands in
 # ${KIOSK_CACHE:-~/.cache/kiosk-agent}/vhw/<kernel version>/, outside the clone. A new kernel version
@@ -20,7 +20,16 @@ fail() { vhw_log "setup FAILED: $*"; exit 1; }
 
 KVER=$(vhw_kver)
 [ -n "$KVER" ] || fail "cannot tell which kernel to use: run 'apt-get update' (or set VHW_KVER=6.1.0-NN-amd64)"
-if vhw_ready "$KVER"; then exit 0; fi
+# The exact Debian upload of that kernel: a new upload with the same ABI (a security fix) also
+# rebuilds, so the VM runs what the mirror ships.
+IMGVER=$(apt-cache policy "linux-image-$KVER" 2>/dev/null | awk '/Candidate:/{print $2}')
+[ "$IMGVER" = "(none)" ] && IMGVER=
+up_to_date() {
+    vhw_ready "$KVER" || return 1
+    # Offline (apt knows no candidate): what is prepared is good enough.
+    [ -z "$IMGVER" ] || grep -qx "upload=$IMGVER" "$(vhw_kdir "$KVER")/ready"
+}
+if up_to_date; then exit 0; fi
 
 case "$KVER" in *-amd64) ;; *) fail "kernel '$KVER' is not a Debian amd64 flavour (expected e.g. 6.1.0-57-amd64)";; esac
 ABI=${KVER%-amd64}   # 6.1.0-57
@@ -31,13 +40,12 @@ mkdir -p "$VHW_CACHE/debs" "$KD"
 # One setup at a time per cache (a developer's make test and CI can overlap on one machine).
 exec 9>"$VHW_CACHE/.setup.lock"
 flock -w "$DL_TIMEOUT" 9 || fail "another setup holds $VHW_CACHE/.setup.lock for over ${DL_TIMEOUT}s"
-if vhw_ready "$KVER"; then exit 0; fi
+if up_to_date; then exit 0; fi
 T0=$(date +%s)
 vhw_log "preparing kernel $KVER in $KD (first time: ~250 MB of downloads, about a minute of builds)"
 
 # ---- 1. the Debian packages of that exact upload (linux-source must match the image's headers) ----
-IMGVER=$(apt-cache policy "linux-image-$KVER" 2>/dev/null | awk '/Candidate:/{print $2}')
-[ -n "$IMGVER" ] && [ "$IMGVER" != "(none)" ] ||
+[ -n "$IMGVER" ] ||
     fail "apt knows no linux-image-$KVER: run 'apt-get update', or pin VHW_KVER to an available version"
 cd "$VHW_CACHE/debs"
 want=()
@@ -47,7 +55,8 @@ done
 ls v4l2loopback-dkms_*.deb >/dev/null 2>&1 || want+=(v4l2loopback-dkms)
 if [ ${#want[@]} -gt 0 ]; then
     vhw_log "downloading ${want[*]}"
-    timeout "$DL_TIMEOUT" apt-get download -q "${want[@]}" >/dev/null ||
+    # Sandbox user root: the cache folder need not be readable by apt's _apt user.
+    timeout "$DL_TIMEOUT" apt-get download -q -o APT::Sandbox::User=root "${want[@]}" >/dev/null ||
         fail "apt-get download ${want[*]} failed or took over ${DL_TIMEOUT}s: check the Debian mirror, run 'apt-get update', retry"
 fi
 deb() { ls "$VHW_CACHE/debs/${1}_"*.deb 2>/dev/null | sort -V | tail -n1; }
@@ -109,7 +118,7 @@ depmod -b "$KD/kernel" "$KVER"
 # Keep only what the VM needs: the sources and headers are not needed after the build.
 rm -rf "$KD/build" "$KD/hdr"
 
-echo "rev=$VHW_SETUP_REV" >"$KD/ready"
+printf 'rev=%s\nupload=%s\n' "$VHW_SETUP_REV" "$IMGVER" >"$KD/ready"
 # A new kernel replaced an older one: drop the old folders and packages (about 400 MB each).
 for d in "$VHW_CACHE"/*-amd64; do
     [ "$d" = "$KD" ] || rm -rf "$d"
