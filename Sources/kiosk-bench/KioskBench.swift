@@ -7,6 +7,8 @@ struct KioskBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kiosk-bench",
         abstract: "Benchmarks of the kiosk agent; each prints its figures.",
-        subcommands: []
+        subcommands: [
+            DetectionBenchmark.self,
+        ]
     )
 }
