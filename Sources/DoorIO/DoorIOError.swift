@@ -54,6 +54,9 @@ public enum DoorIOError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .chipNotFound(let chip, let code, let available):
+            if code == EACCES || code == EPERM {
+                return "cannot open GPIO chip \"\(chip)\": \(errnoText(code)). Run as root, or give the service user access to /dev/gpiochip* (group gpio on Raspberry Pi OS; SupplementaryGroups= in the systemd unit)."
+            }
             let list = available.isEmpty ? "no GPIO chips found under /dev (is this the right machine? use `backend: console` for a demo)"
                 : "chips present: \(available.joined(separator: ", "))"
             return "cannot open GPIO chip \"\(chip)\": \(errnoText(code)); \(list). Set door.chip to one of them (`kioskctl gpio info` or `gpiodetect` lists them)."

@@ -94,8 +94,11 @@ public final class GPIODLineWatcher: Sendable {
             _ = write(stopWriteFD, &byte, 1)
         }
         await exit.wait()
-        if first { close(stopWriteFD) }
     }
+
+    // Closing the write end wakes the thread with POLLHUP, so a watcher dropped without `stop()`
+    // still ends its thread and releases its lines.
+    deinit { close(stopWriteFD) }
 }
 
 /// The thread's state: owned by the thread alone once it runs.

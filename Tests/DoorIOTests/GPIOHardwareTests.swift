@@ -245,6 +245,17 @@ struct GPIOHardwareTests {
         await watcher.stop()
     }
 
+    @Test func droppedWatcherStillReleasesItsLines() async throws {
+        let chip = SimulatedGPIO.chip ?? ""
+        do {
+            let watcher = try GPIODLineWatcher(chip: chip, lines: ["tamper": GPIOInputLine(.name("tamper"))], consumer: "dropped-watcher")
+            #expect(watcher.initialLevels["tamper"] == false)
+            #expect(try GPIOInventory.chip(chip).lines[SimulatedGPIO.tamper].consumer == "dropped-watcher")
+        }
+        #expect(await eventually { (try? GPIOInventory.chip(chip).lines[SimulatedGPIO.tamper].consumer) == .some(nil) },
+                "the watching thread ended and released the line")
+    }
+
     @Test func inventoryShowsTheHarnessLines() throws {
         let info = try GPIOInventory.chip(SimulatedGPIO.chip ?? "")
         #expect(info.lines.count == 8)
