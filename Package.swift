@@ -170,7 +170,17 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
         ]),
-        .testTarget(name: "OutboxTests", dependencies: ["Outbox", "TestSupport"]),
+        .testTarget(name: "OutboxTests", dependencies: [
+            "Outbox", "TestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        // Test tool, not shipped: the child process OutboxTests kills with SIGKILL (crash test).
+        .executableTarget(
+            name: "outbox-crash-worker",
+            dependencies: ["Outbox", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/OutboxCrashWorker"),
         .testTarget(name: "KioskCoreTests", dependencies: ["KioskCore", "AiDeeSimulator", "TestSupport"]),
         .testTarget(name: "AiDeeSimulatorTests", dependencies: ["AiDeeSimulator", "AiDeeAPI", "TestSupport"]),
         .testTarget(name: "KioskCLITests", dependencies: ["KioskCLI", "TestSupport"]),
