@@ -1,3 +1,77 @@
+import ArgumentParser
+import Foundation
 import KioskCore
+import Logging
 
-print("kioskd: not assembled yet (see issue 8)")
+/// `kioskd`: the face check-in daemon. Wiring only: parse arguments, set up logging, load the
+/// configuration, run `KioskAgent`.
+@main
+struct Kioskd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kioskd",
+        abstract: "The kiosk agent: face check-in at the door (runs under systemd, Type=notify).",
+        discussion: """
+            Configuration: one YAML file (default \(ConfigurationLoader.defaultFile)); every key can be \
+            overridden by an environment variable (KIOSK_ + key in capitals, dots as underscores) \
+            or by --set key=value. See config/kioskd.yaml for every key.
+            Exit status: 0 on a clean stop, 1 on a configuration error, 2 on a start-up failure.
+            """,
+        version: KioskVersion.current)
+
+    @Option(name: .shortAndLong, help: "The configuration file.")
+    var config: String = ConfigurationLoader.defaultFile
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override one key, e.g. --set pipeline.cooldown=8s (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Flag(help: "Validate the configuration (keys, values, referenced files) and exit 0 or 1.")
+    var checkConfig = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let level = logLevel
+        let journald = KioskLogHandler.underJournald
+        LoggingSystem.bootstrap { label in KioskLogHandler(label: label, level: level, journald: journald) }
+        let logger = Logger(label: "kioskd")
+
+        let environment = ProcessInfo.processInfo.environment
+        let file = config
+        let pairs: [String: String]
+        do {
+            pairs = try ConfigurationLoader.parseOverrides(overrides)
+        } catch {
+            FileHandle.standardError.write(Data("kioskd: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let loader = ConfigurationLoader(file: file, environment: environment, overrides: pairs)
+        let configuration: KioskConfiguration
+        do {
+            configuration = try await loader.load()
+        } catch {
+            FileHandle.standardError.write(Data("kioskd: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        if checkConfig {
+            let issues = configuration.preflight(file: file, environment: environment)
+            if issues.isEmpty {
+                print("kioskd: \(file) is valid")
+                return
+            }
+            FileHandle.standardError.write(Data(("kioskd: \(ConfigurationError(issues: issues))\n").utf8))
+            throw ExitCode(1)
+        }
+
+        var agent = KioskAgent(configuration: configuration, logger: logger, environment: environment)
+        agent.reload = { try await loader.load() }
+        do {
+            try await agent.run()
+        } catch let error as StartupError {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(2)
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -54,6 +54,7 @@ extension Reader {
         string("door.lines.led_granted", &c.door.grantedLEDLine)
         string("door.lines.led_denied", &c.door.deniedLEDLine)
         string("door.lines.led_fault", &c.door.faultLEDLine)
+        string("door.lines.led_idle", &c.door.idleLEDLine)
         string("door.lines.buzzer", &c.door.buzzerLine)
         string("door.lines.door_sensor", &c.door.doorSensorLine)
         string("door.lines.exit_button", &c.door.exitButtonLine)
@@ -61,7 +62,8 @@ extension Reader {
         stringList("door.active_low", &c.door.activeLowLines)
         string("door.door_sensor_wiring", &c.door.doorSensorWiring)
         duration("door.relay_pulse", &c.door.relayPulse, max: .seconds(60))
-        bool("door.hold_until_open", &c.door.holdUntilOpen)
+        duration("door.hold_until_open", &c.door.holdUntilOpen, max: .seconds(120))
+        bool("door.end_pulse_when_door_opens", &c.door.endPulseWhenDoorOpens)
         duration("door.held_open_alarm_after", &c.door.heldOpenAlarmAfter, max: .seconds(3600))
         duration("door.debounce", &c.door.debounce, max: .seconds(2))
 

@@ -1,0 +1,107 @@
+import AiDeeAPI
+import FaceAiDee
+import Foundation
+import Outbox
+
+/// The pipeline's seam to the recognition server: one check-in in, one outcome out. The real
+/// one is ``FaceAiDeeGateway``; the whole-path tests use it too, against `aidee-sim`.
+public protocol CheckInGateway: Sendable {
+    func checkIn(jpeg: [UInt8]) async -> CheckInOutcome
+    /// When the current API token expires, for status.
+    func tokenExpiry() async -> Date?
+    /// Revokes the token at shutdown.
+    func shutdown() async
+}
+
+/// ``CheckInGateway`` and ``OutboxSender`` over the Face AiDee client: maps the API's answers
+/// and failures onto door outcomes and queue dispositions, in one place.
+public struct FaceAiDeeGateway: CheckInGateway, OutboxSender {
+    public let client: FaceAiDeeClient
+    public let projectID: Int
+    public let condition: CheckInCondition
+    public let option: Int?
+
+    public init(client: FaceAiDeeClient, projectID: Int, condition: CheckInCondition, option: Int?) {
+        self.client = client
+        self.projectID = projectID
+        self.condition = condition
+        self.option = option
+    }
+
+    /// Parses the configured condition text (validated at load time) into the client's type.
+    public static func condition(fromJSON text: String) throws -> CheckInCondition {
+        guard !text.isEmpty else { return CheckInCondition() }
+        return try JSONDecoder().decode(CheckInCondition.self, from: Data(text.utf8))
+    }
+
+    public func checkIn(jpeg: [UInt8]) async -> CheckInOutcome {
+        do {
+            let result = try await client.checkIn(projectID: projectID, jpeg: jpeg, condition: condition, option: option)
+            return .matched(userID: result.userID, status: result.status, similarity: result.similarity)
+        } catch {
+            return Self.outcome(of: error)
+        }
+    }
+
+    public func tokenExpiry() async -> Date? {
+        await client.tokenExpiry?.date
+    }
+
+    public func shutdown() async {
+        await client.shutdown()
+    }
+
+    /// How a failed call reads at the door.
+    static func outcome(of error: FaceAiDeeError) -> CheckInOutcome {
+        if case .http(_, let status, let message) = error {
+            switch status {
+            case 404: return .noMatch
+            case 409: return .conditionsNotMet(message: message)
+            case 401: return .unauthorized(message: message)
+            case 400, 403: return .rejected(status: status, message: message)
+            default: break
+            }
+        }
+        switch error.disposition {
+        case .retryable: return .unreachable(reason: Self.shortReason(error))
+        case .authentication: return .unauthorized(message: error.description)
+        case .final: return .rejected(status: error.httpStatus ?? 0, message: error.description)
+        }
+    }
+
+    static func shortReason(_ error: FaceAiDeeError) -> String {
+        switch error {
+        case .network(_, _, let message): "network: \(message)"
+        case .timeout(_, _, let seconds): "no answer within \(seconds) s"
+        case .tls(_, _, let message): "TLS: \(message)"
+        case .http(_, let status, _): "HTTP \(status)"
+        case .undecodableBody(_, let status, _): "unreadable answer (HTTP \(status))"
+        case .cancelled: "cancelled"
+        case .configuration(let message), .credentials(_, let message): message
+        }
+    }
+
+    // MARK: OutboxSender
+
+    public func deliver(_ delivery: OutboxDelivery) async -> DeliveryResult {
+        let payload = delivery.payload
+        let condition = (try? Self.condition(fromJSON: payload.conditionJSON)) ?? self.condition
+        let option = Int(payload.option) ?? self.option
+        do {
+            let result = try await client.checkIn(projectID: projectID, jpeg: payload.jpeg, condition: condition, option: option)
+            return .delivered(DeliveredOutcome(
+                status: 200, userID: String(result.userID), similarity: result.similarity,
+                summary: "checked in late as user \(result.userID) (\(result.status))"))
+        } catch {
+            switch error.disposition {
+            case .retryable: return .retryable(reason: Self.shortReason(error))
+            case .authentication: return .authentication(reason: error.description)
+            case .final: return .final(status: error.httpStatus ?? 0, reason: error.description)
+            }
+        }
+    }
+
+    public func renewAuthentication() async throws {
+        _ = try await client.issueToken()
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Logging
+import Outbox
+
+/// Makes every decision visible and durable: one log line (with per-stage latencies), one
+/// journal record, the offline queue when the policy says so, and the status board.
+///
+/// The journal and queue are optional so the door keeps working when the state directory is
+/// unusable (full disk, corrupt file being replaced): what could not be written is logged as
+/// an error, never silently dropped.
+public struct DecisionRecorder: Sendable {
+    public let journal: EventJournal?
+    public let outbox: OutboxStore?
+    public let status: StatusBoard
+    public let logger: Logger
+    /// Where uploaded crops are kept when `privacy.keep_images` is on.
+    public let imageDirectory: String?
+    /// Wakes the drainer when an item was queued.
+    public let queued: @Sendable () -> Void
+
+    public init(journal: EventJournal?, outbox: OutboxStore?, status: StatusBoard, logger: Logger,
+                imageDirectory: String? = nil, queued: @escaping @Sendable () -> Void = {}) {
+        self.journal = journal
+        self.outbox = outbox
+        self.status = status
+        self.logger = logger
+        self.imageDirectory = imageDirectory
+        self.queued = queued
+    }
+
+    /// Records one decision. `jpeg` is passed only when the check-in must be queued or kept.
+    public func record(_ decision: Decision, outcome: CheckInOutcome, latencies: StageLatencies, jpeg: [UInt8]?,
+                       conditionJSON: String, option: Int?, keepImage: Bool) async {
+        let now = Date()
+        var queuedID: Int64?
+        if decision.queueForLater, let jpeg {
+            if let outbox {
+                do {
+                    let item = try await outbox.enqueue(
+                        OutboxPayload(jpeg: jpeg, conditionJSON: conditionJSON, option: option.map(String.init) ?? ""),
+                        capturedAt: now)
+                    queuedID = item.id
+                    queued()
+                } catch {
+                    logger.error("check-in could not be queued: \(error)", metadata: ["decision.reason": "\(decision.reason.rawValue)"])
+                    status.update { $0.queue.lastError = "\(error)" }
+                }
+            } else {
+                logger.error("check-in not queued: the offline queue is unavailable (see earlier errors)")
+            }
+        }
+        if keepImage, let directory = imageDirectory, let jpeg {
+            keep(jpeg, in: directory, at: now, decision: decision)
+        }
+
+        var metadata: Logger.Metadata = [
+            "decision.granted": "\(decision.granted)",
+            "decision.reason": "\(decision.reason.rawValue)",
+        ]
+        if let user = decision.userID { metadata["decision.user_id"] = "\(user)" }
+        if let similarity = decision.similarity { metadata["decision.similarity"] = "\(String(format: "%.1f", similarity))" }
+        if let queuedID { metadata["outbox.item"] = "\(queuedID)" }
+        for (stage, value) in Self.stages(latencies) { metadata["latency_ms.\(stage)"] = "\(String(format: "%.1f", value))" }
+        let line = "\(decision.granted ? "GRANTED" : "DENIED"): \(decision.detail)"
+        if decision.fault {
+            logger.warning("\(line)", metadata: metadata)
+        } else {
+            logger.notice("\(line)", metadata: metadata)
+        }
+
+        if let journal {
+            let record = DecisionRecord(
+                outcome: Self.journalOutcome(decision), userID: decision.userID.map(String.init), similarity: decision.similarity,
+                reason: "\(decision.reason.rawValue): \(decision.detail)", latencies: latencies, queuedItemID: queuedID)
+            do {
+                try await journal.record(.decision(record), at: now)
+            } catch {
+                logger.error("decision not journaled: \(error)")
+            }
+        }
+        status.update {
+            $0.lastDecision = .init(at: now, granted: decision.granted, reason: decision.reason.rawValue,
+                                    userID: decision.userID, similarity: decision.similarity,
+                                    latencyMs: Self.stages(latencies))
+            $0.decisions[decision.reason.rawValue, default: 0] += 1
+            switch outcome {
+            case .unreachable(let reason):
+                $0.server.healthy = false
+                $0.server.lastError = reason
+            case .matched, .noMatch, .conditionsNotMet:
+                $0.server.healthy = true
+                $0.server.lastSuccessAt = now
+            case .rejected(_, let message), .unauthorized(let message):
+                $0.server.healthy = true
+                $0.server.lastError = message
+            }
+        }
+    }
+
+    static func stages(_ l: StageLatencies) -> [String: Double] {
+        var out: [String: Double] = [:]
+        let all: [(String, Duration?)] = [
+            ("capture", l.capture), ("detect", l.detect), ("select", l.select),
+            ("encode", l.encode), ("upload", l.upload), ("decide", l.decide),
+        ]
+        for (name, value) in all { if let value { out[name] = value.milliseconds } }
+        return out
+    }
+
+    static func journalOutcome(_ decision: Decision) -> DecisionOutcome {
+        switch decision.reason {
+        case .granted: .granted
+        case .grantedOffline: .offlineGranted
+        case .noMatch: .noMatch
+        case .conditionsNotMet: .conditionsNotMet
+        case .statusNotAllowed, .similarityTooLow, .outsideSchedule, .onePersonAtATime: .denied
+        case .offline: .offlineDenied
+        case .serverRejected, .unauthorized: .failed
+        }
+    }
+
+    /// Keeps an uploaded crop (only when configured: biometric data). Named by time and outcome,
+    /// never by user name; mode 0600.
+    func keep(_ jpeg: [UInt8], in directory: String, at date: Date, decision: Decision) {
+        let stamp = ISO8601DateFormatter().string(from: date).replacingOccurrences(of: ":", with: "")
+        let path = "\(directory)/\(stamp)-\(decision.reason.rawValue).jpg"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            guard FileManager.default.createFile(atPath: path, contents: Data(jpeg), attributes: [.posixPermissions: 0o600]) else {
+                throw CocoaError(.fileWriteUnknown)
+            }
+        } catch {
+            logger.error("cannot keep the face image in \(directory): \(error)")
+        }
+    }
+}

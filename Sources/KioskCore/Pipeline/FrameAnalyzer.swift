@@ -1,0 +1,126 @@
+import Camera
+import Dispatch
+import FaceDetection
+import Imaging
+
+/// One frame, looked at: the faces in it (in full-frame pixels) with their quality, and what
+/// each step cost.
+public struct FrameAnalysis: Sendable {
+    public struct ScoredFace: Sendable {
+        /// Box and landmarks in full-frame pixels.
+        public var face: DetectedFace
+        public var quality: FaceQuality
+    }
+
+    public var frame: Frame
+    public var faces: [ScoredFace]
+    public var decodeTime: Duration
+    public var detectTime: Duration
+    /// True when the frame could not be decoded (a damaged MJPEG frame): skipped and counted.
+    public var corrupt: Bool
+}
+
+/// Errors of the per-frame work that are the terminal's fault, not the frame's.
+public enum FrameAnalyzerError: Error, Sendable, CustomStringConvertible {
+    case imaging(ImagingError)
+    case detection(FaceDetectionError)
+
+    public var description: String {
+        switch self {
+        case .imaging(let error): "imaging: \(error)"
+        case .detection(let error): "face detection: \(error)"
+        }
+    }
+}
+
+/// Does the CPU-heavy per-frame work (scaled JPEG decode, detection, quality, crop, encode) on
+/// one dedicated thread, never on Swift's cooperative pool.
+///
+/// `@unchecked Sendable`: the TurboJPEG handles are not thread-safe, and are touched only from
+/// `queue` (a serial queue), which every public method hops onto.
+public final class FrameAnalyzer: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "kiosk.frame-analyzer", qos: .userInitiated)
+    private let decoder: JPEGDecoder
+    private let encoder: JPEGEncoder
+    private let detector: YuNetFaceDetector
+    private let scorer: FaceQualityScorer
+    private let detectionWidth: Int
+
+    /// - Parameters:
+    ///   - detectionWidth: frames are decoded to about this width for detection (TurboJPEG
+    ///     scales while decoding, so a 640×480 MJPEG frame costs a quarter of a full decode).
+    public init(detector: YuNetFaceDetector, scorer: FaceQualityScorer, detectionWidth: Int) throws(FrameAnalyzerError) {
+        do {
+            decoder = try JPEGDecoder()
+            encoder = try JPEGEncoder()
+        } catch {
+            throw .imaging(error)
+        }
+        self.detector = detector
+        self.scorer = scorer
+        self.detectionWidth = detectionWidth
+    }
+
+    /// Finds and scores the faces of `frame`.
+    public func analyze(_ frame: Frame) async throws(FrameAnalyzerError) -> FrameAnalysis {
+        let result: Result<FrameAnalysis, FrameAnalyzerError> = await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: Result { () throws(FrameAnalyzerError) in try self.analyzeOnQueue(frame) })
+            }
+        }
+        return try result.get()
+    }
+
+    /// The JPEG to upload: the face crop with `margin` around `box` (full-frame pixels), cut
+    /// from the full-resolution frame, or the whole frame when `box` is nil.
+    public func uploadJPEG(of frame: Frame, box: FaceRect?, margin: Double, quality: Int) async throws(FrameAnalyzerError) -> [UInt8] {
+        let result: Result<[UInt8], FrameAnalyzerError> = await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: Result { () throws(FrameAnalyzerError) in
+                    do throws(ImagingError) {
+                        guard let box else {
+                            return try frame.jpegBytes(quality: quality, using: self.decoder, encoder: self.encoder)
+                        }
+                        let full = try frame.image(format: .rgb24, using: self.decoder)
+                        let rect = PixelRect(x: Int(box.x.rounded()), y: Int(box.y.rounded()),
+                                             width: Int(box.width.rounded()), height: Int(box.height.rounded()))
+                        let crop = try full.cropped(to: rect, margin: margin).image
+                        return try self.encoder.encode(crop, quality: quality)
+                    } catch {
+                        throw .imaging(error)
+                    }
+                })
+            }
+        }
+        return try result.get()
+    }
+
+    private func analyzeOnQueue(_ frame: Frame) throws(FrameAnalyzerError) -> FrameAnalysis {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let minimumHeight = max(1, detectionWidth * frame.height / max(frame.width, 1))
+        let scaled: ScaledImage
+        do {
+            scaled = try frame.decoded(to: .bgr24, atLeastWidth: detectionWidth, height: minimumHeight, using: decoder)
+        } catch {
+            // A damaged frame is the camera's everyday business (cheap USB MJPEG): skip it.
+            return FrameAnalysis(frame: frame, faces: [], decodeTime: clock.now - start, detectTime: .zero, corrupt: true)
+        }
+        let decoded = clock.now
+        let faces: [DetectedFace]
+        do {
+            faces = try detector.detectSynchronously(in: scaled.image)
+        } catch {
+            throw .detection(error)
+        }
+        let detected = clock.now
+        let toFull = 1 / scaled.scale.value
+        let scored = faces.map { face in
+            FrameAnalysis.ScoredFace(
+                face: face.scaled(x: toFull, y: toFull),
+                quality: scorer.assess(face, in: scaled.image, frameScale: toFull))
+        }
+        return FrameAnalysis(frame: frame, faces: scored, decodeTime: decoded - start,
+                             detectTime: detected - decoded, corrupt: false)
+    }
+}

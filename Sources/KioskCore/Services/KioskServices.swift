@@ -1,0 +1,179 @@
+import DoorIO
+import Foundation
+import Logging
+import Outbox
+import ServiceLifecycle
+
+/// The check-in pipeline as a service: stops at the first graceful-shutdown signal.
+struct PipelineService: Service {
+    let pipeline: CheckInPipeline
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await pipeline.run()
+        }
+    }
+}
+
+/// Door I/O: started before anything else, shut down last, so the relay is de-energised and
+/// the LEDs are off on every way out. Door events go to the journal.
+struct DoorService: Service {
+    let door: DoorController
+    let journal: EventJournal?
+    let status: StatusBoard
+    let logger: Logger
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            for await event in door.events {
+                await record(event)
+            }
+        } onGracefulShutdown: { [door] in
+            // ServiceGroup shuts services down in reverse order and this one is first in the
+            // list, so this runs after the pipeline has stopped: safe state, lines released,
+            // which also ends `events` and the loop above.
+            Task { await door.shutdown() }
+        }
+        await door.shutdown()
+    }
+
+    func record(_ event: DoorEvent) async {
+        let mapped: (DoorEventRecord.Kind, String?)?
+        switch event.kind {
+        case .pulseStarted(let reason, let length): mapped = (.relayPulse, "\(reason.rawValue), \(length)")
+        case .exitButtonPressed: mapped = (.exitButton, nil)
+        case .forcedOpen: mapped = (.forcedOpen, nil)
+        case .heldOpen(let after): mapped = (.heldOpen, "after \(after)")
+        case .tamper(let active): mapped = (active ? .tamper : .tamperCleared, nil)
+        case .doorOpened(let authorised): mapped = (.opened, authorised ? "authorised" : "unauthorised")
+        case .doorClosed: mapped = (.closed, nil)
+        case .pulseEnded, .inputFailure, .outputFailure: mapped = nil
+        }
+        switch event.kind {
+        case .forcedOpen, .heldOpen, .tamper(active: true), .inputFailure, .outputFailure:
+            logger.warning("door: \(event)")
+        default:
+            logger.info("door: \(event)")
+        }
+        status.update { $0.door = "\(event)" }
+        guard let (kind, detail) = mapped, let journal else { return }
+        do {
+            try await journal.record(.door(DoorEventRecord(kind: kind, detail: detail)))
+        } catch {
+            logger.error("door event not journaled: \(error)")
+        }
+    }
+}
+
+/// Delivers queued check-ins in the background; reports queue depth to status.
+struct DrainerService: Service {
+    let drainer: OutboxDrainer
+    let store: OutboxStore
+    let status: StatusBoard
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await drainer.run() }
+                group.addTask {
+                    while !Task.isCancelled {
+                        if let s = try? await store.status() {
+                            status.update {
+                                $0.queue.depth = s.items
+                                $0.queue.bytes = s.bytes
+                                $0.queue.dropped = s.counters.dropped
+                                $0.queue.delivered = s.counters.delivered
+                                $0.queue.lastError = s.degradedReason ?? s.sender?.lastError
+                            }
+                        }
+                        try? await Task.sleep(for: .seconds(2))
+                    }
+                }
+                await group.waitForAll()
+            }
+        }
+    }
+}
+
+/// Keeps the API token fresh while idle (so a check-in never waits for one) and revokes it on
+/// shutdown.
+struct TokenService: Service {
+    let gateway: any CheckInGateway
+    let status: StatusBoard
+    let refresh: @Sendable () async -> Void
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                await refresh()
+                let expiry = await gateway.tokenExpiry()
+                status.update { $0.server.tokenExpiresAt = expiry }
+                try? await Task.sleep(for: .seconds(15))
+            }
+        } onGracefulShutdown: {}
+        await gateway.shutdown()
+    }
+}
+
+/// Writes status.json and the metrics file, and the STATUS= line for `systemctl status`.
+struct StatusService: Service {
+    let board: StatusBoard
+    let writer: StatusFileWriter
+    let notifier: SystemdNotifier
+    let interval: Duration
+    let camera: @Sendable () -> StatusSnapshot.CameraStatus
+    let logger: Logger
+
+    func run() async throws {
+        var lastError: String?
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let cam = camera()
+            board.update {
+                $0.camera = cam
+                $0.updatedAt = Date()
+            }
+            do {
+                try writer.write(board.snapshot)
+                lastError = nil
+            } catch {
+                // Say it once, not every few seconds.
+                if lastError != error.description { logger.error("\(error)") }
+                lastError = error.description
+            }
+            notifier.status(board.summaryLine)
+            try? await Task.sleep(for: interval)
+        }
+        board.update { $0.state = "stopping" }
+        try? writer.write(board.snapshot)
+    }
+}
+
+/// Pings the systemd watchdog while the pipeline loop is alive. A hung pipeline stops the
+/// pings and systemd restarts the service (WatchdogSec= in the unit).
+struct WatchdogService: Service {
+    let notifier: SystemdNotifier
+    let heartbeat: Heartbeat
+    let logger: Logger
+
+    func run() async throws {
+        guard let interval = notifier.watchdogInterval else {
+            try await gracefulShutdown()
+            return
+        }
+        // Ping at a quarter of the interval; a loop quiet for more than half of it is hung
+        // (the loop wakes at least every tick even without frames).
+        let stale = interval / 2
+        var warned = false
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if let age = heartbeat.age, age < stale {
+                notifier.watchdog()
+                warned = false
+            } else if !warned {
+                logger.critical("pipeline loop silent for \(heartbeat.age.map { "\($0)" } ?? "ever"): withholding watchdog pings so systemd restarts the service")
+                warned = true
+            }
+            try? await Task.sleep(for: interval / 4)
+        }
+    }
+}
