@@ -39,7 +39,8 @@ extension Image {
     /// Converts a packed YUYV (YUY2, 4:2:2) camera buffer: Y0 U Y1 V for each pair of pixels.
     ///
     /// `bytesPerLine` is the driver's stride (often `width * 2`, sometimes padded). Gray output
-    /// just takes the Y bytes, which is what detection wants; colour uses BT.601 limited range.
+    /// takes the Y bytes expanded from video range (16–235) to full range, so it matches gray
+    /// decoded from a JPEG of the same scene; colour uses BT.601 limited range.
     public init(yuyv buffer: [UInt8], width: Int, height: Int, bytesPerLine: Int? = nil, format: PixelFormat) throws(ImagingError) {
         let stride = bytesPerLine ?? width * 2
         guard width > 0, height > 0, width % 2 == 0, stride >= width * 2 else {
@@ -53,9 +54,11 @@ extension Image {
             out.withUnsafeMutableBufferPointer { dst in
                 switch format {
                 case .gray8:
-                    for y in 0..<height {
-                        let row = y * stride, outRow = y * width
-                        for x in 0..<width { dst[outRow + x] = src[row + 2 * x] }
+                    Self.videoToFullRange.withUnsafeBufferPointer { table in
+                        for y in 0..<height {
+                            let row = y * stride, outRow = y * width
+                            for x in 0..<width { dst[outRow + x] = table[Int(src[row + 2 * x])] }
+                        }
                     }
                 case .rgb24, .bgr24:
                     let (r, b) = format == .rgb24 ? (0, 2) : (2, 0)
@@ -81,6 +84,9 @@ extension Image {
         self.init(width: width, height: height, format: format, filledWith: 0)
         self.pixels = out
     }
+
+    /// Y' in 16...235 → 0...255 (BT.601 video range to full range).
+    static let videoToFullRange: [UInt8] = (0..<256).map { clamp(((($0 - 16) * 255 * 2 + 219) / (219 * 2))) }
 
     @inline(__always)
     static func clamp(_ value: Int) -> UInt8 {

@@ -64,9 +64,10 @@ struct ReplaySourceTests {
         for try await frame in source.frames() {
             seen.append(frame.sequence)
             if seen.count == 3 { break }
-            try await Task.sleep(for: .milliseconds(120))
+            try await Task.sleep(for: .milliseconds(250))
         }
-        #expect(seen[2] - seen[1] > 3, "sequence numbers \(seen): stale frames were not dropped")
+        // 250 ms at 100 fps is ~25 frames; on a loaded machine far fewer, but never just one.
+        #expect(seen[2] - seen[1] >= 2, "sequence numbers \(seen): stale frames were not dropped")
         #expect(source.statistics.dropped > 0)
     }
 

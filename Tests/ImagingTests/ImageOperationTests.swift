@@ -19,11 +19,18 @@ struct ImageOperationTests {
         return buffer
     }
 
-    @Test("YUYV to gray takes the luma bytes, honouring a padded stride")
+    @Test("YUYV to gray takes the luma bytes expanded to full range, honouring a padded stride")
     func yuyvGray() throws {
         let buffer = Self.yuyvPattern(width: 64, height: 8, padding: 16, u: 128, v: 128)
         let gray = try Image(yuyv: buffer, width: 64, height: 8, bytesPerLine: 144, format: .gray8)
-        for x in 0..<64 { #expect(gray.pixels[3 * 64 + x] == UInt8(x % 220 + 16)) }
+        for x in 0..<64 {
+            let expected = (Double(x % 220) * 255 / 219).rounded()
+            #expect(abs(Double(gray.pixels[3 * 64 + x]) - expected) <= 1)
+        }
+        #expect(gray.pixels[0] == 0)
+        // Gray straight from YUYV matches gray from the colour conversion.
+        let colour = try Image(yuyv: buffer, width: 64, height: 8, bytesPerLine: 144, format: .rgb24).converted(to: .gray8)
+        #expect(zip(gray.pixels, colour.pixels).allSatisfy { abs(Int($0) - Int($1)) <= 2 })
     }
 
     @Test("YUYV to RGB/BGR: neutral chroma gives grey levels, BT.601 red gives red")
