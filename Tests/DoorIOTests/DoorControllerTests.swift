@@ -10,6 +10,7 @@ func fastConfiguration(
     endPulseWhenDoorOpens: Bool = true,
     heldOpenAlarmAfter: Duration = .milliseconds(400),
     debounce: Duration = .milliseconds(50),
+    openGrace: Duration = .milliseconds(200),
     wiring: DoorSensorWiring = .normallyClosed
 ) -> DoorIOConfiguration {
     DoorIOConfiguration(
@@ -28,7 +29,7 @@ func fastConfiguration(
         endPulseWhenDoorOpens: endPulseWhenDoorOpens,
         holdUntilOpen: holdUntilOpen,
         heldOpenAlarmAfter: heldOpenAlarmAfter,
-        openGrace: .milliseconds(200),
+        openGrace: openGrace,
         debounce: debounce,
         feedbackDuration: .milliseconds(300))
 }
@@ -56,18 +57,18 @@ struct DoorControllerTests {
         let relay = backend.transitions(of: .relay)
         try #require(relay.count == 2)
         let length = (relay[1].at - relay[0].at).ms
-        #expect(length >= 290 && length < 600, "pulse lasted \(length) ms, configured 300 ms")
+        #expect(length >= 290 && length < 1500, "pulse lasted \(length) ms, configured 300 ms")
         #expect(events.kinds.first == .pulseStarted(reason: .granted, length: .milliseconds(300)))
         await door.shutdown()
     }
 
     @Test func grantedWithExplicitPulseLength() async throws {
-        let (door, backend, events) = try await startedDoor()
+        let (door, backend, events) = try await startedDoor(fastConfiguration(relayPulse: .seconds(5)))
         await door.signal(.granted(pulse: .milliseconds(100)))
         await events.waitFor { $0 == .pulseEnded(early: false) }
         let relay = backend.transitions(of: .relay)
         try #require(relay.count == 2)
-        #expect((relay[1].at - relay[0].at).ms < 300)
+        #expect((relay[1].at - relay[0].at).ms < 2000, "the explicit 100 ms pulse, not the configured 5 s")
         await door.shutdown()
     }
 
@@ -75,7 +76,7 @@ struct DoorControllerTests {
         let (door, _, _) = try await startedDoor(fastConfiguration(relayPulse: .seconds(5)))
         let clock = ContinuousClock()
         let took = await clock.measure { await door.signal(.granted()) }
-        #expect(took < .milliseconds(100), "signal took \(took)")
+        #expect(took < .seconds(1), "signal took \(took) (the pulse is 5 s)")
         await door.shutdown()
     }
 
@@ -93,7 +94,7 @@ struct DoorControllerTests {
     }
 
     @Test func pulseRunsToTheEndWhenConfiguredNotToEndEarly() async throws {
-        let (door, backend, events) = try await startedDoor(fastConfiguration(relayPulse: .milliseconds(400), endPulseWhenDoorOpens: false))
+        let (door, backend, events) = try await startedDoor(fastConfiguration(relayPulse: .seconds(1), endPulseWhenDoorOpens: false))
         await door.signal(.granted())
         backend.edge(.doorSensor, active: false)
         await events.waitFor { $0 == .doorOpened(authorised: true) }
@@ -129,10 +130,10 @@ struct DoorControllerTests {
     }
 
     @Test func openingShortlyAfterThePulseIsStillAuthorised() async throws {
-        let (door, backend, events) = try await startedDoor(fastConfiguration(relayPulse: .milliseconds(100)))
+        let (door, backend, events) = try await startedDoor(fastConfiguration(relayPulse: .milliseconds(100), openGrace: .seconds(2)))
         await door.signal(.granted())
         await events.waitFor { $0 == .pulseEnded(early: false) }
-        backend.edge(.doorSensor, active: false)  // within the 200 ms grace
+        backend.edge(.doorSensor, active: false)  // within the grace time
         #expect(await events.waitFor { $0 == .doorOpened(authorised: true) } != nil)
         #expect(!events.kinds.contains(.forcedOpen))
         await door.shutdown()
@@ -157,7 +158,7 @@ struct DoorControllerTests {
         let opened = try #require(await events.waitFor { $0 == .doorOpened(authorised: true) })
         let held = try #require(await events.waitFor { if case .heldOpen = $0 { true } else { false } })
         let after = (held.instant - opened.instant).ms
-        #expect(after >= 290 && after < 800, "held-open after \(after) ms, configured 300 ms")
+        #expect(after >= 290 && after < 2000, "held-open after \(after) ms, configured 300 ms")
         #expect(await door.state().alarms == [.heldOpen])
         #expect(await eventually { backend.transitions(of: .buzzer).contains { $0.active } })
         backend.edge(.doorSensor, active: true)
@@ -176,10 +177,10 @@ struct DoorControllerTests {
     }
 
     @Test func exitButtonOpensTheDoorLocally() async throws {
-        let (door, backend, events) = try await startedDoor()
+        let (door, backend, events) = try await startedDoor(fastConfiguration(relayPulse: .seconds(3)))
         backend.edge(.exitButton, active: true)
         #expect(await events.waitFor { $0 == .exitButtonPressed } != nil)
-        #expect(events.kinds.contains(.pulseStarted(reason: .exitButton, length: .milliseconds(300))))
+        #expect(events.kinds.contains(.pulseStarted(reason: .exitButton, length: .seconds(3))))
         #expect(backend.level(.relay))
         backend.edge(.exitButton, active: false)
         backend.edge(.doorSensor, active: false)
@@ -189,21 +190,21 @@ struct DoorControllerTests {
     }
 
     @Test func bounceShorterThanTheDebounceTimeIsIgnored() async throws {
-        let (door, backend, events) = try await startedDoor(fastConfiguration(debounce: .milliseconds(80)))
+        let (door, backend, events) = try await startedDoor(fastConfiguration(debounce: .milliseconds(300)))
         for _ in 0..<5 {
             backend.edge(.exitButton, active: true)
             try await Task.sleep(for: .milliseconds(5))
             backend.edge(.exitButton, active: false)
             try await Task.sleep(for: .milliseconds(5))
         }
-        try await Task.sleep(for: .milliseconds(300))
+        try await Task.sleep(for: .milliseconds(700))
         #expect(!events.kinds.contains(.exitButtonPressed))
         #expect(backend.transitions(of: .relay).isEmpty)
         await door.shutdown()
     }
 
     @Test func bouncingThenSettledCountsOnce() async throws {
-        let (door, backend, events) = try await startedDoor(fastConfiguration(debounce: .milliseconds(80)))
+        let (door, backend, events) = try await startedDoor(fastConfiguration(debounce: .milliseconds(300)))
         let first = ContinuousClock.now
         for _ in 0..<3 {
             backend.edge(.exitButton, active: true)
@@ -213,8 +214,8 @@ struct DoorControllerTests {
         }
         backend.edge(.exitButton, active: true)
         let pressed = try #require(await events.waitFor { $0 == .exitButtonPressed })
-        #expect((pressed.instant - first).ms >= 80)
-        try await Task.sleep(for: .milliseconds(150))
+        #expect((pressed.instant - first).ms >= 300)
+        try await Task.sleep(for: .milliseconds(400))
         #expect(events.kinds.filter { $0 == .exitButtonPressed }.count == 1)
         await door.shutdown()
     }
