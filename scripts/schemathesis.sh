@@ -33,7 +33,7 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/aidee-schemathesis.XXXXXX")"
 SIM_PID=""
 cleanup() {
     if [[ -n "$SIM_PID" ]] && kill -0 "$SIM_PID" 2>/dev/null; then
-        kill -INT "$SIM_PID" 2>/dev/null || true
+        kill -TERM "$SIM_PID" 2>/dev/null || true
         wait "$SIM_PID" 2>/dev/null || true
     fi
     rm -rf "$WORK"
