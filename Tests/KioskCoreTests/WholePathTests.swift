@@ -1,0 +1,204 @@
+import AiDeeSimulator
+import DoorIO
+import Foundation
+import Logging
+import Outbox
+import Synchronization
+import Testing
+import TestSupport
+@testable import KioskCore
+
+/// The whole check-in path in one process: replayed face frames → the real detector → the
+/// real libcurl client → `aidee-sim` on loopback (real dlib matching) → decision → the console
+/// GPIO backend (named stand-in: no GPIO chip on the host; the VM harness runs the real one)
+/// → the journal and offline queue in real SQLite files.
+@Suite("Whole check-in path (replay + simulator + console GPIO)", .serialized,
+       .enabled(if: TestAssets.available, "assets missing: run scripts/fetch-assets.sh"))
+struct WholePathTests {
+    /// A running simulator with two enrolled people and a kiosk account.
+    struct Site {
+        let sim: AiDeeSimulatorServer
+        let directory: URL
+        let credentialsFile: String
+        let approvedUser: Int
+        let unapprovedUser: Int
+
+        static func start(tokenTTL: TimeInterval = 3600) async throws -> Site {
+            let directory = try TestAssets.temporaryDirectory("kiosk-wholepath")
+            let sim = try await AiDeeSimulatorServer.start(SimulatorConfiguration(
+                modelsDirectory: TestAssets.root.appendingPathComponent("models"),
+                accounts: [.init(username: "kiosk", password: "pw")], projects: [.init(id: 1, name: "Lobby")],
+                tokenTTL: tokenTTL))
+            let approved = try await sim.createUser(projectID: 1, status: "APPROVED")
+            _ = try await sim.enrollFace(projectID: 1, userID: approved, image: try image("images/facerec/obama.jpg"))
+            let unapproved = try await sim.createUser(projectID: 1, status: "UNAPPROVED")
+            _ = try await sim.enrollFace(projectID: 1, userID: unapproved, image: try image("images/facerec/biden.jpg"))
+            let (key, secret) = try await sim.issueCredentials(username: "kiosk", password: "pw")
+            let credentials = directory.appendingPathComponent("credentials").path
+            FileManager.default.createFile(atPath: credentials, contents: Data("key=\(key)\nsecret=\(secret)\n".utf8),
+                                           attributes: [.posixPermissions: 0o600])
+            return Site(sim: sim, directory: directory, credentialsFile: credentials,
+                        approvedUser: approved, unapprovedUser: unapproved)
+        }
+
+        static func image(_ path: String) throws -> [UInt8] {
+            [UInt8](try Data(contentsOf: TestAssets.faceImage(path)))
+        }
+
+        /// A replay script: (image, seconds) steps; "empty" is a picture with no face.
+        func script(_ steps: [(String, Double)]) throws -> String {
+            let frames = directory.appendingPathComponent("frames")
+            try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: true)
+            var lines: [String] = []
+            for (name, seconds) in steps {
+                let source = name == "empty" ? "images/ocvdoc/building.jpg" : name
+                let file = frames.appendingPathComponent(URL(fileURLWithPath: source).lastPathComponent)
+                if !FileManager.default.fileExists(atPath: file.path) {
+                    try FileManager.default.copyItem(at: TestAssets.faceImage(source), to: file)
+                }
+                lines.append("\(file.lastPathComponent) \(seconds)")
+            }
+            let path = frames.appendingPathComponent("script.txt").path
+            try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+
+        func configuration(script: String) -> KioskConfiguration {
+            var c = KioskConfiguration()
+            c.api.url = "http://127.0.0.1:\(sim.port)"
+            c.api.credentialsFile = credentialsFile
+            c.api.connectTimeout = .seconds(1)
+            c.api.requestTimeout = .seconds(5)
+            c.camera.source = .replay
+            c.camera.replayPath = script
+            c.camera.replayFPS = 10
+            c.detection.model = TestAssets.yunetModel.path
+            c.pipeline.cooldown = .seconds(2)
+            c.pipeline.absenceToReset = .milliseconds(800)
+            c.door.backend = .console
+            c.door.relayPulse = .milliseconds(500)
+            c.outbox.stateDirectory = directory.appendingPathComponent("state").path
+            c.outbox.keyFile = "outbox.key"
+            c.status.file = directory.appendingPathComponent("status.json").path
+            c.status.interval = .milliseconds(200)
+            return c
+        }
+    }
+
+    /// Console GPIO lines, collected.
+    final class DoorLog: Sendable {
+        let lines = Mutex<[String]>([])
+        var sink: ConsoleBackend.Sink { { line in self.lines.withLock { $0.append(line) } } }
+        var relayPulses: Int { lines.withLock { $0.filter { $0.contains("relay") && $0.contains("ENERGISED") }.count } }
+        var last: String? { lines.withLock { $0.last(where: { $0.contains("relay") || $0.contains("released") }) } }
+    }
+
+    func agent(_ configuration: KioskConfiguration, door: DoorLog) -> KioskAgent {
+        var agent = KioskAgent(configuration: configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+                               environment: [:])
+        agent.doorBackend = ConsoleBackend(sink: door.sink)
+        return agent
+    }
+
+    func decisions(_ configuration: KioskConfiguration) async throws -> [DecisionRecord] {
+        let database = try await OutboxDatabase.open(configuration.outboxConfiguration(withKey: false))
+        defer { database.close() }
+        return try await EventJournal(database: database).entries(limit: 1000, kinds: [.decision]).compactMap {
+            if case .decision(let record) = $0.event { return record }
+            return nil
+        }
+    }
+
+    /// Polls until `condition` holds or `timeout` passes.
+    func eventually(_ timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return try await condition()
+    }
+
+    @Test("enrolled → granted, stranger → no match, unapproved → denied; the relay pulses once")
+    func grantedDeniedUnknownUnapproved() async throws {
+        let site = try await Site.start()
+        defer { Task { await site.sim.shutdown() } }
+        let door = DoorLog()
+        let config = site.configuration(script: try site.script([
+            ("empty", 1), ("images/facerec/obama2.jpg", 2), ("empty", 1.5),
+            ("images/mpl/grace_hopper.jpg", 2), ("empty", 1.5), ("images/facerec/biden.jpg", 2), ("empty", 1.5),
+        ]))
+        try await agent(config, door: door).run()
+        let records = try await decisions(config)
+        try #require(records.count == 3, "three decisions: \(records.map(\.outcome))")
+        #expect(Array(records.map(\.outcome).prefix(2)) == [.granted, .noMatch])
+        #expect(records.first?.userID == String(site.approvedUser))
+        #expect([DecisionOutcome.denied, .conditionsNotMet].contains(records.last?.outcome ?? .granted))
+        #expect(door.relayPulses == 1)
+        #expect(records.allSatisfy { $0.latencies.detect != nil && $0.latencies.upload != nil })
+    }
+
+    @Test("one person standing at the door is checked in once")
+    func cooldownWithoutDuplicates() async throws {
+        let site = try await Site.start()
+        defer { Task { await site.sim.shutdown() } }
+        let door = DoorLog()
+        let config = site.configuration(script: try site.script([("images/facerec/obama2.jpg", 7), ("empty", 1)]))
+        try await agent(config, door: door).run()
+        #expect(try await site.sim.checkIns(projectID: 1).count == 1)
+        #expect(door.relayPulses == 1)
+        #expect(try await decisions(config).count == 1)
+    }
+
+    @Test("offline: fail-secure, queued, delivered once the server is back")
+    func offlineQueuedThenDelivered() async throws {
+        let site = try await Site.start()
+        defer { Task { await site.sim.shutdown() } }
+        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .status(503))])
+        let door = DoorLog()
+        let config = site.configuration(script: try site.script([("empty", 0.5), ("images/facerec/obama2.jpg", 2), ("empty", 60)]))
+        let run = Task { [config] in try await agent(config, door: door).run() }
+        defer { run.cancel() }
+        let decided = try await eventually { try await decisions(config).first?.outcome == .offlineDenied }
+        #expect(decided)
+        #expect(door.relayPulses == 0)
+        #expect(try await decisions(config).first?.queuedItemID != nil)
+        site.sim.faults.set([])
+        let delivered = try await eventually(.seconds(40)) { try await site.sim.checkIns(projectID: 1).count == 1 }
+        #expect(delivered, "the queued check-in reached the server after it came back")
+        run.cancel()
+        _ = try? await run.value
+        #expect(door.last?.contains("released") == true)
+    }
+
+    @Test("the token expires mid-run and is renewed or reissued without a failed check-in")
+    func tokenExpiryMidRun() async throws {
+        let site = try await Site.start(tokenTTL: 2)
+        defer { Task { await site.sim.shutdown() } }
+        let door = DoorLog()
+        let config = site.configuration(script: try site.script([
+            ("images/facerec/obama2.jpg", 1.5), ("empty", 4), ("images/facerec/obama.jpg", 1.5), ("empty", 1),
+        ]))
+        try await agent(config, door: door).run()
+        #expect(try await decisions(config).map(\.outcome) == [.granted, .granted])
+        #expect(door.relayPulses == 2)
+    }
+
+    @Test("stopping in the middle of a grant leaves the relay de-energised and the lines released")
+    func shutdownLeavesOutputsSafe() async throws {
+        let site = try await Site.start()
+        defer { Task { await site.sim.shutdown() } }
+        let door = DoorLog()
+        var config = site.configuration(script: try site.script([("images/facerec/obama2.jpg", 30)]))
+        config.door.relayPulse = .seconds(20)
+        let run = Task { [config] in try await agent(config, door: door).run() }
+        let energised = await eventually { door.relayPulses == 1 }
+        #expect(energised)
+        run.cancel()
+        _ = try? await run.value
+        let lines = door.lines.withLock { $0 }
+        let lastRelay = lines.last { $0.contains("relay") }
+        #expect(lastRelay?.contains("de-energised") == true)
+        #expect(lines.last?.contains("released") == true)
+    }
+}
