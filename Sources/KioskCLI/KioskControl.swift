@@ -6,7 +6,12 @@ public struct KioskControl: AsyncParsableCommand {
         commandName: "kioskctl",
         abstract: "Field diagnostics and administration for the kiosk agent.",
         subcommands: [
+            GPIOCommand.self,
             DetectCommand.self,
+            QueueCommand.self,
+            EventsCommand.self,
+            CameraCommand.self,
+            StatusCommand.self,
         ]
     )
 

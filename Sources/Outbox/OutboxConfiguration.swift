@@ -43,6 +43,24 @@ public struct OutboxLimits: Sendable, Equatable, Codable {
         self.maxAge = maxAge
         self.fullPolicy = fullPolicy
     }
+
+    enum CodingKeys: String, CodingKey { case maxItems, maxBytes, maxAgeSeconds, fullPolicy }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxItems = try c.decode(Int.self, forKey: .maxItems)
+        maxBytes = try c.decode(Int.self, forKey: .maxBytes)
+        maxAge = .milliseconds(Int64((try c.decode(Double.self, forKey: .maxAgeSeconds) * 1000).rounded()))
+        fullPolicy = try c.decode(OutboxFullPolicy.self, forKey: .fullPolicy)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(maxItems, forKey: .maxItems)
+        try c.encode(maxBytes, forKey: .maxBytes)
+        try c.encode(maxAge.seconds, forKey: .maxAgeSeconds)  // seconds: readable in `--json`
+        try c.encode(fullPolicy, forKey: .fullPolicy)
+    }
 }
 
 /// How long the event journal keeps records. The older of the two bounds wins.

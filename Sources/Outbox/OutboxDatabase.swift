@@ -89,6 +89,7 @@ public final class OutboxDatabase: Sendable {
         }
         do {
             let pool = try openPool(configuration)
+            try publishLimits(pool, configuration, clock: clock)
             return OutboxDatabase(configuration: configuration, pool: pool, key: key, clock: clock, recoveredCorruption: nil)
         } catch let error as OutboxError {
             guard case let .databaseCorrupt(_, _, reason) = error, configuration.recoverCorruption else { throw error }
@@ -99,8 +100,21 @@ public final class OutboxDatabase: Sendable {
             try pool.write { db in
                 try insertJournal(db, .error(ErrorRecord(component: "outbox", message: recovered.description)), at: clock.now())
             }
+            try publishLimits(pool, configuration, clock: clock)
             return OutboxDatabase(
                 configuration: configuration, pool: pool, key: key, clock: clock, recoveredCorruption: recovered)
+        }
+    }
+
+    /// The owner (the daemon, which creates the file) records the limits it enforces, so that
+    /// `kioskctl queue status`, which does not read the daemon's configuration, shows the real ones.
+    private static func publishLimits(_ pool: DatabasePool, _ configuration: OutboxConfiguration, clock: any OutboxClock) throws {
+        guard configuration.createIfMissing else { return }
+        let json = String(decoding: try JSONEncoder.outbox.encode(configuration.limits), as: UTF8.self)
+        do {
+            try pool.write { db in try setState(db, "limits", json, at: clock.now()) }
+        } catch {
+            throw OutboxError.wrap(error, operation: "record the queue limits", path: configuration.databasePath)
         }
     }
 

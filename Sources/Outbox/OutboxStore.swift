@@ -120,6 +120,11 @@ public struct OutboxStore: Sendable {
             for row in try Row.fetchAll(db, sql: "SELECT name, value FROM counter") {
                 counters[row["name"]] = row["value"]
             }
+            var limits = limits
+            if let json = try String.fetchOne(db, sql: "SELECT value FROM state WHERE name = 'limits'"),
+               let published = try? JSONDecoder.outbox.decode(OutboxLimits.self, from: Data(json.utf8)) {
+                limits = published
+            }
             var sender: SenderState?
             if let json = try String.fetchOne(db, sql: "SELECT value FROM state WHERE name = 'sender'") {
                 sender = try? JSONDecoder.outbox.decode(SenderState.self, from: Data(json.utf8))
