@@ -10,8 +10,6 @@ public struct KioskControl: AsyncParsableCommand {
             DetectCommand.self,
             QueueCommand.self,
             EventsCommand.self,
-            CameraCommand.self,
-            StatusCommand.self,
         ]
     )
 
