@@ -17,9 +17,19 @@ part "devices"
 $V/tests/devices.sh || rc=1
 
 part "Swift hardware suites (--filter $VHW_HW_FILTER)"
+# A fresh loopback device for the suites: v4l2loopback keeps buffers of the last format while
+# any handle is open, and then refuses another output format (EINVAL).
+. /vhw/config
+rmmod v4l2loopback 2>/dev/null && insmod /vhw-mod/v4l2loopback.ko video_nr="$VHW_LOOPBACK_NR" $VHW_LOOPBACK_ARGS &&
+    udevadm settle -t 10 2>/dev/null
+[ -e "$VHW_LOOPBACK_DEV" ] || echo "warning: $VHW_LOOPBACK_DEV missing after reloading v4l2loopback"
+# One suite at a time: the guest has one emulated vCPU, and suites running side by side stretch
+# each other's timings (relay pulse lengths, debounce) far beyond what a kiosk would see.
+parallel=--no-parallel
+[ "${VHW_SWIFT_PARALLEL:-0}" = 1 ] && parallel=
 if [ -x "$VHW_TEST_BINARY" ]; then
     # The binary and its Swift runtime (/opt/swift) come from the host, read-only.
-    timeout -k 5 "${VHW_SWIFT_TIMEOUT:-150}" "$VHW_TEST_BINARY" --testing-library swift-testing \
+    timeout -k 5 "${VHW_SWIFT_TIMEOUT:-150}" "$VHW_TEST_BINARY" --testing-library swift-testing $parallel \
         --filter "$VHW_HW_FILTER" --xunit-output "$VHW_STAGE_DIR/hardware-tests.xml"
     src=$?
     echo "$src" >"$VHW_STAGE_DIR/swift.rc"
