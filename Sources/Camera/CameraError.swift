@@ -36,9 +36,9 @@ public enum CameraError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notACaptureDevice(let device, let driver, let card):
             return "\(device) (\(driver), \"\(card)\") is not a video capture device with streaming; pick another /dev/videoN (`kioskctl camera list`)"
         case .unsupportedFormat(let device, let wanted, let supported):
-            return "\(device) offers none of \(wanted.joined(separator: ", ")); it supports: \(supported.isEmpty ? "nothing" : supported.joined(separator: ", ")); use a UVC camera with MJPEG or YUYV"
+            return "\(device) offers none of \(wanted.joined(separator: ", ")); it supports: \(supported.isEmpty ? "nothing" : Self.shortList(supported)); use a UVC camera with MJPEG or YUYV"
         case .unknownControl(let device, let name, let available):
-            return "\(device) has no control \"\(name)\"; available: \(available.joined(separator: ", "))"
+            return "\(device) has no control \"\(name)\"; available: \(Self.shortList(available)) (`kioskctl camera controls` lists them all)"
         case .invalidControlValue(let device, let control, let value, let accepted):
             return "\(device): \"\(value)\" is not a valid value for \(control); accepted: \(accepted)"
         case .stalled(let device, let seconds):
@@ -46,6 +46,11 @@ public enum CameraError: Error, Sendable, Equatable, CustomStringConvertible {
         case .replay(let path, let problem):
             return "replay \(path): \(problem)"
         }
+    }
+
+    /// The first dozen items, then how many more: test devices list sixty formats.
+    private static func shortList(_ items: [String]) -> String {
+        items.count <= 12 ? items.joined(separator: ", ") : items.prefix(12).joined(separator: ", ") + " and \(items.count - 12) more"
     }
 
     private static func advice(for code: Int32, call: String) -> String {

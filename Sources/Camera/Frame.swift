@@ -72,7 +72,13 @@ public struct Frame: Sendable {
         switch payload {
         case .jpeg(let bytes):
             return try decoder.decode(bytes, to: format, atLeastWidth: minimumWidth, height: minimumHeight)
-        case .image, .yuyv:
+        case .yuyv(let bytes, let bytesPerLine):
+            // Largest even factor that stays at or above the requested size (or 1).
+            var factor = 1
+            while width / (factor * 2) >= minimumWidth && height / (factor * 2) >= minimumHeight { factor *= 2 }
+            let image = try Image(yuyv: bytes, width: width, height: height, bytesPerLine: bytesPerLine, format: format, reducedBy: factor)
+            return ScaledImage(image: image, scale: JPEGScale(numerator: 1, denominator: factor), originalWidth: width, originalHeight: height)
+        case .image:
             let full = try image(format: format, using: decoder)
             let factor = max(1, min(full.width / max(minimumWidth, 1), full.height / max(minimumHeight, 1)))
             if factor == 1 { return ScaledImage(image: full, scale: .full, originalWidth: full.width, originalHeight: full.height) }

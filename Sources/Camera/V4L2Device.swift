@@ -330,8 +330,10 @@ final class V4L2Device {
     // MARK: Helpers
 
     static func fourcc(_ code: UInt32) -> String {
-        let bytes = (0..<4).map { UInt8(truncatingIfNeeded: code >> (8 * $0)) }
-        return String(decoding: bytes, as: UTF8.self).filter { $0 != " " && $0 != "\0" }
+        // Bit 31 marks big-endian variants (V4L2_PIX_FMT_FLAG_BE), not a character.
+        let bytes = (0..<4).map { UInt8(truncatingIfNeeded: (code & 0x7FFF_FFFF) >> (8 * $0)) }
+        let text = String(decoding: bytes, as: UTF8.self).filter { $0 != " " && $0 != "\0" }
+        return code & 0x8000_0000 != 0 ? text + "-BE" : text
     }
 
     /// A fixed-size C char array (imported as a tuple) as a Swift string.

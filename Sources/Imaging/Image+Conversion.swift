@@ -93,3 +93,61 @@ extension Image {
         UInt8(truncatingIfNeeded: min(max(value, 0), 255))
     }
 }
+
+extension Image {
+    /// Converts a YUYV buffer and shrinks it by an integer `factor` in one pass (box average of
+    /// each factor×factor block), so detection gets ~320×240 from a 640×480 YUYV frame without
+    /// converting every full-size pixel first. `factor` must be 1 or even.
+    public init(yuyv buffer: [UInt8], width: Int, height: Int, bytesPerLine: Int? = nil, format: PixelFormat, reducedBy factor: Int) throws(ImagingError) {
+        if factor == 1 {
+            try self.init(yuyv: buffer, width: width, height: height, bytesPerLine: bytesPerLine, format: format)
+            return
+        }
+        let stride = bytesPerLine ?? width * 2
+        guard factor >= 2, factor % 2 == 0, width >= factor, height >= factor, width % 2 == 0, stride >= width * 2 else {
+            throw .invalidGeometry(operation: "convert YUYV", detail: "reduce \(width)x\(height) by \(factor) (factor must be 1 or even)")
+        }
+        guard buffer.count >= stride * (height - 1) + width * 2 else {
+            throw .invalidGeometry(operation: "convert YUYV", detail: "\(buffer.count) bytes for \(width)x\(height) at \(stride) bytes per line")
+        }
+        let outWidth = width / factor, outHeight = height / factor
+        let pixelsPerBlock = factor * factor, pairsPerBlock = factor * factor / 2
+        var out = [UInt8](repeating: 0, count: outWidth * outHeight * format.channels)
+        buffer.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                Self.videoToFullRange.withUnsafeBufferPointer { table in
+                    for oy in 0..<outHeight {
+                        for ox in 0..<outWidth {
+                            var sumY = 0, sumU = 0, sumV = 0
+                            for dy in 0..<factor {
+                                var s = (oy * factor + dy) * stride + ox * factor * 2
+                                for _ in 0..<(factor / 2) {
+                                    sumY += Int(src[s]) + Int(src[s + 2])
+                                    sumU += Int(src[s + 1])
+                                    sumV += Int(src[s + 3])
+                                    s += 4
+                                }
+                            }
+                            let y = (sumY + pixelsPerBlock / 2) / pixelsPerBlock
+                            let o = (oy * outWidth + ox) * format.channels
+                            switch format {
+                            case .gray8:
+                                dst[o] = table[y]
+                            case .rgb24, .bgr24:
+                                let u = (sumU + pairsPerBlock / 2) / pairsPerBlock - 128
+                                let v = (sumV + pairsPerBlock / 2) / pairsPerBlock - 128
+                                let c = 298 * (y - 16)
+                                let (r, b) = format == .rgb24 ? (0, 2) : (2, 0)
+                                dst[o + r] = Self.clamp((c + 409 * v + 128) >> 8)
+                                dst[o + 1] = Self.clamp((c - 100 * u - 208 * v + 128) >> 8)
+                                dst[o + b] = Self.clamp((c + 516 * u + 128) >> 8)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.init(width: outWidth, height: outHeight, format: format, filledWith: 0)
+        self.pixels = out
+    }
+}

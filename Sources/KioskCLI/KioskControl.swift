@@ -10,6 +10,7 @@ public struct KioskControl: AsyncParsableCommand {
             DetectCommand.self,
             QueueCommand.self,
             EventsCommand.self,
+            CameraCommand.self,
         ]
     )
 

@@ -88,7 +88,10 @@ struct CameraUnitTests {
         configuration.reopenInterval = .milliseconds(50)
         let camera = V4L2Camera(configuration: configuration)
         let task = Task { for try await _ in camera.frames() {} }
-        try await Task.sleep(for: .milliseconds(300))
+        // Poll: on a loaded machine the capture thread may take a while to get going.
+        for _ in 0..<60 where !camera.statistics.state.contains("waiting") {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         #expect(camera.statistics.state.contains("waiting"))
         task.cancel()
         _ = await task.result

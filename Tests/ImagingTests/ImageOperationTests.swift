@@ -101,3 +101,26 @@ struct ImageOperationTests {
         #expect(pixel(18, 18) == [0, 255, 0])
     }
 }
+
+@Suite("YUYV reduced conversion")
+struct YUYVReductionTests {
+    @Test("reducing by 2 or 4 equals converting at full size then area-shrinking (within rounding)", arguments: [2, 4])
+    func matchesFullPath(factor: Int) throws {
+        var buffer = [UInt8](repeating: 0, count: 64 * 32 * 2)
+        for i in stride(from: 0, to: buffer.count, by: 4) {
+            // Values inside the gamut: the colour conversion clips nothing, so averaging before
+            // or after it agrees within rounding.
+            buffer[i] = UInt8(60 + (i / 4) % 120); buffer[i + 1] = UInt8(118 + (i / 64) % 20)
+            buffer[i + 2] = UInt8(60 + (i / 8) % 120); buffer[i + 3] = UInt8(138 - (i / 128) % 20)
+        }
+        for format in [PixelFormat.gray8, .bgr24] {
+            let reduced = try Image(yuyv: buffer, width: 64, height: 32, format: format, reducedBy: factor)
+            #expect(reduced.width == 64 / factor && reduced.height == 32 / factor)
+            let reference = try Image(yuyv: buffer, width: 64, height: 32, format: format)
+                .resized(width: 64 / factor, height: 32 / factor, method: .area)
+            let worst = zip(reduced.pixels, reference.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
+            #expect(worst <= 6, "\(format) differs by \(worst)")
+        }
+        #expect(throws: ImagingError.self) { try Image(yuyv: buffer, width: 64, height: 32, format: .gray8, reducedBy: 3) }
+    }
+}
