@@ -11,8 +11,15 @@ public struct KioskControl: AsyncParsableCommand {
             QueueCommand.self,
             EventsCommand.self,
             CameraCommand.self,
+            StatusCommand.self,
         ]
     )
 
     public init() {}
+
+    /// Parses the process's arguments and runs the chosen subcommand, exiting with its status.
+    /// (The executable cannot use `@main` on a type from a library.)
+    public static func runFromCommandLine() async {
+        await main(nil)
+    }
 }

@@ -1,3 +1,3 @@
 import KioskCLI
 
-await KioskControl.main()
+await KioskControl.runFromCommandLine()
