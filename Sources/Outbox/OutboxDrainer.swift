@@ -74,9 +74,11 @@ public actor OutboxDrainer {
 
     /// - Parameters:
     ///   - random: a source of numbers in 0..<1 for the jitter; injected by tests.
+    ///   - logger: the daemon's logger (failures at debug, database errors at error); silent by default.
     public init(
         store: OutboxStore, sender: any OutboxSender, configuration: DrainConfiguration = DrainConfiguration(),
-        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        logger: Logger = Logger(label: "outbox", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.store = store
         self.journal = EventJournal(database: store.database)

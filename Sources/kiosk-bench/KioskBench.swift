@@ -9,6 +9,7 @@ struct KioskBench: AsyncParsableCommand {
         abstract: "Benchmarks of the kiosk agent; each prints its figures.",
         subcommands: [
             DetectionBenchmark.self,
+            OutboxBenchmark.self,
             ImagingBenchmark.self,
         ]
     )
