@@ -169,6 +169,7 @@ let package = Package(
             "FaceAiDee", "AiDeeAPI", "AiDeeSimulator", "TestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "OutboxTests", dependencies: [
             "Outbox", "TestSupport",

@@ -1,0 +1,149 @@
+// APICredentials: the API key and secret, and the protected file they live in.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An API key and its secret (from `POST /auth/key`), exchanged for tokens by ``TokenSession``.
+///
+/// `description` never shows the secret, so credentials can be logged or printed safely.
+public struct APICredentials: Sendable, Hashable, CustomStringConvertible {
+    /// The API key (a UUID).
+    public var key: String
+    /// The key's secret. Never log it.
+    public var secret: String
+
+    /// Creates credentials from a key and a secret.
+    public init(key: String, secret: String) {
+        self.key = key
+        self.secret = secret
+    }
+
+    public var description: String { "APICredentials(key: \(key), secret: <redacted>)" }
+
+    // MARK: The credentials file
+
+    /// Reads credentials from a file that only its owner can read.
+    ///
+    /// The file holds two entries, one per line, either `key=...`/`secret=...` or YAML
+    /// `key: ...`/`secret: ...`; values may be quoted; blank lines and `#` comments are ignored.
+    /// Files whose mode gives any right to group or others (looser than 0600) are refused,
+    /// because the secret is as good as the account's password.
+    public static func load(from path: String) throws(FaceAiDeeError) -> APICredentials {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let reason = String(cString: strerror(errno))
+            throw .credentials(path: path, problem: "cannot read it (\(reason)). Create it with `kioskctl api key issue --save \(path)`.")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw .credentials(path: path, problem: "not a regular file")
+        }
+        let permissions = info.st_mode & 0o777
+        guard permissions & 0o077 == 0 else {
+            throw .credentials(
+                path: path,
+                problem: "mode \(String(permissions, radix: 8)) lets other users read the secret; run `chmod 600 \(path)` (and check its owner)")
+        }
+        let text: String
+        do { text = try readFile(path) } catch {
+            throw .credentials(path: path, problem: "cannot read it (\(error))")
+        }
+        return try parse(text, path: path)
+    }
+
+    /// Parses the text of a credentials file (see ``load(from:)`` for the format).
+    public static func parse(_ text: String, path: String = "<text>") throws(FaceAiDeeError) -> APICredentials {
+        var key: String?
+        var secret: String?
+        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.trimmingWhitespace()
+            if line.isEmpty || line.hasPrefix("#") || line == "---" { continue }
+            guard let separator = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
+                throw .credentials(path: path, problem: "line \(number + 1) is not `name=value` or `name: value`")
+            }
+            let name = line[..<separator].trimmingWhitespace().lowercased()
+            var value = line[line.index(after: separator)...].trimmingWhitespace()
+            if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
+                value = String(value.dropFirst().dropLast())
+            }
+            switch name {
+            case "key", "api_key": key = value
+            case "secret", "api_secret": secret = value
+            default: continue  // other entries (comments for people, future fields) are ignored
+            }
+        }
+        guard let key, !key.isEmpty else { throw .credentials(path: path, problem: "no `key` entry") }
+        guard let secret, !secret.isEmpty else { throw .credentials(path: path, problem: "no `secret` entry") }
+        return APICredentials(key: key, secret: secret)
+    }
+
+    /// The file text ``load(from:)`` reads back.
+    public var fileText: String {
+        "# Face AiDee API credentials (kioskctl api key issue). Keep this file mode 0600.\nkey=\(key)\nsecret=\(secret)\n"
+    }
+
+    /// Writes the credentials to `path` with mode 0600, replacing the file atomically (a
+    /// temporary file in the same folder, then rename), so a reader never sees half a file.
+    public func save(to path: String) throws(FaceAiDeeError) {
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw .credentials(path: path, problem: "cannot create \(temporary) (\(String(cString: strerror(errno))))")
+        }
+        let bytes = Array(fileText.utf8)
+        var written = 0
+        var failure: String?
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return write(fd, base + written, buffer.count - written)
+            }
+            if result < 0 {
+                if errno == EINTR { continue }
+                failure = String(cString: strerror(errno))
+                break
+            }
+            written += result
+        }
+        // The mode is set explicitly as the umask may have narrowed it, never widened: 0600 exactly.
+        if failure == nil, fchmod(fd, 0o600) != 0 { failure = String(cString: strerror(errno)) }
+        if failure == nil, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+        close(fd)
+        if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure {
+            unlink(temporary)
+            throw .credentials(path: path, problem: "cannot write it (\(failure))")
+        }
+    }
+}
+
+extension StringProtocol {
+    fileprivate func trimmingWhitespace() -> String {
+        var slice = Substring(self)
+        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
+        while let last = slice.last, last.isWhitespace { slice.removeLast() }
+        return String(slice)
+    }
+}
+
+/// Reads a whole file as UTF-8 (the credentials file is a few lines).
+private func readFile(_ path: String) throws(FaceAiDeeError) -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw .credentials(path: path, problem: String(cString: strerror(errno))) }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count < 0 {
+            if errno == EINTR { continue }
+            throw .credentials(path: path, problem: String(cString: strerror(errno)))
+        }
+        if count == 0 { break }
+        bytes.append(contentsOf: chunk[0..<count])
+        guard bytes.count <= 64 << 10 else { throw .credentials(path: path, problem: "larger than 64 KiB; not a credentials file") }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}

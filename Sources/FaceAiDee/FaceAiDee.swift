@@ -1,1 +1,0 @@
-// FaceAiDee: the Face AiDee API client over libcurl, with a self-managing token.

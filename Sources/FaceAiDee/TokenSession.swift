@@ -1,0 +1,185 @@
+// TokenSession: owns the API token: issue, renew before expiry, re-issue after a 401, revoke.
+
+import AiDeeAPI
+import OpenAPIRuntime
+
+/// Keeps a valid API token for one set of credentials.
+///
+/// - ``token()`` returns the current token, first issuing one (`POST /auth/token`) when there is
+///   none or it has expired, or renewing it (`PATCH /auth/token`) when less than the renewal
+///   margin remains. A renewal refused with 401 falls back to issuing a new token.
+/// - Concurrent callers share one refresh: while a request for a token is in flight, every
+///   caller awaits that same request (no storm of renewals when many calls start at once).
+/// - ``tokenRejected(_:)`` forgets a token the server refused, so the next ``token()`` issues
+///   a new one; ``FaceAiDeeClient`` uses it to retry a call once after a 401.
+/// - ``revoke()`` deletes the token on the server (`DELETE /auth/token`) at shutdown.
+///
+/// Expiry is tracked on the monotonic clock from the moment the token arrived (`expire` minus
+/// the local wall-clock time then), so a wall-clock jump later does not confuse it.
+public actor TokenSession {
+    /// Counts of the token operations performed, for status pages and tests.
+    public struct Counters: Sendable, Hashable {
+        /// Tokens issued with `POST /auth/token`.
+        public var issued = 0
+        /// Tokens renewed with `PATCH /auth/token`.
+        public var renewed = 0
+        /// Tokens revoked with `DELETE /auth/token`.
+        public var revoked = 0
+        /// Tokens the server refused with 401 during a call.
+        public var rejected = 0
+    }
+
+    private struct Held: Sendable {
+        var token: String
+        var expire: AiDeeTimestamp
+        var receivedAt: ContinuousClock.Instant
+        var validUntil: ContinuousClock.Instant
+        /// True when this token came from a renewal rather than an issue.
+        var renewed: Bool
+    }
+
+    private let client: Client
+    private let credentials: APICredentials
+    private let renewalMargin: Duration
+    private var held: Held?
+    private var refresh: Task<Held, any Error>?
+    private var counts = Counters()
+
+    /// Creates a session; no request is made until the first ``token()``.
+    /// - Parameters:
+    ///   - client: the generated client to call the token operations with.
+    ///   - credentials: the API key and secret.
+    ///   - renewalMargin: renew when less than this remains (at most half the token's lifetime).
+    public init(client: Client, credentials: APICredentials, renewalMargin: Duration = .seconds(60)) {
+        self.client = client
+        self.credentials = credentials
+        self.renewalMargin = renewalMargin
+    }
+
+    /// The current token's expiry as the server wrote it, or nil when no token is held.
+    public var expiry: AiDeeTimestamp? { held?.expire }
+
+    /// The token operations performed so far.
+    public var counters: Counters { counts }
+
+    /// A token that is valid now, issuing or renewing one first when needed.
+    public func token() async throws(FaceAiDeeError) -> String {
+        if let refresh { return try await Self.wait(refresh).token }
+        let now = ContinuousClock.now
+        if let held, now < held.validUntil, held.validUntil - now > margin(for: held) {
+            return held.token
+        }
+        let renewable = held.flatMap { now < $0.validUntil ? $0.token : nil }
+        return try await startRefresh(renewing: renewable).token
+    }
+
+    /// Issues a new token now, even if one is held (`kioskctl api token issue`).
+    @discardableResult
+    public func issue() async throws(FaceAiDeeError) -> AiDeeTimestamp {
+        if let refresh { _ = try? await refresh.value }
+        return try await startRefresh(renewing: nil).expire
+    }
+
+    /// Renews the held token now (issuing one when none is held) (`kioskctl api token renew`).
+    @discardableResult
+    public func renew() async throws(FaceAiDeeError) -> AiDeeTimestamp {
+        if let refresh { _ = try? await refresh.value }
+        if held == nil { _ = try await token() }
+        return try await startRefresh(renewing: held?.token).expire
+    }
+
+    /// Forgets `token` after the server refused it (401), unless a newer token already replaced
+    /// it; the next ``token()`` then issues a new one.
+    public func tokenRejected(_ token: String) {
+        counts.rejected += 1
+        if held?.token == token { held = nil }
+    }
+
+    /// Revokes the held token on the server and forgets it. Does nothing when none is held.
+    public func revoke() async throws(FaceAiDeeError) {
+        if let refresh { _ = try? await refresh.value }
+        guard let current = held else { return }
+        held = nil
+        do {
+            _ = try await client.revokeToken(headers: .init(xAPIToken: current.token)).ok.body.json
+            counts.revoked += 1
+        } catch {
+            throw FaceAiDeeClient.mapError(error, operation: "revokeToken")
+        }
+    }
+
+    // MARK: Refreshing
+
+    /// The margin actually used: the configured one, but at most half the token's lifetime.
+    private func margin(for held: Held) -> Duration {
+        min(renewalMargin, (held.validUntil - held.receivedAt) / 2)
+    }
+
+    private func startRefresh(renewing token: String?) async throws(FaceAiDeeError) -> Held {
+        let client = self.client
+        let credentials = self.credentials
+        let task = Task<Held, any Error> {
+            if let token {
+                do {
+                    return try await Self.renew(client: client, token: token)
+                } catch let error as FaceAiDeeError where error.httpStatus == 401 {
+                    // The server no longer knows the token (expired early, revoked, restarted): issue afresh.
+                    return try await Self.issue(client: client, credentials: credentials)
+                }
+            }
+            return try await Self.issue(client: client, credentials: credentials)
+        }
+        refresh = task
+        defer { if refresh == task { refresh = nil } }
+        let result: Held
+        do {
+            result = try await Self.wait(task)
+        } catch {
+            // A failed renewal leaves an unexpired token usable; an expired one is dropped.
+            if let held, ContinuousClock.now >= held.validUntil { self.held = nil }
+            throw error
+        }
+        held = result
+        if result.renewed { counts.renewed += 1 } else { counts.issued += 1 }
+        return result
+    }
+
+    private static func wait(_ task: Task<Held, any Error>) async throws(FaceAiDeeError) -> Held {
+        do {
+            return try await task.value
+        } catch let error as FaceAiDeeError {
+            throw error
+        } catch {
+            throw FaceAiDeeClient.mapError(error, operation: "issueToken")
+        }
+    }
+
+    private static func issue(client: Client, credentials: APICredentials) async throws -> Held {
+        let body: Components.Schemas.TokenResponse
+        do {
+            body = try await client.issueToken(body: .json(.init(key: credentials.key, secret: credentials.secret)))
+                .created.body.json
+        } catch {
+            throw FaceAiDeeClient.mapError(error, operation: "issueToken")
+        }
+        return held(from: body, renewed: false)
+    }
+
+    private static func renew(client: Client, token: String) async throws -> Held {
+        let body: Components.Schemas.TokenResponse
+        do {
+            body = try await client.renewToken(headers: .init(xAPIToken: token)).ok.body.json
+        } catch {
+            throw FaceAiDeeClient.mapError(error, operation: "renewToken")
+        }
+        return held(from: body, renewed: true)
+    }
+
+    private static func held(from body: Components.Schemas.TokenResponse, renewed: Bool) -> Held {
+        let now = ContinuousClock.now
+        let remaining = max(0, AiDeeTimestamp.now().seconds(until: body.expire))
+        return Held(
+            token: body.token, expire: body.expire, receivedAt: now,
+            validUntil: now + .nanoseconds(Int64(remaining * 1e9)), renewed: renewed)
+    }
+}

@@ -1,0 +1,213 @@
+import AiDeeAPI
+import FaceAiDee
+import Foundation
+import Testing
+
+/// The client and its token session against the fake server (controlled TTLs and latencies).
+@Suite("Token session")
+struct TokenSessionTests {
+    private func client(
+        _ server: FakeAiDeeServer, margin: Duration = .seconds(60),
+        credentials: APICredentials = APICredentials(key: FakeAiDeeAPI.key, secret: FakeAiDeeAPI.secret)
+    ) throws -> FaceAiDeeClient {
+        try FaceAiDeeClient(
+            configuration: .init(baseURL: server.rootURL, renewalMargin: margin), credentials: credentials)
+    }
+
+    @Test func firstCallIssuesThenTheTokenIsReused() async throws {
+        let server = try await FakeAiDeeServer.start()
+        defer { Task { await server.stop() } }
+        let client = try client(server)
+        #expect(await client.tokenExpiry == nil)
+        let projects = try await client.listProjects()
+        #expect(projects.map(\.name) == ["Head office", "Warehouse"])
+        _ = try await client.listProjects()
+        _ = try await client.listProjects()
+        #expect(await server.state.issued == 1)
+        #expect(await client.session?.counters.issued == 1)
+        let expiry = try #require(await client.tokenExpiry)
+        #expect(expiry.utcOffsetSeconds == 9 * 3600)
+        #expect(AiDeeTimestamp.now().seconds(until: expiry) > 3000)
+    }
+
+    @Test func renewsWithPatchInsideTheMargin() async throws {
+        let server = try await FakeAiDeeServer.start()
+        defer { Task { await server.stop() } }
+        await server.state.set(ttl: 2)
+        // Margin 60 s is clamped to half the 2 s lifetime: renewal starts after 1 s.
+        let client = try client(server)
+        _ = try await client.listProjects()
+        _ = try await client.listProjects()
+        #expect(await server.state.renewed == 0)
+        try await Task.sleep(for: .milliseconds(1200))
+        _ = try await client.listProjects()
+        #expect(await server.state.renewed == 1)
+        #expect(await server.state.issued == 1)
+        #expect(await client.session?.counters.renewed == 1)
+    }
+
+    @Test func expiredTokenIsIssuedAfresh() async throws {
+        let server = try await FakeAiDeeServer.start()
+        defer { Task { await server.stop() } }
+        await server.state.set(ttl: 0.6)
+        let client = try client(server)
+        _ = try await client.listProjects()
+        try await Task.sleep(for: .milliseconds(800))
+        _ = try await client.listProjects()
+        #expect(await server.state.issued == 2)
+        #expect(await server.state.renewed == 0)
+    }
+
+    @Test func concurrentCallersShareOneRenewal() async throws {
+        let server = try await FakeAiDeeServer.start()
+        defer { Task { await server.stop() } }
+        await server.state.set(ttl: 2, renewalDelay: .milliseconds(300))
+        let client = try client(server)
+        _ = try await client.listProjects()
+        try await Task.sleep(for: .milliseconds(1100))
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<20 {
+                group.addTask { try await client.listProjects().count }
+            }
+            for try await count in group { #expect(count == 2) }
+        }
+        #expect(await server.state.renewed == 1)
+        #expect(await server.state.issued == 1)
+    }
+
+    @Test func concurrentFirstCallsShareOneIssue() async throws {
+        let server = try await FakeAiDeeServer.start()
+        defer { Task { await server.stop() } }
+        await server.state.set(issueDelay: .milliseconds(200))
+        let client = try client(server)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<12 { group.addTask { _ = try await client.listProjects() } }
+            try await group.waitForAll()
+        }
+        #expect(await server.state.issued == 1)
+    }
+
+    @Test func a401ReissuesAndRetriesOnce() async throws {
+        let server = try await FakeAiDeeServer.start()
+        defer { Task { await server.stop() } }
+        let client = try client(server)
+        _ = try await client.listProjects()
+        await server.state.rejectNext()
+        let projects = try await client.listProjects()
+        #expect(projects.count == 2)
+        #expect(await server.state.issued == 2)
+        #expect(await client.session?.counters.rejected == 1)
+    }
+
+    @Test func wrongCredentialsAreAnAuthenticationError() async throws {
+        let server = try await FakeAiDeeServer.start()
+        defer { Task { await server.stop() } }
+        let client = try client(server, credentials: APICredentials(key: FakeAiDeeAPI.key, secret: "WRONG"))
+        do {
+            _ = try await client.listProjects()
+            Issue.record("wrong secret accepted")
+        } catch {
+            #expect(error == .http(operation: "issueToken", status: 401, message: "unknown key or wrong secret"))
+            #expect(error.disposition == .authentication)
+        }
+    }
+
+    @Test func shutdownRevokesTheToken() async throws {
+        let server = try await FakeAiDeeServer.start()
+        defer { Task { await server.stop() } }
+        let client = try client(server)
+        _ = try await client.listProjects()
+        #expect(await client.shutdown() == nil)
+        #expect(await server.state.revoked == 1)
+        #expect(await client.tokenExpiry == nil)
+        // Nothing held: a second shutdown sends nothing.
+        #expect(await client.shutdown() == nil)
+        #expect(await server.state.revoked == 1)
+    }
+
+    @Test func explicitIssueRenewRevoke() async throws {
+        let server = try await FakeAiDeeServer.start()
+        defer { Task { await server.stop() } }
+        let client = try client(server)
+        let first = try await client.issueToken()
+        let second = try await client.renewToken()
+        #expect(first < second || first.isSameInstant(as: second) || second.seconds(until: first) < 1)
+        try await client.revokeToken()
+        #expect(await server.state.issued == 1)
+        #expect(await server.state.renewed == 1)
+        #expect(await server.state.revoked == 1)
+    }
+
+    @Test func issueKeyNeedsNoCredentials() async throws {
+        let server = try await FakeAiDeeServer.start()
+        defer { Task { await server.stop() } }
+        let client = try FaceAiDeeClient(configuration: .init(baseURL: server.rootURL), credentials: nil)
+        let credentials = try await client.issueKey(username: "test", password: "pw")
+        #expect(credentials.key == FakeAiDeeAPI.key)
+        do {
+            _ = try await client.listProjects()
+            Issue.record("a call without credentials went out")
+        } catch {
+            #expect(error.disposition == .final)
+            #expect(error.description.contains("credentials"))
+        }
+        do {
+            _ = try await client.issueKey(username: "test", password: "nope")
+            Issue.record("wrong password accepted")
+        } catch {
+            #expect(error.httpStatus == 401)
+        }
+    }
+
+    @Test func checkInSendsConditionAndOptionAndKeepsNanoseconds() async throws {
+        let server = try await FakeAiDeeServer.start()
+        defer { Task { await server.stop() } }
+        let client = try client(server)
+        let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]
+        let result = try await client.checkIn(
+            projectID: 1, jpeg: jpeg, condition: CheckInCondition(groupID: 7, properties: ["site": "seoul"]), option: 4)
+        #expect(result.userID == 4)
+        #expect(result.status == "APPROVED")
+        #expect(result.similarity == 90.3)
+        #expect(result.checkedInAt.rfc3339 == "2020-01-01T12:00:00.123456789+09:00")
+        let sent = try #require(await server.state.lastCheckInBody)
+        #expect(Array(sent.image.data) == jpeg)
+        #expect(sent.option == 4)
+        #expect(sent.condition?.groupId == 7)
+        #expect(sent.condition?.properties?.additionalProperties == ["site": "seoul"])
+        do {
+            _ = try await client.checkIn(projectID: 9, jpeg: jpeg)
+            Issue.record("another project was allowed")
+        } catch {
+            #expect(error == .http(operation: "checkIn", status: 403, message: "no permission for project 9"))
+        }
+    }
+
+    @Test func nonJSONErrorBodiesStillGiveAMessage() async throws {
+        let server = try await FakeAiDeeServer.start()
+        defer { Task { await server.stop() } }
+        // Point the API at the raw HTML route by using it as the base: every operation 404s with
+        // Hummingbird's own body, and a 5xx HTML page comes back through the middleware.
+        let client = try FaceAiDeeClient(
+            configuration: .init(baseURL: server.rootURL + "/nowhere"), credentials: nil)
+        do {
+            _ = try await client.issueKey(username: "test", password: "pw")
+            Issue.record("a missing route answered")
+        } catch {
+            #expect(error.httpStatus == 404)
+            #expect(error.disposition == .final)
+        }
+    }
+
+    @Test func badBaseURLsAreConfigurationErrors() {
+        #expect(throws: FaceAiDeeError.self) {
+            try FaceAiDeeClient(configuration: .init(baseURL: "ftp://example.com"), credentials: nil)
+        }
+        #expect(throws: FaceAiDeeError.self) {
+            try FaceAiDeeClient(configuration: .init(baseURL: "not a url"), credentials: nil)
+        }
+        #expect(throws: FaceAiDeeError.self) {
+            try FaceAiDeeClient(configuration: .init(baseURL: "http://127.0.0.1:1", caFile: "/nonexistent.pem"), credentials: nil)
+        }
+    }
+}
