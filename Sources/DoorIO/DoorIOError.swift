@@ -63,7 +63,7 @@ public enum DoorIOError: Error, Sendable, Hashable, CustomStringConvertible {
         case .lineNotFound(let chip, let line, let role, let count, let available):
             let names = available.isEmpty ? "its lines have no names; use an offset 0-\(max(count - 1, 0))"
                 : "named lines: \(available.joined(separator: ", "))"
-            let fix = role == "line" ? "Check the line name or offset" : "Fix door.\(role)"
+            let fix = role == "line" ? "Check the line name or offset" : "Fix \(configurationKey(role))"
             return "GPIO chip \(chip) (\(count) lines) has no line \(line)\(role == "line" ? "" : " for \(role)"); \(names). \(fix) (`kioskctl gpio info \(chip)` lists them)."
         case .lineBusy(let chip, let line, let consumer):
             let who = consumer.map { "held by consumer \"\($0)\"" } ?? "in use (the kernel does not say by whom)"
@@ -73,13 +73,24 @@ public enum DoorIOError: Error, Sendable, Hashable, CustomStringConvertible {
         case .monitorFailed(let chip, let operation, let code):
             return "input monitoring on \(chip) failed during \(operation): \(errnoText(code)). Door sensor, exit button and tamper are not watched; restart the service."
         case .invalidConfiguration(let key, let reason):
-            return "invalid door configuration: door.\(key) \(reason)."
+            return "invalid door configuration: \(configurationKey(key)) \(reason)."
         case .notRunning(let operation):
             return "door controller is not running (\(operation)); call start() first and do not use it after shutdown()."
         case .roleNotConfigured(let role):
-            return "no line is configured for \(role); add door.\(role) to the configuration or name a line with --chip and an offset or line name."
+            return "no line is configured for \(role); add \(configurationKey(role)) to the configuration or name a line with --chip and an offset or line name."
         }
     }
+}
+
+/// The key as it is written in `kioskd.yaml`: line roles under `door.lines.`, everything in
+/// snake_case (`ledGranted` → `door.lines.led_granted`, `relayPulse` → `door.relay_pulse`).
+func configurationKey(_ name: String) -> String {
+    var snake = ""
+    for character in name {
+        if character.isUppercase { snake += "_" + character.lowercased() } else { snake.append(character) }
+    }
+    let isLine = DoorOutputRole(rawValue: name) != nil || DoorInputRole(rawValue: name) != nil
+    return isLine ? "door.lines.\(snake)" : "door.\(snake)"
 }
 
 /// `strerror` text with the symbolic errno name for the codes operators meet.

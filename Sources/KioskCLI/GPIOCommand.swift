@@ -1,6 +1,8 @@
 // `kioskctl gpio`: look at and exercise the door's GPIO lines in the field.
 import ArgumentParser
 import DoorIO
+import Foundation
+import KioskCore
 
 /// `kioskctl gpio info|get|set|pulse|watch`.
 public struct GPIOCommand: AsyncParsableCommand {
@@ -9,9 +11,11 @@ public struct GPIOCommand: AsyncParsableCommand {
         abstract: "Inspect and exercise GPIO lines (relay, LEDs, buzzer, door inputs) through libgpiod.",
         discussion: """
             LINE is a door role (relay, led-granted, led-denied, led-fault, led-idle, buzzer, \
-            door-sensor, exit-button, tamper: found by the conventional line names door-relay, \
-            led-green, led-red, led-amber, led-blue, buzzer, door-sensor, exit-button, tamper), a line \
-            name as `gpioinfo` shows it, or an offset on --chip. Stop kioskd first: the lines it \
+            door-sensor, exit-button, tamper), a line name as `gpioinfo` shows it, or an offset on \
+            --chip. Roles resolve through kioskd's configuration (--config, default \
+            /etc/kiosk-agent/kioskd.yaml when it exists: chip, line and active-low from door.*), \
+            else through the conventional line names (door-relay, led-green, led-red, led-amber, \
+            led-blue, buzzer, door-sensor, exit-button, tamper). Stop kioskd first: the lines it \
             holds are busy (the error names the holder).
             """,
         subcommands: [GPIOInfoCommand.self, GPIOGetCommand.self, GPIOSetCommand.self, GPIOPulseCommand.self, GPIOWatchCommand.self]
@@ -30,6 +34,37 @@ struct GPIOLineOptions: ParsableArguments {
 
     @Option(name: .long, help: "Consumer name shown by gpioinfo while the line is held.")
     var consumer = "kioskctl"
+
+    @Option(name: .long, help: ArgumentHelp(
+        "kioskd configuration used to resolve door roles (default: \(ConfigurationLoader.defaultFile) when it exists).",
+        valueName: "file"))
+    var config: String?
+
+    /// The door configuration roles resolve through, if a configuration file is in use.
+    func doorConfiguration() async throws -> DoorIOConfiguration? {
+        let path: String
+        if let config {
+            path = config
+        } else if FileManager.default.fileExists(atPath: ConfigurationLoader.defaultFile) {
+            path = ConfigurationLoader.defaultFile
+        } else {
+            return nil
+        }
+        do {
+            let loaded = try await ConfigurationLoader(file: path, environment: ProcessInfo.processInfo.environment).load()
+            return loaded.doorConfiguration
+        } catch {
+            throw GPIOCommandError(description: "cannot use \(path) to resolve door roles:\n\(error)\n(give --config, or --chip and a line name or offset)")
+        }
+    }
+
+    /// Resolves LINE with these options.
+    func resolve(_ text: String) async throws -> ResolvedLine {
+        let door = ResolvedLine.role(text) != nil ? try await doorConfiguration() : nil
+        var resolved = try ResolvedLine.resolve(text, chip: chip, door: door)
+        if activeLow { resolved.activeLow = true }
+        return resolved
+    }
 }
 
 /// How a LINE argument was understood.
@@ -38,6 +73,10 @@ struct ResolvedLine: Equatable {
     var selector: GPIOLineSelector
     /// The door role, when LINE named one.
     var role: String?
+    /// Active-low from the configuration (or --active-low).
+    var activeLow = false
+    /// Input bias from the configuration.
+    var bias: GPIOBias = .asIs
 
     /// Door roles accepted on the command line and the conventional line names they map to.
     static let roleLineNames: [String: String] = [
@@ -52,15 +91,33 @@ struct ResolvedLine: Equatable {
         "tamper": "tamper",
     ]
 
-    /// Resolves LINE: a role, a line name, or an offset; finds the chip for a name when none is given.
-    static func resolve(_ text: String, chip: String?, lookup: (String) -> (chip: String, offset: UInt32)? = GPIOInventory.findLine)
-        throws -> ResolvedLine
-    {
+    /// The door role LINE names (`relay`, `exitButton`...), if any.
+    static func role(_ text: String) -> String? {
         let key = String(text.lowercased().map { $0 == "_" ? "-" : $0 })
-        let camel = camelToDashes(text)
-        let roleName = roleLineNames[key] ?? roleLineNames[camel]
-        let selector: GPIOLineSelector = roleName.map { .name($0) } ?? GPIOLineSelector(parsing: text)
-        if let chip { return ResolvedLine(chip: chip, selector: selector, role: roleName == nil ? nil : key) }
+        let conventional = roleLineNames[key] ?? roleLineNames[camelToDashes(text)]
+        return conventional.flatMap { name in DoorIOConfiguration.conventionalLineNames.first { $0.value == name }?.key }
+    }
+
+    /// Resolves LINE: a role (through `door` when given, else its conventional line name), a line
+    /// name, or an offset; finds the chip for a name when none is given.
+    static func resolve(_ text: String, chip: String?, door: DoorIOConfiguration? = nil,
+                        lookup: (String) -> (chip: String, offset: UInt32)? = GPIOInventory.findLine) throws -> ResolvedLine
+    {
+        let role = role(text)
+        if let role, let door {
+            let outputs = Dictionary(uniqueKeysWithValues: door.outputs.map { ($0.key.rawValue, $0.value) })
+            let inputs = Dictionary(uniqueKeysWithValues: door.inputs.map { ($0.key.rawValue, $0.value) })
+            if let line = outputs[role] {
+                return ResolvedLine(chip: chip ?? door.chip, selector: line.line, role: role, activeLow: line.activeLow)
+            }
+            if let line = inputs[role] {
+                return ResolvedLine(chip: chip ?? door.chip, selector: line.line, role: role, activeLow: line.activeLow, bias: line.bias)
+            }
+            throw GPIOCommandError(description: DoorIOError.roleNotConfigured(role: role).description)
+        }
+        let selector: GPIOLineSelector = role.flatMap { DoorIOConfiguration.conventionalLineNames[$0] }.map { .name($0) }
+            ?? GPIOLineSelector(parsing: text)
+        if let chip { return ResolvedLine(chip: chip, selector: selector, role: role) }
         switch selector {
         case .offset:
             return ResolvedLine(chip: "gpiochip0", selector: selector, role: nil)
@@ -68,7 +125,7 @@ struct ResolvedLine: Equatable {
             guard let found = lookup(name) else {
                 throw GPIOCommandError(description: "no GPIO line named \"\(name)\" on any chip; give --chip and an offset (`kioskctl gpio info` lists the lines)")
             }
-            return ResolvedLine(chip: found.chip, selector: selector, role: roleName == nil ? nil : key)
+            return ResolvedLine(chip: found.chip, selector: selector, role: role)
         }
     }
 

@@ -8,11 +8,11 @@ struct GPIOGetCommand: AsyncParsableCommand {
 
     @Argument(help: "Door role, line name or offset.") var line: String
     @OptionGroup var options: GPIOLineOptions
-    @Option(help: "Internal pull resistor: asIs, disabled, pullUp, pullDown.") var bias: GPIOBias = .asIs
+    @Option(help: "Internal pull resistor: asIs, disabled, pullUp, pullDown (default: the configuration's, else asIs).") var bias: GPIOBias?
 
     mutating func run() async throws {
-        let resolved = try ResolvedLine.resolve(line, chip: options.chip)
-        let line = GPIOInputLine(resolved.selector, activeLow: options.activeLow, bias: bias)
+        let resolved = try await options.resolve(line)
+        let line = GPIOInputLine(resolved.selector, activeLow: resolved.activeLow, bias: bias ?? resolved.bias)
         let consumer = options.consumer
         let active = try gpio { () throws(DoorIOError) in try GPIOInventory.read(chip: resolved.chip, line: line, consumer: consumer) }
         print("\(resolved.label): \(active ? 1 : 0) (\(active ? "active" : "inactive"))")
@@ -39,9 +39,9 @@ struct GPIOSetCommand: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        let resolved = try ResolvedLine.resolve(line, chip: options.chip)
+        let resolved = try await options.resolve(line)
         let active = ["on", "1"].contains(value.lowercased())
-        let line = GPIOOutputLine(resolved.selector, activeLow: options.activeLow)
+        let line = GPIOOutputLine(resolved.selector, activeLow: resolved.activeLow)
         let consumer = options.consumer
         let held = try gpio { () throws(DoorIOError) in
             try GPIOHeldOutput(chip: resolved.chip, line: line, consumer: consumer, active: active)
@@ -65,8 +65,8 @@ struct GPIOPulseCommand: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        let resolved = try ResolvedLine.resolve(line, chip: options.chip)
-        let line = GPIOOutputLine(resolved.selector, activeLow: options.activeLow)
+        let resolved = try await options.resolve(line)
+        let line = GPIOOutputLine(resolved.selector, activeLow: resolved.activeLow)
         let consumer = options.consumer
         let held = try gpio { () throws(DoorIOError) in
             try GPIOHeldOutput(chip: resolved.chip, line: line, consumer: consumer, active: false)
@@ -94,18 +94,22 @@ struct GPIOWatchCommand: AsyncParsableCommand {
     @Argument(help: "Door roles, line names or offsets (default: door-sensor, exit-button, tamper where present).")
     var lines: [String] = []
     @OptionGroup var options: GPIOLineOptions
-    @Option(help: "Internal pull resistor: asIs, disabled, pullUp, pullDown.") var bias: GPIOBias = .asIs
+    @Option(help: "Internal pull resistor: asIs, disabled, pullUp, pullDown (default: the configuration's, else asIs).") var bias: GPIOBias?
     @Option(help: "Stop after this many edges.") var count: Int?
     @Option(help: "Stop after this many seconds.") var timeout: Double?
 
     mutating func run() async throws {
         var requested = lines
         if requested.isEmpty {
-            requested = ["door-sensor", "exit-button", "tamper"].filter { GPIOInventory.findLine(named: $0) != nil || options.chip != nil }
-            if requested.isEmpty { throw ValidationError("no door-sensor, exit-button or tamper line found by name; name the lines to watch") }
+            if let door = try await options.doorConfiguration() {
+                requested = DoorInputRole.allCases.filter { door.inputs[$0] != nil }.map(\.rawValue)
+            } else {
+                requested = ["door-sensor", "exit-button", "tamper"].filter { GPIOInventory.findLine(named: $0) != nil || options.chip != nil }
+            }
+            if requested.isEmpty { throw ValidationError("no door-sensor, exit-button or tamper line configured or found by name; name the lines to watch") }
         }
         var resolved: [ResolvedLine] = []
-        for text in requested { resolved.append(try ResolvedLine.resolve(text, chip: options.chip)) }
+        for text in requested { resolved.append(try await options.resolve(text)) }
         guard let chip = resolved.first?.chip, resolved.allSatisfy({ $0.chip == chip }) else {
             throw ValidationError("watch lines of one chip at a time (give --chip)")
         }
@@ -113,7 +117,7 @@ struct GPIOWatchCommand: AsyncParsableCommand {
         var labels: [String: String] = [:]
         for (index, line) in resolved.enumerated() {
             let key = "\(index)"
-            config[key] = GPIOInputLine(line.selector, activeLow: options.activeLow, bias: bias)
+            config[key] = GPIOInputLine(line.selector, activeLow: line.activeLow, bias: bias ?? line.bias)
             labels[key] = line.role ?? "\(line.selector)"
         }
         let consumer = options.consumer

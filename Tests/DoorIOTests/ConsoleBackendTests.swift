@@ -97,6 +97,11 @@ struct DoorIOConfigurationTests {
         let missing = DoorIOError.chipNotFound(chip: "gpiochip4", errno: 2, available: ["gpiochip0 [pinctrl-bcm2711] (58 lines)"])
         #expect(missing.description.contains("pinctrl-bcm2711"))
         #expect(missing.description.contains("ENOENT"))
+        // Keys are named as they are written in kioskd.yaml.
+        #expect(DoorIOError.invalidConfiguration(key: "relayPulse", reason: "x").description.contains("door.relay_pulse"))
+        #expect(DoorIOError.roleNotConfigured(role: "ledGranted").description.contains("door.lines.led_granted"))
+        let denied = DoorIOError.chipNotFound(chip: "gpiochip0", errno: 13, available: [])
+        #expect(denied.description.contains("group gpio"))
     }
 
     @Test func startFailsCleanlyOnAMissingChip() async {
