@@ -150,8 +150,9 @@ let package = Package(
         .executableTarget(
             name: "kiosk-bench",
             dependencies: [
-                "KioskCore", "Imaging", "Camera", "FaceDetection", "FaceAiDee", "Outbox", "TestSupport",
+                "KioskCore", "Imaging", "Camera", "FaceDetection", "FaceAiDee", "Outbox", "DoorIO", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         // MARK: Tests (Swift Testing).

@@ -11,6 +11,7 @@ struct KioskBench: AsyncParsableCommand {
             DetectionBenchmark.self,
             OutboxBenchmark.self,
             ImagingBenchmark.self,
+            PipelineBenchmark.self,
         ]
     )
 }
