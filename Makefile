@@ -30,9 +30,13 @@ $(ASSETS): scripts/fetch-assets.sh scripts/assets.sha256
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
+# Stages: every Swift Testing suite on the host (hardware suites say they are skipped), the
+# contract fuzzing of aidee-sim (schemathesis), then the virtual-hardware VM (camera, GPIO,
+# kioskd under systemd).
 test: setup
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
+	@AIDEE_SIM=$$($(SWIFT) build --show-bin-path $(SWIFT_FLAGS))/aidee-sim scripts/schemathesis.sh
 	@scripts/vhw/run-hw-stage.sh
 
 test-unit: setup
