@@ -17,12 +17,8 @@ part "devices"
 $V/tests/devices.sh || rc=1
 
 part "Swift hardware suites (--filter $VHW_HW_FILTER)"
-# A fresh loopback device for the suites: v4l2loopback keeps buffers of the last format while
-# any handle is open, and then refuses another output format (EINVAL).
-. /vhw/config
-rmmod v4l2loopback 2>/dev/null && insmod /vhw-mod/v4l2loopback.ko video_nr="$VHW_LOOPBACK_NR" $VHW_LOOPBACK_ARGS &&
-    udevadm settle -t 10 2>/dev/null
-[ -e "$VHW_LOOPBACK_DEV" ] || echo "warning: $VHW_LOOPBACK_DEV missing after reloading v4l2loopback"
+# A fresh loopback device for the suites (see tests/reset-loopback.sh for why).
+$V/tests/reset-loopback.sh || echo "warning: could not reset $VHW_LOOPBACK_DEV"
 # One suite at a time: the guest has one emulated vCPU, and suites running side by side stretch
 # each other's timings (relay pulse lengths, debounce) far beyond what a kiosk would see.
 parallel=--no-parallel

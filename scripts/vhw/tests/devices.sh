@@ -38,8 +38,10 @@ else
     fail "loopback never showed a capture capability with a producer running: $(cat "$T/dd.err")"
 fi
 kill "$producer" 2>/dev/null; wait "$producer" 2>/dev/null
-# Leave the device as the next suite expects it: format forgotten once nothing holds it open.
+# Leave the device as the next suite expects it (a write() writer leaves it without capabilities).
 v4l2-ctl -d "$L" -c keep_format=0 >/dev/null 2>&1
+check "loopback: reset to its start state (module reloaded, output format settable)" bash -c "
+    $(dirname "$0")/reset-loopback.sh && v4l2-ctl -d $L -D | grep -A2 'Device Caps' | grep -q 'Video Output'"
 
 # ---- gpio-sim chip ----
 check "gpiodetect lists $C [kiosk-gpio] with 8 lines" bash -c "gpiodetect | grep -q \"^$C \[${VHW_GPIOCHIP_LABEL:-kiosk-gpio}\] (8 lines)\""
