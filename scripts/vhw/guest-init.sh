@@ -93,6 +93,10 @@ export VHW_GPIOCHIP_LABEL=$VHW_GPIO_LABEL
 export VHW_GPIO_SIM_SYSFS=/sys/devices/platform/$GDEV/$GCHIP
 export VHW_GPIO_SIM_CONFIGFS=$G
 export VHW_PROJECT=$VHW_PROJECT
+export VHW_MODULES=/vhw-mod
+export VHW_VIVID_ARGS="$VHW_VIVID_ARGS"
+export VHW_LOOPBACK_NR=$VHW_LOOPBACK_NR
+export VHW_LOOPBACK_ARGS="video_nr=$VHW_LOOPBACK_NR $VHW_LOOPBACK_ARGS"
 ENV
 cat /vhw/passenv >>/run/vhw.env 2>/dev/null
 T_READY=$(uptime_s)
