@@ -12,6 +12,7 @@ public struct KioskControl: AsyncParsableCommand {
             EventsCommand.self,
             CameraCommand.self,
             StatusCommand.self,
+            APICommand.self,
         ]
     )
 
