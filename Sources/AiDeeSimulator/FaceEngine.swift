@@ -14,13 +14,13 @@ enum FaceEngineFailure: Error, Sendable {
 
 /// Turns uploaded images into face descriptors with the project's detector (YuNet) and dlib.
 ///
-/// Models load on first use (about a second), so a simulator used only for tokens and users
-/// starts instantly. Decoding runs on a private queue, detection and description on the
-/// detector's and matcher's own queues: none of it blocks the cooperative pool.
-actor FaceEngine {
+/// Models load on first use (about a second) and are shared by every simulator in the process
+/// (tests start many), so a simulator used only for tokens and users starts instantly.
+/// Decoding runs on a private queue, detection and description on the detector's and matcher's
+/// own queues: none of it blocks the cooperative pool.
+struct FaceEngine: Sendable {
     private let modelsDirectory: URL
     private let maxImagePixels: Int
-    private var loading: Task<(any FaceDetector, FaceMatcher), any Error>?
     private static let decodeQueue = DispatchQueue(label: "aidee-sim.decode", attributes: .concurrent)
 
     init(modelsDirectory: URL, maxImagePixels: Int) {
@@ -29,22 +29,7 @@ actor FaceEngine {
     }
 
     private func models() async throws -> (any FaceDetector, FaceMatcher) {
-        if let loading { return try await loading.value }
-        let dir = modelsDirectory
-        let task = Task<(any FaceDetector, FaceMatcher), any Error> {
-            let yunet = dir.appendingPathComponent(YuNetFaceDetector.modelFileName).path
-            // Uploaded photos are larger than camera frames: let YuNet see up to 640 px so faces
-            // of 40 px and more in a 2000 px photo are still found.
-            let detector = try YuNetFaceDetector(configuration: .init(
-                modelPath: yunet, inputSize: .fitWithin(width: 640, height: 640)))
-            let matcher = try await FaceMatcher.load(modelsDirectory: dir)
-            return (detector, matcher)
-        }
-        loading = task
-        do { return try await task.value } catch {
-            loading = nil
-            throw error
-        }
+        try await ModelCache.shared.models(in: modelsDirectory)
     }
 
     /// Loads the models now (the executable does this at start so the first request is quick).
@@ -102,6 +87,34 @@ actor FaceEngine {
         case .jpeg:
             guard let header = try? JPEGDecoder().header(bytes) else { return nil }
             return (header.width, header.height)
+        }
+    }
+}
+
+/// The loaded models per folder, shared process-wide: each dlib ResNet copy costs ~100 MB and a
+/// second to load. Sharing is safe because the detector and the matcher each serialise their
+/// calls on their own queue.
+private actor ModelCache {
+    static let shared = ModelCache()
+    private var loaded: [String: Task<(any FaceDetector, FaceMatcher), any Error>] = [:]
+
+    func models(in directory: URL) async throws -> (any FaceDetector, FaceMatcher) {
+        let key = directory.standardizedFileURL.path
+        if let task = loaded[key] { return try await task.value }
+        let task = Task<(any FaceDetector, FaceMatcher), any Error> {
+            let yunet = directory.appendingPathComponent(YuNetFaceDetector.modelFileName).path
+            // Uploaded photos are larger than camera frames: let YuNet see up to 640 px so faces
+            // of 40 px and more in a 2000 px photo are still found.
+            let detector = try YuNetFaceDetector(configuration: .init(
+                modelPath: yunet, inputSize: .fitWithin(width: 640, height: 640)))
+            let matcher = try await FaceMatcher.load(modelsDirectory: directory)
+            return (detector, matcher)
+        }
+        loaded[key] = task
+        do { return try await task.value } catch {
+            // A failed load (file missing, truncated) is retried on the next request.
+            loaded[key] = nil
+            throw error
         }
     }
 }

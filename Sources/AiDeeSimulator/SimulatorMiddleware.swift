@@ -38,7 +38,9 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch {
             let (status, message) = Self.classify(error)
             if status >= 500 {
-                logger.error("request failed", metadata: ["http.path": "\(request.uri.path)", "error": "\(error)"])
+                // Only the message: a ServerError's own description repeats the request and its
+                // input, which hold the token and the face image.
+                logger.error("request failed", metadata: ["http.path": "\(request.uri.path)", "error": "\(message)"])
             }
             return Self.errorResponse(status: status, message: message)
         }
@@ -65,7 +67,8 @@ struct ErrorMiddleware: RouterMiddleware {
         guard let decoding = error as? DecodingError else { return "\(error)" }
         func path(_ c: DecodingError.Context) -> String {
             let p = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-            return p.isEmpty ? "body" : p
+            // An empty path is a top-level value: the body itself, or a path or header parameter.
+            return p.isEmpty ? "a path id, header or the body" : p
         }
         switch decoding {
         case .typeMismatch(let type, let c): return "\(path(c)): expected \(type). \(c.debugDescription)"

@@ -2,8 +2,6 @@
 #include <dlib/dnn.h>
 #include <dlib/image_processing.h>
 #include <dlib/revision.h>
-#include <dlib/image_io.h>
-#include <cstdlib>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -126,36 +124,3 @@ extern "C" int cfacematch_describe(cfacematch_models *models, const uint8_t *rgb
     }
     return -1;
 }
-
-extern "C" uint8_t *cfacematch_load_rgb_file(const char *path, int *width, int *height, char *err, size_t err_len) {
-    if (!path || !width || !height) {
-        write_error(err, err_len, "invalid arguments");
-        return nullptr;
-    }
-    try {
-        dlib::array2d<dlib::rgb_pixel> img;
-        dlib::load_image(img, path);
-        const long w = img.nc(), h = img.nr();
-        auto *out = static_cast<uint8_t *>(std::malloc(static_cast<size_t>(w * h * 3)));
-        if (!out) {
-            write_error(err, err_len, "out of memory");
-            return nullptr;
-        }
-        for (long r = 0; r < h; ++r)
-            for (long c = 0; c < w; ++c) {
-                const dlib::rgb_pixel p = img[r][c];
-                uint8_t *o = out + (r * w + c) * 3;
-                o[0] = p.red; o[1] = p.green; o[2] = p.blue;
-            }
-        *width = static_cast<int>(w);
-        *height = static_cast<int>(h);
-        return out;
-    } catch (const std::exception &e) {
-        write_error(err, err_len, e.what());
-    } catch (...) {
-        write_error(err, err_len, "unknown C++ exception");
-    }
-    return nullptr;
-}
-
-extern "C" void cfacematch_free_pixels(uint8_t *pixels) { std::free(pixels); }

@@ -34,12 +34,6 @@ int cfacematch_describe(cfacematch_models *models, const uint8_t *rgb, int width
                         int stride, double x, double y, double w, double h,
                         float *descriptor, float *landmarks, char *err, size_t err_len);
 
-/// Decodes a JPEG or PNG file with dlib's own loaders into a malloc'd RGB buffer (tightly packed)
-/// for shim tests only; the product decodes with module Imaging. Free with `cfacematch_free_pixels`.
-/// Returns NULL and writes a message into `err` on failure.
-uint8_t *cfacematch_load_rgb_file(const char *path, int *width, int *height, char *err, size_t err_len);
-void cfacematch_free_pixels(uint8_t *pixels);
-
 #ifdef __cplusplus
 }
 #endif
