@@ -146,4 +146,20 @@ struct LoopbackHardwareTests {
         let psnr = CameraFixture.psnr(captured, photo.converted(to: .gray8))
         #expect(psnr > 30, "PSNR \(psnr) dB")
     }
+
+    @Test("a face JPEG fed as MJPEG through v4l2loopback arrives byte for byte and decodes at 1/2 scale")
+    func mjpegThroughLoopback() async throws {
+        let device = try #require(Hardware.loopback)
+        let jpeg = try JPEGEncoder().encode(CameraFixture.vgaImage(), quality: 85)
+        let feeder = try LoopbackFeeder(device: device, width: 640, height: 480, pixelFormat: .mjpeg, frame: jpeg, framesPerSecond: 10)
+        defer { feeder.stop() }
+        let camera = V4L2Camera(configuration: CameraConfiguration(device: device))
+        let frames = try await CameraFixture.collect(camera, count: 3, timeout: .seconds(30))
+        #expect(camera.negotiated?.pixelFormat == .mjpeg)
+        let frame = try #require(frames.last)
+        guard case .jpeg(let bytes) = frame.payload else { Issue.record("expected an MJPEG frame"); return }
+        #expect(bytes == jpeg)
+        let small = try frame.decoded(to: .bgr24, atLeastWidth: 320, height: 240, using: JPEGDecoder())
+        #expect(small.image.width == 320 && small.image.height == 240)
+    }
 }
