@@ -442,19 +442,33 @@ public actor DoorController {
 
 /// Conditions that keep the alarm pattern running.
 public enum DoorAlarm: String, Sendable, Hashable, CaseIterable {
-    case forcedOpen, heldOpen, tamper, inputFailure
+    /// Opened without a grant or exit request; clears when the door closes.
+    case forcedOpen
+    /// Open longer than `heldOpenAlarmAfter`; clears when the door closes.
+    case heldOpen
+    /// Enclosure open; clears when the tamper switch does.
+    case tamper
+    /// Inputs no longer watched (amber LED, no buzzer); clears on restart.
+    case inputFailure
 }
 
 /// The standing status shown on the LEDs.
 public enum DoorStatus: String, Sendable, Hashable {
     /// Nothing signalled yet.
     case none
-    case idle, offline, fault
+    /// Ready (`DoorSignal.idle`).
+    case idle
+    /// Deciding by the offline policy (`DoorSignal.offline`).
+    case offline
+    /// Needs a technician (`DoorSignal.fault`).
+    case fault
 }
 
 /// A snapshot of the door for status and tests.
 public struct DoorState: Sendable, Hashable {
+    /// Between `start()` and `shutdown()`.
     public var running: Bool
+    /// The relay as last driven (true = energised, door released).
     public var relayEnergised: Bool
     /// nil without a door sensor.
     public var doorOpen: Bool?
@@ -462,6 +476,8 @@ public struct DoorState: Sendable, Hashable {
     public var inputs: [DoorInputRole: Bool]
     /// Logical output levels as last driven.
     public var outputs: [DoorOutputRole: Bool]
+    /// Conditions keeping the alarm pattern running.
     public var alarms: Set<DoorAlarm>
+    /// The standing status on the LEDs.
     public var status: DoorStatus
 }

@@ -50,6 +50,7 @@ public struct GPIOOutputLine: Sendable, Hashable, Codable {
     /// True when the load is on while the pin is low (many relay boards are active-low).
     public var activeLow: Bool
 
+    /// An output on `line`, active-high unless told otherwise.
     public init(_ line: GPIOLineSelector, activeLow: Bool = false) {
         self.line = line
         self.activeLow = activeLow
@@ -65,6 +66,7 @@ public struct GPIOInputLine: Sendable, Hashable, Codable {
     /// The internal pull resistor to request.
     public var bias: GPIOBias
 
+    /// An input on `line`; the bias is left as the board set it unless told otherwise.
     public init(_ line: GPIOLineSelector, activeLow: Bool = false, bias: GPIOBias = .asIs) {
         self.line = line
         self.activeLow = activeLow
@@ -83,12 +85,28 @@ public enum DoorSensorWiring: String, Sendable, Codable, CaseIterable {
 
 /// The output roles the controller drives.
 public enum DoorOutputRole: String, Sendable, Hashable, Codable, CaseIterable {
-    case relay, ledGranted, ledDenied, ledFault, ledIdle, buzzer
+    /// The lock relay: energised = door released.
+    case relay
+    /// Green: granted.
+    case ledGranted
+    /// Red: denied, alarms.
+    case ledDenied
+    /// Amber: offline (blinking), fault (steady).
+    case ledFault
+    /// Ready (steady) or checking (blinking).
+    case ledIdle
+    /// Beeps and the alarm pattern.
+    case buzzer
 }
 
 /// The input roles the controller watches.
 public enum DoorInputRole: String, Sendable, Hashable, Codable, CaseIterable {
-    case doorSensor, exitButton, tamper
+    /// Door contact (see `DoorSensorWiring`).
+    case doorSensor
+    /// Request-to-exit button: active while pressed.
+    case exitButton
+    /// Enclosure tamper switch: active while the enclosure is open.
+    case tamper
 }
 
 /// Everything `DoorController` needs: the chip, the lines by role, and the door's timing.
@@ -145,6 +163,7 @@ public struct DoorIOConfiguration: Sendable, Hashable, Codable {
     /// How long the granted/denied LED and feedback stay on (default 2 s).
     public var feedbackDuration: Duration
 
+    /// A configuration with the documented defaults for everything not given.
     public init(
         backend: DoorIOBackendKind = .gpiod,
         chip: String = "gpiochip0",

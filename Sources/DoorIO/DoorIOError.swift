@@ -16,6 +16,7 @@ public struct GPIOLineDescription: Sendable, Hashable, CustomStringConvertible {
     /// The kernel's name for the line, if it has one.
     public var name: String?
 
+    /// Describes a line for a message; offset and name once known.
     public init(role: String, selector: GPIOLineSelector, offset: UInt32? = nil, name: String? = nil) {
         self.role = role
         self.selector = selector

@@ -58,6 +58,7 @@ public struct DoorEvent: Sendable, Hashable, CustomStringConvertible {
     /// When it happened on the monotonic clock (for durations and ordering).
     public var instant: ContinuousClock.Instant
 
+    /// An event of `kind` that happened at `instant`.
     public init(_ kind: Kind, at instant: ContinuousClock.Instant) {
         self.kind = kind
         self.instant = instant

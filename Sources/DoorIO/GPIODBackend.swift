@@ -15,6 +15,7 @@ public final class GPIODBackend: GPIOBackend {
     public let chip: String
     private let outputChip = Mutex<GPIODChip?>(nil)
 
+    /// A backend for `chip` (name, label, path or number); nothing is opened until lines are requested.
     public init(chip: String) { self.chip = chip }
 
     public var summary: String {

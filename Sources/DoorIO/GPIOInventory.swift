@@ -6,6 +6,7 @@ import Glibc
 
 /// A line as the kernel reports it.
 public struct GPIOLineInfo: Sendable, Hashable {
+    /// The line's offset on its chip.
     public var offset: UInt32
     /// The line name, if the driver or device tree gives one.
     public var name: String?
@@ -13,7 +14,9 @@ public struct GPIOLineInfo: Sendable, Hashable {
     public var consumer: String?
     /// True when the line is requested (by a process or the kernel).
     public var used: Bool
+    /// True when the line is configured as an output.
     public var isOutput: Bool
+    /// True when the holder requested it active-low.
     public var activeLow: Bool
     /// The bias the kernel reports, or nil when unknown.
     public var bias: GPIOBias?
@@ -27,6 +30,7 @@ public struct GPIOChipInfo: Sendable, Hashable {
     public var name: String
     /// The driver's label, e.g. `pinctrl-bcm2711` (Pi 4) or `pinctrl-rp1` (Pi 5).
     public var label: String
+    /// Every line, by offset.
     public var lines: [GPIOLineInfo]
 }
 
