@@ -45,7 +45,7 @@ fi
 
 STAGE=$VHW_PROJECT/.build/vhw-stage
 rm -rf "$STAGE"; mkdir -p "$STAGE"
-: >"$STAGE/results"
+mkdir -p "$STAGE/results"
 banner "booting one VM (systemd as PID 1) for $PLANNED Swift hardware tests, device and systemd checks"
 VHW_INIT=systemd VHW_TIMING=1 VHW_TIMEOUT=${VHW_STAGE_TIMEOUT:-300} \
 VHW_PASS_ENV="${VHW_PASS_ENV:-} VHW_STAGE_DIR VHW_RESULTS VHW_TEST_BINARY VHW_HW_FILTER VHW_SWIFT_TIMEOUT VHW_KIOSKD_FIXTURES VHW_KIOSKD VHW_SWIFT_PARALLEL" \
@@ -60,7 +60,7 @@ while read -r name p f s why; do
     [ -n "$name" ] || continue
     sp=$((sp + p)); sf=$((sf + f)); ss=$((ss + s))
     lines+=("$(printf '  %-24s %3d passed, %d failed, %d skipped %s' "$name" "$p" "$f" "$s" "$why")")
-done <"$STAGE/results"
+done < <(cat "$STAGE"/results/* 2>/dev/null)
 X=$STAGE/hardware-tests.xml
 if [ -s "$X" ]; then
     # Count the test cases themselves: the testsuite's "tests" attribute leaves skipped ones out.

@@ -5,7 +5,8 @@
 #   3. tests/systemd-service.sh with the kioskd stand-in
 #   4. tests/systemd-service.sh with the real systemd/kioskd.service, when it and its VM
 #      configuration exist (see docs/TESTING.md, "kioskd under systemd")
-# Every part appends "NAME PASSED FAILED SKIPPED" to $VHW_RESULTS; run-hw-stage.sh adds them up.
+# Every part writes "NAME PASSED FAILED SKIPPED [WHY]" to its own file in the folder $VHW_RESULTS;
+# run-hw-stage.sh adds them up.
 # Exit status: 0 when nothing failed.
 set -u
 cd "$VHW_PROJECT" || exit 1
@@ -61,10 +62,10 @@ if [ ! -e "$fixtures/kioskd.yaml" ]; then
 fi
 if [ -n "$missing" ]; then
     echo "skip - systemd/kioskd: not yet enabled, missing:$missing"
-    echo "systemd/kioskd 0 0 1 (the real unit waits for:$missing)" >>"$VHW_RESULTS"
+    echo "systemd/kioskd 0 0 1 (the real unit waits for:$missing)" >"$VHW_RESULTS/systemd_kioskd"
 elif ! $V/tests/install-kioskd.sh; then
     echo "FAIL - systemd/kioskd: installing the system files failed (see above)"
-    echo "systemd/kioskd 0 1 0" >>"$VHW_RESULTS"; rc=1
+    echo "systemd/kioskd 0 1 0" >"$VHW_RESULTS/systemd_kioskd"; rc=1
 else
     $V/tests/systemd-service.sh kioskd "$unit" "$exec" || rc=1
     journalctl -b --no-pager -u kioskd.service -o cat >"$VHW_STAGE_DIR/kioskd-journal.log" 2>&1

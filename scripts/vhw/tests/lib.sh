@@ -13,7 +13,9 @@ check() {
 # The closing line that run-hw-stage.sh counts; exit status 1 when anything failed.
 finish() {
     echo "$T_NAME: $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
-    [ -n "${VHW_RESULTS:-}" ] && echo "$T_NAME $T_PASS $T_FAIL $T_SKIP" >>"$VHW_RESULTS"
+    # One file per part, written whole (appending to one shared file over 9p duplicated a line
+    # once on a busy host).
+    [ -n "${VHW_RESULTS:-}" ] && echo "$T_NAME $T_PASS $T_FAIL $T_SKIP" >"$VHW_RESULTS/${T_NAME//\//_}"
     [ "$T_FAIL" -eq 0 ]
 }
 # wait_for SECONDS CMD...: polls CMD every 0.1 s; the guest is slow, so every wait is bounded.
