@@ -164,7 +164,8 @@ let package = Package(
         .testTarget(name: "CameraTests", dependencies: ["Camera", "Imaging", "TestSupport"]),
         .testTarget(name: "FaceDetectionTests", dependencies: ["FaceDetection", "Imaging", "CVision", "TestSupport"]),
         .testTarget(name: "DoorIOTests", dependencies: [
-            "DoorIO", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            "DoorIO", "KioskCLI", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FaceAiDeeTests", dependencies: [
             "FaceAiDee", "AiDeeAPI", "AiDeeSimulator", "TestSupport",
