@@ -116,6 +116,28 @@ extension Image {
         buffer.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 Self.videoToFullRange.withUnsafeBufferPointer { table in
+                    if factor == 2 {
+                        // The common case (640x480 -> 320x240), unrolled: one macropixel per row pair.
+                        let (r, b) = format == .rgb24 ? (0, 2) : (2, 0)
+                        for oy in 0..<outHeight {
+                            let row0 = 2 * oy * stride, row1 = row0 + stride
+                            for ox in 0..<outWidth {
+                                let s0 = row0 + 4 * ox, s1 = row1 + 4 * ox
+                                let y = (Int(src[s0]) + Int(src[s0 + 2]) + Int(src[s1]) + Int(src[s1 + 2]) + 2) >> 2
+                                if format == .gray8 {
+                                    dst[oy * outWidth + ox] = table[y]
+                                    continue
+                                }
+                                let u = ((Int(src[s0 + 1]) + Int(src[s1 + 1]) + 1) >> 1) - 128
+                                let v = ((Int(src[s0 + 3]) + Int(src[s1 + 3]) + 1) >> 1) - 128
+                                let c = 298 * (y - 16), o = (oy * outWidth + ox) * 3
+                                dst[o + r] = Self.clamp((c + 409 * v + 128) >> 8)
+                                dst[o + 1] = Self.clamp((c - 100 * u - 208 * v + 128) >> 8)
+                                dst[o + b] = Self.clamp((c + 516 * u + 128) >> 8)
+                            }
+                        }
+                        return
+                    }
                     for oy in 0..<outHeight {
                         for ox in 0..<outWidth {
                             var sumY = 0, sumU = 0, sumV = 0
