@@ -281,7 +281,7 @@ public actor OutboxDrainer {
                 wakeContinuation = continuation
                 wakeTimer = Task { [clock] in
                     do { try await clock.sleep(for: duration) } catch { return }  // cancelled by a nudge
-                    await self.timerFired()
+                    self.timerFired()  // this task runs on the actor
                 }
             }
         } onCancel: {
