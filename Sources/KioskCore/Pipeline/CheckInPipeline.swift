@@ -106,7 +106,7 @@ public final class CheckInPipeline: Sendable {
                 case .tick:
                     await handleTick(&machine)
                 case .frame(let frame):
-                    machine.tunables = tunables.withLock { $0 }
+                    machine.apply(tunables.withLock { $0 })
                     await handle(frame, &machine)
                 case .sourceEnded(let error):
                     if let error {
@@ -123,43 +123,55 @@ public final class CheckInPipeline: Sendable {
 
     // MARK: - The state machine
 
+    /// What the selector keeps of a frame for the crop and the journal.
+    struct Captured: Sendable {
+        var analysis: FrameAnalysis
+        /// From the driver's timestamp to the pipeline picking the frame up.
+        var captureLatency: Duration
+    }
+
+    typealias Selector = BestFrameSelector<Captured, ContinuousClock.Instant>
+
     struct Machine {
         var tunables: Tunables
         var gate: PresenceGate
-        var selection: SelectionWindow?
+        var selector: Selector
+        /// When the current person's first face was seen (for the `select` latency).
+        var firstFaceAt: ContinuousClock.Instant?
         var state: State = .idle
         var lastRefusalSignal: ContinuousClock.Instant?
 
         init(tunables: Tunables) {
             self.tunables = tunables
             gate = PresenceGate(cooldown: tunables.pipeline.cooldown, absenceToReset: tunables.pipeline.absenceToReset)
+            selector = Selector(configuration: Self.selectorConfiguration(tunables))
         }
-    }
 
-    /// The frames seen since a face first qualified; keeps the best.
-    struct SelectionWindow {
-        var firstFaceAt: ContinuousClock.Instant
-        var firstQualifiedAt: ContinuousClock.Instant?
-        var best: Candidate?
-        var lastFailures: [QualityFailure] = []
-    }
+        static func selectorConfiguration(_ t: Tunables) -> BestFrameSelectorConfiguration {
+            var c = BestFrameSelectorConfiguration()
+            c.window = t.pipeline.selectionWindow
+            c.goodEnoughScore = t.pipeline.goodEnough
+            c.timeout = t.pipeline.giveUpAfter
+            c.multipleFaces = t.detection.multipleFaces == .refuse ? .refuse : .largestWins
+            return c
+        }
 
-    struct Candidate {
-        var analysis: FrameAnalysis
-        var face: FrameAnalysis.ScoredFace
-        var receivedAt: ContinuousClock.Instant
-        /// From the driver's timestamp to the pipeline picking the frame up.
-        var captureLatency: Duration
+        /// Takes reloaded settings; a selection in progress restarts under the new ones.
+        mutating func apply(_ new: Tunables) {
+            let selectorConfiguration = Self.selectorConfiguration(new)
+            if selectorConfiguration != selector.configuration {
+                selector = Selector(configuration: selectorConfiguration)
+            }
+            gate.cooldown = new.pipeline.cooldown
+            gate.absenceToReset = new.pipeline.absenceToReset
+            tunables = new
+        }
     }
 
     func handleTick(_ machine: inout Machine) async {
-        let now = ContinuousClock.now
-        let open = machine.gate.observe(faceInView: false, at: now)
+        // Frames drive the selector; ticks only let the gate reopen while the camera is quiet.
+        let open = machine.gate.observe(faceInView: false, at: .now)
         if open, machine.state == .cooldown { setState(.idle, &machine) }
-        // A face that appeared and then vanished without a usable frame: let the window expire.
-        if let window = machine.selection, now - window.firstFaceAt >= machine.tunables.pipeline.giveUpAfter {
-            await finishSelection(&machine, at: now)
-        }
     }
 
     func handle(_ frame: Frame, _ machine: inout Machine) async {
@@ -178,87 +190,73 @@ public final class CheckInPipeline: Sendable {
             return
         }
         status.update { $0.detectorMs = analysis.detectTime.milliseconds }
-        let settings = machine.tunables.pipeline
-        let minimumFace = Double(machine.tunables.detection.minFaceSize)
-        let present = analysis.faces.filter { max($0.face.box.width, $0.face.box.height) >= minimumFace / 2 }
-        let gateOpen = machine.gate.observe(faceInView: !present.isEmpty, at: received)
-        guard gateOpen else {
+        // "Someone is there" for the cooldown: any face at least half the check-in minimum.
+        let minimumSide = Double(machine.tunables.detection.minFaceSize) / 2
+        let inView = analysis.faces.contains {
+            max($0.face.box.width * analysis.mapping.scaleX, $0.face.box.height * analysis.mapping.scaleY) >= minimumSide
+        }
+        guard machine.gate.observe(faceInView: inView, at: received) else {
             setState(.cooldown, &machine)
             return
         }
-        if machine.state == .cooldown { setState(.idle, &machine) }
-        guard !present.isEmpty else {
-            if machine.selection != nil, received - machine.selection!.firstFaceAt >= settings.giveUpAfter {
-                await finishSelection(&machine, at: received)
+        if inView, machine.firstFaceAt == nil { machine.firstFaceAt = received }
+        let decision = machine.selector.observe(
+            faces: analysis.faces, frame: Captured(analysis: analysis, captureLatency: captureLatency),
+            at: received, mapping: analysis.mapping)
+        switch decision {
+        case .idle:
+            machine.firstFaceAt = nil
+            setState(.idle, &machine)
+        case .searching(_, let failures):
+            setState(.selecting, &machine)
+            if !failures.isEmpty {
+                status.update { $0.stateDetail = failures.map(\.description).joined(separator: "; ") }
             }
-            return
-        }
-        // Several people: the configured policy decides.
-        if present.count > 1, machine.tunables.detection.multipleFaces == .refuse {
+        case .collecting:
+            setState(.selecting, &machine)
+        case .multipleFaces(let count):
+            machine.firstFaceAt = nil
             if machine.lastRefusalSignal.map({ received - $0 >= .seconds(2) }) ?? true {
                 machine.lastRefusalSignal = received
                 await door.signal(.onePersonAtATime)
-                logger.info("several faces in view: one person at a time", metadata: ["faces": "\(present.count)"])
+                logger.info("several faces in view: one person at a time", metadata: ["faces": "\(count)"])
             }
-            return
-        }
-        let chosen = present.max { $0.face.box.area < $1.face.box.area }!
-        var window = machine.selection ?? SelectionWindow(firstFaceAt: received)
-        if machine.selection == nil { setState(.selecting, &machine) }
-        if chosen.quality.qualifies {
-            if window.firstQualifiedAt == nil { window.firstQualifiedAt = received }
-            if window.best.map({ chosen.quality.score > $0.face.quality.score }) ?? true {
-                window.best = Candidate(analysis: analysis, face: chosen, receivedAt: received, captureLatency: captureLatency)
-            }
-        } else {
-            window.lastFailures = chosen.quality.failures
-        }
-        machine.selection = window
-        let goodEnough = chosen.quality.qualifies && chosen.quality.score >= settings.goodEnough
-        let windowOver = window.firstQualifiedAt.map { received - $0 >= settings.selectionWindow } ?? false
-        let gaveUp = received - window.firstFaceAt >= settings.giveUpAfter
-        if goodEnough || windowOver || gaveUp {
-            await finishSelection(&machine, at: received)
-        }
-    }
-
-    /// Ends the selection window: submits the best candidate, or gives up with the reason.
-    func finishSelection(_ machine: inout Machine, at now: ContinuousClock.Instant) async {
-        guard let window = machine.selection else { return }
-        machine.selection = nil
-        guard let best = window.best else {
-            let reasons = window.lastFailures.map(\.rawValue).joined(separator: ", ")
-            logger.info("no usable face in time", metadata: ["reasons": "\(reasons.isEmpty ? "face left" : reasons)"])
-            status.update { $0.stateDetail = reasons.isEmpty ? nil : "last face unusable: \(reasons)" }
+        case .giveUp(.noQualifyingFace(let failures)):
+            machine.firstFaceAt = nil
+            let reasons = failures.map(\.rawValue).joined(separator: ", ")
+            logger.info("no usable face in time", metadata: ["reasons": "\(reasons)"])
+            status.update { $0.stateDetail = "gave up: " + failures.map(\.description).joined(separator: "; ") }
             setState(.idle, &machine)
-            return
+        case .submit(let candidate, let reason):
+            let firstFaceAt = machine.firstFaceAt ?? candidate.time
+            machine.firstFaceAt = nil
+            setState(.submitting, &machine)
+            await door.signal(.checking)
+            let outcome = await submit(candidate, reason: reason, firstFaceAt: firstFaceAt, selectedAt: received,
+                                       tunables: machine.tunables)
+            machine.gate.decided(granted: outcome.granted, at: .now)
+            setState(.cooldown, &machine)
         }
-        setState(.submitting, &machine)
-        await door.signal(.checking)
-        let decision = await submit(best, firstFaceAt: window.firstFaceAt, selectedAt: now, tunables: machine.tunables)
-        machine.gate.decided(granted: decision.granted, at: ContinuousClock.now)
-        setState(.cooldown, &machine)
     }
 
-    func submit(_ candidate: Candidate, firstFaceAt: ContinuousClock.Instant, selectedAt: ContinuousClock.Instant,
-                tunables: Tunables) async -> Decision {
+    func submit(_ candidate: Selector.Candidate, reason: SubmitReason, firstFaceAt: ContinuousClock.Instant,
+                selectedAt: ContinuousClock.Instant, tunables: Tunables) async -> Decision {
         let clock = ContinuousClock()
         let settings = tunables.pipeline
         var latencies = StageLatencies()
-        latencies.capture = candidate.captureLatency
-        latencies.detect = candidate.analysis.detectTime
+        latencies.capture = candidate.frame.captureLatency
+        latencies.detect = candidate.frame.analysis.detectTime
         latencies.select = selectedAt - firstFaceAt
         let encodeStart = clock.now
         let jpeg: [UInt8]
         do {
             jpeg = try await analyzer.uploadJPEG(
-                of: candidate.analysis.frame, box: settings.sendFullFrame ? nil : candidate.face.face.box,
+                of: candidate.frame.analysis.frame, box: settings.sendFullFrame ? nil : candidate.faceInFrame.box,
                 margin: settings.cropMargin, quality: settings.jpegQuality)
         } catch {
             logger.error("cannot encode the face for upload: \(error)")
-            let decision = Decision(granted: false, reason: .serverRejected, detail: "encode failed: \(error)", fault: true)
             await door.signal(.fault)
-            return decision
+            return Decision(granted: false, reason: .serverRejected, detail: "encode failed: \(error)", fault: true)
         }
         latencies.encode = clock.now - encodeStart
         let uploadStart = clock.now
@@ -268,7 +266,9 @@ public final class CheckInPipeline: Sendable {
         let decision = tunables.policy.decide(outcome, at: Date())
         for signal in Self.doorSignals(for: decision) { await door.signal(signal) }
         latencies.decide = clock.now - decideStart
-        await recorder.record(decision, outcome: outcome, latencies: latencies, jpeg: decision.queueForLater ? jpeg : nil,
+        logger.debug("frame selected", metadata: ["select.reason": "\(reason.rawValue)",
+                                                  "select.score": "\(String(format: "%.2f", candidate.face.quality.score))"])
+        await recorder.record(decision, outcome: outcome, latencies: latencies, jpeg: decision.queueForLater || tunables.keepImages ? jpeg : nil,
                               conditionJSON: tunables.conditionJSON, option: tunables.option, keepImage: tunables.keepImages)
         return decision
     }

@@ -6,14 +6,11 @@ import Imaging
 /// One frame, looked at: the faces in it (in full-frame pixels) with their quality, and what
 /// each step cost.
 public struct FrameAnalysis: Sendable {
-    public struct ScoredFace: Sendable {
-        /// Box and landmarks in full-frame pixels.
-        public var face: DetectedFace
-        public var quality: FaceQuality
-    }
-
     public var frame: Frame
-    public var faces: [ScoredFace]
+    /// Faces in detection-image pixels, with their quality (what `BestFrameSelector` takes).
+    public var faces: [AssessedFace]
+    /// How detection-image pixels map to the full frame.
+    public var mapping: FrameMapping
     public var decodeTime: Duration
     public var detectTime: Duration
     /// True when the frame could not be decoded (a damaged MJPEG frame): skipped and counted.
@@ -104,7 +101,8 @@ public final class FrameAnalyzer: @unchecked Sendable {
             scaled = try frame.decoded(to: .bgr24, atLeastWidth: detectionWidth, height: minimumHeight, using: decoder)
         } catch {
             // A damaged frame is the camera's everyday business (cheap USB MJPEG): skip it.
-            return FrameAnalysis(frame: frame, faces: [], decodeTime: clock.now - start, detectTime: .zero, corrupt: true)
+            return FrameAnalysis(frame: frame, faces: [], mapping: .identity(width: frame.width, height: frame.height),
+                                 decodeTime: clock.now - start, detectTime: .zero, corrupt: true)
         }
         let decoded = clock.now
         let faces: [DetectedFace]
@@ -114,13 +112,12 @@ public final class FrameAnalyzer: @unchecked Sendable {
             throw .detection(error)
         }
         let detected = clock.now
-        let toFull = 1 / scaled.scale.value
-        let scored = faces.map { face in
-            FrameAnalysis.ScoredFace(
-                face: face.scaled(x: toFull, y: toFull),
-                quality: scorer.assess(face, in: scaled.image, frameScale: toFull))
+        let mapping = FrameMapping(detectionWidth: scaled.image.width, detectionHeight: scaled.image.height,
+                                   frameWidth: scaled.originalWidth, frameHeight: scaled.originalHeight)
+        let assessed = faces.map { face in
+            AssessedFace(face: face, quality: scorer.assess(face, in: scaled.image, frameScale: mapping.scaleX))
         }
-        return FrameAnalysis(frame: frame, faces: scored, decodeTime: decoded - start,
+        return FrameAnalysis(frame: frame, faces: assessed, mapping: mapping, decodeTime: decoded - start,
                              detectTime: detected - decoded, corrupt: false)
     }
 }
