@@ -39,7 +39,7 @@ public final class AiDeeSimulatorServer: Sendable {
     /// The address bound.
     public let host: String
     /// The API's base URL, e.g. `http://127.0.0.1:41234/api/v1`.
-    public var baseURL: URL { URL(string: "http://\(host):\(port)\(AiDeeAPIDocument.basePath)")! }
+    public let baseURL: URL
     /// The state; tests may inspect it (check-ins) or seed it.
     public let store: SimulatorStore
     /// The fault rules in force; change them at any time.
@@ -50,9 +50,10 @@ public final class AiDeeSimulatorServer: Sendable {
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
-    private init(port: Int, configuration: SimulatorConfiguration, store: SimulatorStore, faults: FaultInjector,
+    private init(port: Int, baseURL: URL, configuration: SimulatorConfiguration, store: SimulatorStore, faults: FaultInjector,
                  engine: FaceEngine, group: ServiceGroup, running: Task<Void, any Error>) {
         self.port = port
+        self.baseURL = baseURL
         self.host = configuration.host
         self.configuration = configuration
         self.store = store
@@ -88,8 +89,10 @@ public final class AiDeeSimulatorServer: Sendable {
         let api = SimulatorAPI(
             store: store, engine: engine, tokenTTL: configuration.tokenTTL,
             maxUsersPerProject: configuration.maxUsersPerProject, logger: logger)
-        try api.registerHandlers(
-            on: router, serverURL: URL(string: AiDeeAPIDocument.basePath)!, configuration: .aiDee)
+        guard let basePath = URL(string: AiDeeAPIDocument.basePath) else {
+            throw SimulatorStartError.configuration(.invalid(key: "base path", reason: "'\(AiDeeAPIDocument.basePath)' is not a URL path"))
+        }
+        try api.registerHandlers(on: router, serverURL: basePath, configuration: .aiDee)
 
         let bound = BoundPort()
         let app = Application(
@@ -111,9 +114,15 @@ public final class AiDeeSimulatorServer: Sendable {
             }
         }
         let port = try await bound.value()
+        // IPv6 literals need brackets in a URL.
+        let hostInURL = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        guard let baseURL = URL(string: "http://\(hostInURL):\(port)\(AiDeeAPIDocument.basePath)") else {
+            await group.triggerGracefulShutdown()
+            throw SimulatorStartError.configuration(.invalid(key: "host", reason: "'\(configuration.host)' is not a host name or address"))
+        }
         logger.info("aidee-sim listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)",
                                                       "sim.data": "\(store.path)"])
-        return AiDeeSimulatorServer(port: port, configuration: configuration, store: store, faults: faults,
+        return AiDeeSimulatorServer(port: port, baseURL: baseURL, configuration: configuration, store: store, faults: faults,
                                     engine: engine, group: group, running: running)
     }
 
