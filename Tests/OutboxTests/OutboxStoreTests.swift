@@ -152,3 +152,57 @@ struct OutboxStoreTests {
         #expect(try await fx.journal.count() == 0)
     }
 }
+
+@Suite("Outbox maintenance and the kioskctl view")
+struct OutboxMaintenanceTests {
+    @Test func maintenanceReturnsFreedPagesAndTruncatesTheWAL() async throws {
+        let fx = try await OutboxFixture.make()
+        defer { fx.cleanUp() }
+        for _ in 0..<20 {
+            try await fx.store.enqueue(OutboxPayload(jpeg: [UInt8](repeating: 0xAB, count: 40_000)), capturedAt: Date())
+        }
+        try await fx.database.pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        let before = try FileManager.default.attributesOfItem(atPath: fx.database.path)[.size] as? Int ?? 0
+        try await fx.store.purge()
+        try await fx.store.maintenance()
+        let after = try FileManager.default.attributesOfItem(atPath: fx.database.path)[.size] as? Int ?? 0
+        let wal = try FileManager.default.attributesOfItem(atPath: fx.database.path + "-wal")[.size] as? Int ?? 0
+        let free = try await fx.database.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA freelist_count") }
+        #expect(free == 0)
+        #expect(after < before / 4, "file should shrink after purge + maintenance: \(before) -> \(after)")
+        #expect(wal == 0)
+    }
+
+    @Test func kioskctlViewReadsMetadataWithoutKeyAndNeverCreates() async throws {
+        let fx = try await OutboxFixture.make(limits: OutboxLimits(maxItems: 7))
+        defer { fx.cleanUp() }
+        try await fx.store.enqueue(OutboxPayload(jpeg: [1]), capturedAt: Date())
+        var cli = OutboxConfiguration(
+            stateDirectory: fx.directory.path, key: OutboxKeySource.none, createIfMissing: false, recoverCorruption: false)
+        let view = try await OutboxDatabase.open(cli)
+        defer { view.close() }
+        let store = OutboxStore(database: view)
+        let status = try await store.status()
+        #expect(status.items == 1)
+        #expect(status.limits.maxItems == 7)  // the daemon's limits, not the CLI's defaults
+        await #expect(throws: OutboxError.keyUnavailable(operation: "queue a check-in")) {
+            try await store.enqueue(OutboxPayload(jpeg: [2]), capturedAt: Date())
+        }
+        cli.databaseFileName = "absent.sqlite"
+        await #expect(throws: OutboxError.databaseMissing(path: fx.directory.path + "/absent.sqlite")) {
+            try await OutboxDatabase.open(cli)
+        }
+        #expect(!FileManager.default.fileExists(atPath: fx.directory.path + "/absent.sqlite"))
+    }
+
+    @Test func journalPrunesItselfAsItWrites() async throws {
+        let fx = try await OutboxFixture.make(retention: JournalRetention(maxRows: 10))
+        defer { fx.cleanUp() }
+        for i in 0..<300 {
+            try await fx.journal.record(.door(DoorEventRecord(kind: .exitButton, detail: "\(i)")))
+        }
+        #expect(try await fx.journal.count() < 100)
+        let last = try await fx.journal.entries(limit: 1)
+        #expect(last.first?.event == .door(DoorEventRecord(kind: .exitButton, detail: "299")))
+    }
+}
