@@ -1,3 +1,5 @@
+import CV4L2
+
 /// The pixel formats `V4L2Camera` streams, in the order of preference a kiosk wants.
 public enum CapturePixelFormat: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// Motion JPEG: small buffers, decoded at reduced scale for detection; what USB cameras
@@ -5,11 +7,37 @@ public enum CapturePixelFormat: String, Sendable, Hashable, CaseIterable, Custom
     case mjpeg
     /// Packed YUYV 4:2:2: uncompressed, heavier on USB, converted cheaply to gray/BGR.
     case yuyv
+    /// Packed 24-bit RGB / BGR and 8-bit gray (some industrial and IR cameras): taken as is.
+    case rgb24, bgr24, grey
 
     public var fourcc: String {
         switch self {
         case .mjpeg: "MJPG"
         case .yuyv: "YUYV"
+        case .rgb24: "RGB3"
+        case .bgr24: "BGR3"
+        case .grey: "GREY"
+        }
+    }
+
+    /// The V4L2 pixel format code.
+    var code: UInt32 {
+        switch self {
+        case .mjpeg: CV4L2_PIX_FMT_MJPEG
+        case .yuyv: CV4L2_PIX_FMT_YUYV
+        case .rgb24: CV4L2_PIX_FMT_RGB24
+        case .bgr24: CV4L2_PIX_FMT_BGR24
+        case .grey: CV4L2_PIX_FMT_GREY
+        }
+    }
+
+    /// Bytes per pixel for the packed uncompressed formats (0 for MJPEG).
+    var bytesPerPixel: Int {
+        switch self {
+        case .mjpeg: 0
+        case .yuyv: 2
+        case .rgb24, .bgr24: 3
+        case .grey: 1
         }
     }
 
@@ -122,6 +150,8 @@ public struct CameraControl: Sendable, Hashable {
     /// Resolves a configuration value: a menu item name (or its start, "50" for "50 Hz",
     /// "manual" for "Manual Mode"), on/off for booleans, or an integer within range.
     public func resolveValue(_ text: String) -> Int? {
+        // A button acts on any write; the value is ignored by the driver.
+        if kind == .button { return 0 }
         let wanted = CameraControl.normalize(text)
         if !menu.isEmpty, !wanted.isEmpty {
             if let exact = menu.first(where: { CameraControl.normalize($0.name) == wanted }) { return exact.value }
@@ -144,6 +174,7 @@ public struct CameraControl: Sendable, Hashable {
     public var acceptedValues: String {
         if !menu.isEmpty { return menu.map { "\($0.value)=\($0.name)" }.joined(separator: ", ") }
         if kind == .boolean { return "on/off or 0/1" }
+        if kind == .button { return "any (a button)" }
         return "\(minimum)...\(maximum) step \(step)"
     }
 }
@@ -169,8 +200,9 @@ public struct CameraConfiguration: Sendable, Hashable {
     public var width: Int = 640
     public var height: Int = 480
     public var framesPerSecond: Double = 15
-    /// Formats to try, in order.
-    public var formats: [CapturePixelFormat] = [.mjpeg, .yuyv]
+    /// Formats to try, in order. MJPEG and YUYV cover UVC cameras; the packed RGB/gray ones
+    /// are taken when a camera has nothing better (no conversion layer in between).
+    public var formats: [CapturePixelFormat] = [.mjpeg, .yuyv, .bgr24, .rgb24, .grey]
     /// Driver buffers in the mmap ring: enough to absorb jitter, few enough that a frame is
     /// never old when taken.
     public var bufferCount: Int = 4

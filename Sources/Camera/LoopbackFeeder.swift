@@ -23,10 +23,10 @@ final class LoopbackFeeder: Sendable {
         format.type = CV4L2_BUF_TYPE_VIDEO_OUTPUT
         format.fmt.pix.width = UInt32(width)
         format.fmt.pix.height = UInt32(height)
-        format.fmt.pix.pixelformat = pixelFormat == .mjpeg ? CV4L2_PIX_FMT_MJPEG : CV4L2_PIX_FMT_YUYV
+        format.fmt.pix.pixelformat = pixelFormat.code
         format.fmt.pix.field = UInt32(V4L2_FIELD_NONE.rawValue)
-        format.fmt.pix.bytesperline = pixelFormat == .yuyv ? UInt32(width * 2) : 0
-        format.fmt.pix.sizeimage = UInt32(pixelFormat == .yuyv ? width * height * 2 : max(frame.count, width * height))
+        format.fmt.pix.bytesperline = UInt32(width * pixelFormat.bytesPerPixel)
+        format.fmt.pix.sizeimage = UInt32(pixelFormat == .mjpeg ? max(frame.count, width * height) : width * height * pixelFormat.bytesPerPixel)
         if cv4l2_raw_ioctl(fd, CV4L2_VIDIOC_S_FMT, &format) != 0 {
             let code = errno
             close(fd)

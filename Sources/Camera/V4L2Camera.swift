@@ -42,7 +42,23 @@ public final class V4L2Camera: FrameSource {
     // MARK: The capture thread
 
     /// One device session: open, check, negotiate, apply controls, start streaming.
+    ///
+    /// "Busy" is retried for about a second: a previous session of this process (or a
+    /// `kioskctl` command run just before) may still be releasing its buffers.
     static func openSession(_ configuration: CameraConfiguration) throws(CameraError) -> (V4L2Device, NegotiatedFormat) {
+        var attempt = 0
+        while true {
+            do {
+                return try openSessionOnce(configuration)
+            } catch {
+                guard case .deviceCall(_, _, EBUSY) = error, attempt < 10 else { throw error }
+                attempt += 1
+                usleep(100_000)
+            }
+        }
+    }
+
+    private static func openSessionOnce(_ configuration: CameraConfiguration) throws(CameraError) -> (V4L2Device, NegotiatedFormat) {
         let device = try V4L2Device(path: configuration.device)
         let info = try device.info()
         guard info.canCapture, info.canStream else {
@@ -138,6 +154,19 @@ public final class V4L2Camera: FrameSource {
         case .yuyv:
             guard captured.bytes.count >= format.bytesPerLine * (format.height - 1) + format.width * 2 else { return nil }
             payload = .yuyv(captured.bytes, bytesPerLine: format.bytesPerLine)
+        case .rgb24, .bgr24, .grey:
+            let pixelFormat: PixelFormat = format.pixelFormat == .rgb24 ? .rgb24 : format.pixelFormat == .bgr24 ? .bgr24 : .gray8
+            let rowBytes = format.width * pixelFormat.channels
+            guard captured.bytes.count >= format.bytesPerLine * (format.height - 1) + rowBytes else { return nil }
+            // Drop any row padding so the image is tightly packed.
+            var pixels = [UInt8]()
+            pixels.reserveCapacity(rowBytes * format.height)
+            for row in 0..<format.height {
+                let start = row * format.bytesPerLine
+                pixels.append(contentsOf: captured.bytes[start..<(start + rowBytes)])
+            }
+            guard let image = Image(width: format.width, height: format.height, format: pixelFormat, pixels: pixels) else { return nil }
+            payload = .image(image)
         }
         return Frame(sequence: sequence, timestamp: captured.timestamp, width: format.width, height: format.height, payload: payload)
     }

@@ -136,7 +136,7 @@ final class V4L2Device {
         format.type = CV4L2_BUF_TYPE_VIDEO_CAPTURE
         format.fmt.pix.width = UInt32(configuration.width)
         format.fmt.pix.height = UInt32(configuration.height)
-        format.fmt.pix.pixelformat = chosen == .mjpeg ? CV4L2_PIX_FMT_MJPEG : CV4L2_PIX_FMT_YUYV
+        format.fmt.pix.pixelformat = chosen.code
         format.fmt.pix.field = CV4L2_FIELD_ANY
         try ioctl(CV4L2_VIDIOC_S_FMT, "VIDIOC_S_FMT", &format)
         // The driver may substitute another format instead of failing.
@@ -145,7 +145,7 @@ final class V4L2Device {
         }
         let fps = setFrameRate(configuration.framesPerSecond)
         let width = Int(format.fmt.pix.width)
-        let bytesPerLine = max(Int(format.fmt.pix.bytesperline), chosen == .yuyv ? width * 2 : 0)
+        let bytesPerLine = max(Int(format.fmt.pix.bytesperline), width * chosen.bytesPerPixel)
         return NegotiatedFormat(pixelFormat: chosen, width: width, height: Int(format.fmt.pix.height),
                                 bytesPerLine: bytesPerLine, framesPerSecond: fps)
     }

@@ -41,8 +41,8 @@ struct CameraCaptureOptions: ParsableArguments {
     @Option(help: "Frame rate to ask for.")
     var rate = 15.0
 
-    @Option(help: "Pixel formats to try, in order (mjpeg, yuyv), comma-separated.")
-    var formats = "mjpeg,yuyv"
+    @Option(help: "Pixel formats to try, in order (mjpeg, yuyv, bgr24, rgb24, grey), comma-separated.")
+    var formats = "mjpeg,yuyv,bgr24,rgb24,grey"
 
     @Option(name: .customLong("set"), help: "Set a control first, NAME=VALUE (repeatable), e.g. power_line_frequency=50.")
     var controls: [String] = []
@@ -56,7 +56,7 @@ struct CameraCaptureOptions: ParsableArguments {
     func parsedFormats() throws -> [CapturePixelFormat] {
         try formats.split(separator: ",").map { name in
             guard let format = CapturePixelFormat(rawValue: name.lowercased()) else {
-                throw ValidationError("unknown format \"\(name)\": use mjpeg and/or yuyv")
+                throw ValidationError("unknown format \"\(name)\": use mjpeg, yuyv, bgr24, rgb24 or grey")
             }
             return format
         }

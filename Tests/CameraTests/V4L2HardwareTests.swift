@@ -88,6 +88,79 @@ struct V4L2HardwareTests {
         #expect(throws: CameraError.self) { try V4L2Camera.setControl(device: device, ControlSetting(name: "brightness", value: "99999")) }
     }
 
+    @Test("a packed gray format is taken as is when asked for")
+    func greyFormat() throws {
+        var configuration = CameraConfiguration(device: device)
+        configuration.formats = [.grey]
+        let (frame, format) = try V4L2Camera.captureOne(configuration, warmUp: 1)
+        #expect(format.pixelFormat == .grey)
+        guard case .image(let image) = frame.payload else { Issue.record("expected an image payload"); return }
+        #expect(image.format == .gray8 && image.width == 640 && image.height == 480)
+    }
+
+    @Test("a stream that stops delivering is detected as stalled, reopened, and resumes")
+    func stallDetection() async throws {
+        var configuration = CameraConfiguration(device: device)
+        configuration.stallTimeout = .seconds(1)
+        let camera = V4L2Camera(configuration: configuration)
+        let drop = ControlSetting(name: "percentage_of_dropped_buffers", value: "100")
+        let resumed: Bool = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                var count = 0
+                var starved = false
+                for try await _ in camera.frames() {
+                    count += 1
+                    if count == 2 {
+                        // vivid drops every buffer from now on: no frame reaches us.
+                        try V4L2Camera.setControl(device: self.device, drop)
+                        starved = true
+                        while camera.statistics.stalls == 0 { try await Task.sleep(for: .milliseconds(100)) }
+                        try V4L2Camera.setControl(device: self.device, ControlSetting(name: drop.name, value: "0"))
+                    } else if starved && count >= 4 {
+                        return true
+                    }
+                }
+                return false
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(45))
+                return false
+            }
+            let first = try await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        try? V4L2Camera.setControl(device: device, ControlSetting(name: drop.name, value: "0"))
+        #expect(resumed, "\(camera.statistics)")
+        #expect(camera.statistics.stalls >= 1 && camera.statistics.reopens >= 1)
+    }
+
+    @Test("a buffer the driver flags as erroneous is skipped and counted as damaged")
+    func bufferErrorFlag() async throws {
+        let camera = V4L2Camera(configuration: CameraConfiguration(device: device))
+        let counted: Bool = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                var injected = false
+                for try await _ in camera.frames() {
+                    if !injected {
+                        try V4L2Camera.setControl(device: self.device, ControlSetting(name: "inject_v4l2_buf_flag_error", value: "press"))
+                        injected = true
+                    }
+                    if camera.statistics.corrupt >= 1 { return true }
+                }
+                return false
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(30))
+                return false
+            }
+            let first = try await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        #expect(counted, "\(camera.statistics)")
+    }
+
     @Test("unplug while streaming (driver unbind, or module reload) then replug: the stream resumes")
     func unplugAndReplug() async throws {
         var configuration = CameraConfiguration(device: device)
