@@ -186,7 +186,7 @@ let package = Package(
             path: "Tests/OutboxCrashWorker"),
         .testTarget(name: "KioskCoreTests", dependencies: ["KioskCore", "AiDeeSimulator", "TestSupport"]),
         .testTarget(name: "AiDeeSimulatorTests", dependencies: ["AiDeeSimulator", "AiDeeAPI", "TestSupport"]),
-        .testTarget(name: "KioskCLITests", dependencies: ["KioskCLI", "TestSupport"]),
+        .testTarget(name: "KioskCLITests", dependencies: ["KioskCLI", "AiDeeSimulator", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )
