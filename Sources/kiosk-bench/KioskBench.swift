@@ -12,6 +12,7 @@ struct KioskBench: AsyncParsableCommand {
             OutboxBenchmark.self,
             ImagingBenchmark.self,
             PipelineBenchmark.self,
+            APIBenchmark.self,
         ]
     )
 }
