@@ -27,6 +27,8 @@ public actor TokenSession {
         public var revoked = 0
         /// Tokens the server refused with 401 during a call.
         public var rejected = 0
+        /// Renewals that failed for a passing reason while the old token was still valid (it was used).
+        public var failedRenewals = 0
     }
 
     private struct Held: Sendable {
@@ -70,7 +72,17 @@ public actor TokenSession {
             return held.token
         }
         let renewable = held.flatMap { now < $0.validUntil ? $0.token : nil }
-        return try await startRefresh(renewing: renewable).token
+        do {
+            return try await startRefresh(renewing: renewable).token
+        } catch {
+            // A renewal that failed for a passing reason (network, 5xx) must not fail the call
+            // while the old token is still good: use it, and try renewing again next time.
+            if let held, ContinuousClock.now < held.validUntil, error.disposition == .retryable {
+                counts.failedRenewals += 1
+                return held.token
+            }
+            throw error
+        }
     }
 
     /// Issues a new token now, even if one is held (`kioskctl api token issue`).

@@ -16,6 +16,7 @@ actor FakeAiDeeState {
     var renewalDelay: Duration = .zero
     var issueDelay: Duration = .zero
     var rejectNextCall = false
+    var failRenewals = false
     var tokens: [String: AiDeeTimestamp] = [:]
     var issued = 0
     var renewed = 0
@@ -30,6 +31,7 @@ actor FakeAiDeeState {
         if let issueDelay { self.issueDelay = issueDelay }
     }
     func rejectNext() { rejectNextCall = true }
+    func setFailRenewals(_ fail: Bool) { failRenewals = fail }
 
     func newToken() -> (String, AiDeeTimestamp) {
         serial += 1
@@ -90,6 +92,9 @@ struct FakeAiDeeAPI: APIProtocol {
 
     func renewToken(_ input: Operations.RenewToken.Input) async throws -> Operations.RenewToken.Output {
         try await Task.sleep(for: await state.renewalDelay)
+        if await state.failRenewals {
+            return .internalServerError(.init(body: .json(error(500, "renewal service down"))))
+        }
         guard await state.isValid(input.headers.xAPIToken) else {
             return .unauthorized(.init(body: .json(error(401, "token expired or unknown"))))
         }

@@ -46,6 +46,22 @@ struct TokenSessionTests {
         #expect(await client.session?.counters.renewed == 1)
     }
 
+    @Test func aFailedRenewalKeepsUsingTheValidToken() async throws {
+        let server = try await FakeAiDeeServer.start()
+        defer { Task { await server.stop() } }
+        await server.state.set(ttl: 2)
+        let client = try client(server)
+        _ = try await client.listProjects()
+        try await Task.sleep(for: .milliseconds(1100))
+        await server.state.setFailRenewals(true)
+        #expect(try await client.listProjects().count == 2)
+        #expect(await client.session?.counters.failedRenewals == 1)
+        #expect(await client.session?.counters.renewed == 0)
+        await server.state.setFailRenewals(false)
+        _ = try await client.listProjects()
+        #expect(await client.session?.counters.renewed == 1)
+    }
+
     @Test func expiredTokenIsIssuedAfresh() async throws {
         let server = try await FakeAiDeeServer.start()
         defer { Task { await server.stop() } }
