@@ -174,9 +174,9 @@ public struct KioskAgent: Sendable {
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
             logger: logger.with("component", "services"))
-        // Bounded stop (the unit allows 15 s): finish the person in progress, then cancel.
-        groupConfiguration.maximumGracefulShutdownDuration = .seconds(8)
-        groupConfiguration.maximumCancellationDuration = .seconds(3)
+        // Bounded stop, well inside the unit's 15 s: finish the person in progress, then cancel.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(5)
+        groupConfiguration.maximumCancellationDuration = .seconds(2)
         let group = ServiceGroup(configuration: groupConfiguration)
         notifier.status("starting: waiting for the first camera frame")
         do {

@@ -104,15 +104,22 @@ struct TokenService: Service {
     let refresh: @Sendable () async -> Void
 
     func run() async throws {
-        await withGracefulShutdownHandler {
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        // The loop is cancelled at the shutdown signal, so a sleep never holds up the stop.
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
                 await refresh()
                 let expiry = await gateway.tokenExpiry()
                 status.update { $0.server.tokenExpiresAt = expiry }
-                try? await Task.sleep(for: .seconds(15))
+                try await Task.sleep(for: .seconds(15))
             }
-        } onGracefulShutdown: {}
-        await gateway.shutdown()
+        }
+        // Revoke the token, but never hold up the stop for an unreachable server.
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await gateway.shutdown() }
+            group.addTask { try? await Task.sleep(for: .seconds(1.5)) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 }
 
@@ -126,23 +133,26 @@ struct StatusService: Service {
     let logger: Logger
 
     func run() async throws {
-        var lastError: String?
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let cam = camera()
-            board.update {
-                $0.camera = cam
-                $0.updatedAt = Date()
+        try? await cancelWhenGracefulShutdown {
+            var lastError: String?
+            while !Task.isCancelled {
+                let cam = camera()
+                board.update {
+                    $0.camera = cam
+                    $0.updatedAt = Date()
+                }
+                do {
+                    try writer.write(board.snapshot)
+                    lastError = nil
+                } catch {
+                    // Say it once, not every few seconds.
+                    let text = "\(error)"
+                    if lastError != text { logger.error("\(text)") }
+                    lastError = text
+                }
+                notifier.status(board.summaryLine)
+                try await Task.sleep(for: interval)
             }
-            do {
-                try writer.write(board.snapshot)
-                lastError = nil
-            } catch {
-                // Say it once, not every few seconds.
-                if lastError != error.description { logger.error("\(error)") }
-                lastError = error.description
-            }
-            notifier.status(board.summaryLine)
-            try? await Task.sleep(for: interval)
         }
         board.update { $0.state = "stopping" }
         try? writer.write(board.snapshot)
@@ -164,15 +174,18 @@ struct WatchdogService: Service {
         // Ping at a quarter of the interval; a loop quiet for more than half of it is hung
         // (the loop wakes at least every tick even without frames).
         let stale = interval / 2
+        // Pings continue through the graceful stop (bounded by kioskd itself), so systemd does
+        // not kill a stopping service; the loop ends when the group cancels it.
         var warned = false
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            if let age = heartbeat.age, age < stale {
+        while !Task.isCancelled {
+            if let age = heartbeat.age, age < stale || Task.isShuttingDownGracefully {
                 notifier.watchdog()
                 warned = false
             } else if !warned {
                 logger.critical("pipeline loop silent for \(heartbeat.age.map { "\($0)" } ?? "ever"): withholding watchdog pings so systemd restarts the service")
                 warned = true
             }
+            if Task.isShuttingDownGracefully { return }
             try? await Task.sleep(for: interval / 4)
         }
     }
