@@ -3,6 +3,8 @@ import Imaging
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Scores how well a detected face will recognise: size, detection score, sharpness, exposure,

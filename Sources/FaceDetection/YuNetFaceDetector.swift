@@ -4,6 +4,8 @@ import Imaging
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Face detection with YuNet (2023mar) run through OpenCV 4.6 `cv::dnn`.

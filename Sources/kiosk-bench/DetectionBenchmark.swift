@@ -141,6 +141,20 @@ struct DetectionBenchmark: ParsableCommand {
                 if s < bestSwift { bestSwift = s; swiftP90 = Self.percentile(swiftSamples, 0.9) }
                 if p < bestPython { bestPython = p; pythonP90 = Self.percentile(pythonSamples, 0.9) }
             }
+            // Quality scoring of every face found in these frames (no reference to compare with).
+            let scorer = FaceQualityScorer()
+            var qualitySamples: [Double] = []
+            for frame in frames {
+                for face in try detector.detectSynchronously(in: frame) {
+                    let start = ContinuousClock.now
+                    _ = scorer.assess(face, in: frame)
+                    qualitySamples.append(start.duration(to: .now).bench_ms)
+                }
+            }
+            if !qualitySamples.isEmpty {
+                print(String(format: "  %dx%d: quality scoring median %.2f ms per face (%d faces)",
+                             width, height, Self.median(qualitySamples), qualitySamples.count))
+            }
             print(String(format: "  %dx%d: Swift median %.1f ms (p90 %.1f), Python median %.1f ms (p90 %.1f), ratio %.2f; "
                          + "frames where the two disagree: %d of %d",
                          width, height, bestSwift, swiftP90, bestPython, pythonP90, bestSwift / bestPython,
