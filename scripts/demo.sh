@@ -17,9 +17,11 @@ FACES=$TOP/.assets/faces/images
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-swift build --product kioskd >/dev/null
-swift build --product kioskctl >/dev/null
-swift build --product aidee-sim >/dev/null
+say "building kioskd, kioskctl and aidee-sim"
+mkdir -p "$TOP/.build"
+for product in kioskd kioskctl aidee-sim; do
+    swift build --product "$product" >"$TOP/.build/demo-build.log" 2>&1 || { cat "$TOP/.build/demo-build.log"; exit 1; }
+done
 
 rm -rf "$D"; mkdir -p "$D/frames" "$D/state"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -85,6 +85,14 @@ struct DrainerService: Service {
                                 $0.queue.dropped = s.counters.dropped
                                 $0.queue.delivered = s.counters.delivered
                                 $0.queue.lastError = s.degradedReason ?? s.sender?.lastError
+                                // A late delivery proves the server is back even when nobody
+                                // has come to the door since.
+                                if let delivered = s.sender?.lastDeliveryAt,
+                                   delivered > ($0.server.lastSuccessAt ?? .distantPast) {
+                                    $0.server.healthy = true
+                                    $0.server.lastSuccessAt = delivered
+                                    $0.server.lastError = nil
+                                }
                             }
                         }
                         try? await Task.sleep(for: .seconds(2))
