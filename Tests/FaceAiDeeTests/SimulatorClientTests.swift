@@ -158,14 +158,14 @@ struct SimulatorClientTests {
     }
 
     @Test func shortTokenLifetimeRenewsThenReissues() async throws {
-        let setup = try await Setup.start(tokenTTL: 2)
+        let setup = try await Setup.start(tokenTTL: 4)
         defer { Task { await setup.stop() } }
         let client = setup.client
         _ = try await client.listProjects()
-        try await Task.sleep(for: .milliseconds(1200))  // inside the (clamped) 1 s margin
+        try await Task.sleep(for: .milliseconds(2200))  // inside the margin (clamped to 2 s), 1.8 s to spare
         _ = try await client.listProjects()
         #expect(await client.session?.counters.renewed == 1)
-        try await Task.sleep(for: .milliseconds(2300))  // past expiry
+        try await Task.sleep(for: .milliseconds(4300))  // past the renewed token's expiry
         _ = try await client.listProjects()
         #expect(await client.session?.counters.issued == 2)
     }

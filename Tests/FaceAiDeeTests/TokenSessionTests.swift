@@ -33,13 +33,14 @@ struct TokenSessionTests {
     @Test func renewsWithPatchInsideTheMargin() async throws {
         let server = try await FakeAiDeeServer.start()
         defer { Task { await server.stop() } }
-        await server.state.set(ttl: 2)
-        // Margin 60 s is clamped to half the 2 s lifetime: renewal starts after 1 s.
+        await server.state.set(ttl: 6)
+        // Margin 60 s is clamped to half the 6 s lifetime: renewal starts after 3 s, and a busy
+        // machine may oversleep by almost 3 s before the token expires.
         let client = try client(server)
         _ = try await client.listProjects()
         _ = try await client.listProjects()
         #expect(await server.state.renewed == 0)
-        try await Task.sleep(for: .milliseconds(1200))
+        try await Task.sleep(for: .milliseconds(3200))
         _ = try await client.listProjects()
         #expect(await server.state.renewed == 1)
         #expect(await server.state.issued == 1)
@@ -49,10 +50,10 @@ struct TokenSessionTests {
     @Test func aFailedRenewalKeepsUsingTheValidToken() async throws {
         let server = try await FakeAiDeeServer.start()
         defer { Task { await server.stop() } }
-        await server.state.set(ttl: 2)
+        await server.state.set(ttl: 6)
         let client = try client(server)
         _ = try await client.listProjects()
-        try await Task.sleep(for: .milliseconds(1100))
+        try await Task.sleep(for: .milliseconds(3200))
         await server.state.setFailRenewals(true)
         #expect(try await client.listProjects().count == 2)
         #expect(await client.session?.counters.failedRenewals == 1)
@@ -65,10 +66,10 @@ struct TokenSessionTests {
     @Test func expiredTokenIsIssuedAfresh() async throws {
         let server = try await FakeAiDeeServer.start()
         defer { Task { await server.stop() } }
-        await server.state.set(ttl: 0.6)
+        await server.state.set(ttl: 1.5)
         let client = try client(server)
         _ = try await client.listProjects()
-        try await Task.sleep(for: .milliseconds(800))
+        try await Task.sleep(for: .milliseconds(1700))
         _ = try await client.listProjects()
         #expect(await server.state.issued == 2)
         #expect(await server.state.renewed == 0)
@@ -77,10 +78,10 @@ struct TokenSessionTests {
     @Test func concurrentCallersShareOneRenewal() async throws {
         let server = try await FakeAiDeeServer.start()
         defer { Task { await server.stop() } }
-        await server.state.set(ttl: 2, renewalDelay: .milliseconds(300))
+        await server.state.set(ttl: 6, renewalDelay: .milliseconds(300))
         let client = try client(server)
         _ = try await client.listProjects()
-        try await Task.sleep(for: .milliseconds(1100))
+        try await Task.sleep(for: .milliseconds(3200))
         try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<20 {
                 group.addTask { try await client.listProjects().count }
