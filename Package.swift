@@ -184,7 +184,10 @@ let package = Package(
             name: "outbox-crash-worker",
             dependencies: ["Outbox", .product(name: "Logging", package: "swift-log")],
             path: "Tests/OutboxCrashWorker"),
-        .testTarget(name: "KioskCoreTests", dependencies: ["KioskCore", "AiDeeSimulator", "TestSupport"]),
+        .testTarget(name: "KioskCoreTests", dependencies: [
+            "KioskCore", "AiDeeSimulator", "Camera", "Imaging", "DoorIO", "Outbox", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "AiDeeSimulatorTests", dependencies: ["AiDeeSimulator", "AiDeeAPI", "TestSupport"]),
         .testTarget(name: "KioskCLITests", dependencies: ["KioskCLI", "AiDeeSimulator", "TestSupport"]),
     ],

@@ -127,8 +127,10 @@ struct WholePathTests {
         defer { Task { await site.sim.shutdown() } }
         let door = DoorLog()
         let config = site.configuration(script: try site.script([
-            ("empty", 1), ("images/facerec/obama2.jpg", 2), ("empty", 1.5),
-            ("images/mpl/grace_hopper.jpg", 2), ("empty", 1.5), ("images/facerec/biden.jpg", 2), ("empty", 1.5),
+            // Long scenes and gaps: under a fully loaded test run an answer can take seconds,
+            // and the next person only counts once the scene was empty after the decision.
+            ("empty", 1), ("images/facerec/obama2.jpg", 3), ("empty", 3),
+            ("images/mpl/grace_hopper.jpg", 3), ("empty", 3), ("images/facerec/biden.jpg", 3), ("empty", 2),
         ]))
         try await agent(config, door: door).run()
         let records = try await decisions(config)
@@ -179,7 +181,7 @@ struct WholePathTests {
         defer { Task { await site.sim.shutdown() } }
         let door = DoorLog()
         let config = site.configuration(script: try site.script([
-            ("images/facerec/obama2.jpg", 1.5), ("empty", 4), ("images/facerec/obama.jpg", 1.5), ("empty", 1),
+            ("images/facerec/obama2.jpg", 2), ("empty", 4), ("images/facerec/obama.jpg", 2.5), ("empty", 2),
         ]))
         try await agent(config, door: door).run()
         #expect(try await decisions(config).map(\.outcome) == [.granted, .granted])
