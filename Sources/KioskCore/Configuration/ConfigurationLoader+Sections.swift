@@ -22,6 +22,7 @@ extension Reader {
         int("camera.fps", &c.camera.fps, range: 1...120)
         string("camera.format", &c.camera.format)
         duration("camera.stall_timeout", &c.camera.stallTimeout, max: .seconds(600))
+        stringList("camera.controls", &c.camera.controls)
         string("camera.replay.path", &c.camera.replayPath)
         int("camera.replay.fps", &c.camera.replayFPS, range: 1...120)
         bool("camera.replay.loop", &c.camera.replayLoop)
@@ -104,6 +105,9 @@ extension Reader {
         }
         if c.camera.source == .replay, c.camera.replayPath.isEmpty {
             issue("camera.replay.path", "is required when camera.source is replay")
+        }
+        for control in c.camera.controls where !control.contains("=") {
+            issue("camera.controls", "'\(control)' is not name=value, e.g. power_line_frequency=50 Hz")
         }
         if !["auto", "mjpeg", "yuyv"].contains(c.camera.format.lowercased()) {
             issue("camera.format", "'\(c.camera.format)' is not one of: auto, mjpeg, yuyv")

@@ -58,6 +58,9 @@ public struct CameraSettings: Sendable, Equatable {
     public var format = "auto"
     /// No frame for this long counts as a stalled stream: the camera is reopened.
     public var stallTimeout: Duration = .seconds(3)
+    /// Controls applied each time the camera opens, as `name=value` (names as
+    /// `kioskctl camera controls` lists them), e.g. `power_line_frequency=50 Hz`.
+    public var controls: [String] = []
     /// `camera.replay.*`: a folder of images or an MJPEG file (demo, tests, field reproduction).
     public var replayPath = ""
     public var replayFPS = 15
@@ -69,7 +72,7 @@ public struct CameraSettings: Sendable, Equatable {
 /// On-device detection (`detection.*`).
 public struct DetectionSettings: Sendable, Equatable {
     public var model = "/usr/share/kiosk-agent/models/face_detection_yunet_2023mar.onnx"
-    /// YuNet's score; on the public set every face scored ≥ 0.85 and no non-face above 0.55
+    /// YuNet's score; on the public set every face scored ≥ 0.90 and no non-face above 0.42
     /// (docs/DETECTION.md); the quality checks add their own stricter floor before a check-in.
     public var scoreThreshold = 0.7
     /// Smallest face box side in full-frame pixels that may start a check-in.

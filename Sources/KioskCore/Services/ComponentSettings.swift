@@ -35,6 +35,11 @@ extension KioskConfiguration {
         default: c.formats = [.mjpeg, .yuyv]
         }
         c.stallTimeout = camera.stallTimeout
+        c.controls = camera.controls.compactMap { entry in
+            guard let equals = entry.firstIndex(of: "=") else { return nil }
+            return ControlSetting(name: String(entry[..<equals]).trimmingCharacters(in: .whitespaces),
+                                  value: String(entry[entry.index(after: equals)...]).trimmingCharacters(in: .whitespaces))
+        }
         // The daemon waits for a camera that is not plugged in yet, and says so in its status.
         c.waitForDevice = true
         return c
