@@ -68,7 +68,9 @@ struct PipelineBenchmark: AsyncParsableCommand {
         agent.doorBackend = ConsoleBackend(sink: { line in
             if line.contains("relay"), line.contains("ENERGISED") { relay.record(MonotonicTime.now()) }
         })
-        agent.frameSource = TimestampRecordingSource(try ReplaySource(.script(scriptPath), framesPerSecond: Double(fps), loop: false), frames)
+        agent.frameSource = TappedFrameSource(try ReplaySource(.script(scriptPath), framesPerSecond: Double(fps), loop: false)) { frame in
+            frames.times.withLock { $0[frame.sequence] = frame.timestamp }
+        }
         agent.gateway = InstantMatchGateway()
         try await agent.run()
 
@@ -106,40 +108,6 @@ final class RelayTimes: Sendable {
 /// Driver timestamps by frame sequence number.
 final class FrameTimes: Sendable {
     let times = Mutex<[UInt64: MonotonicTime]>([:])
-}
-
-/// Passes frames through, noting each one's timestamp.
-struct TimestampRecordingSource: FrameSource {
-    let inner: any FrameSource
-    let record: FrameTimes
-
-    init(_ inner: any FrameSource, _ record: FrameTimes) {
-        self.inner = inner
-        self.record = record
-    }
-
-    var name: String { inner.name }
-    var statistics: CaptureStatistics { inner.statistics }
-    func reportCorrupt() { inner.reportCorrupt() }
-
-    func frames() -> AsyncThrowingStream<Frame, any Error> {
-        let upstream = inner.frames()
-        let record = self.record
-        return AsyncThrowingStream(bufferingPolicy: .bufferingNewest(1)) { continuation in
-            let task = Task {
-                do {
-                    for try await frame in upstream {
-                        record.times.withLock { $0[frame.sequence] = frame.timestamp }
-                        continuation.yield(frame)
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
-    }
 }
 
 /// A stand-in for the server that matches every face at once: the benchmark measures the

@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import Outbox
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// Something `kioskd` cannot start without. Each says which part and how to fix it.
@@ -141,7 +142,9 @@ public struct KioskAgent: Sendable {
             throw StartupError.api("policy.schedule: \(error)")
         }
         let pipeline = CheckInPipeline(
-            source: ReadinessReportingSource(source, onFirstFrame: {
+            source: TappedFrameSource(source, onFrame: { [ready = Atomic<Bool>(false)] _ in
+                // The first frame proves the camera: tell systemd once.
+                guard !ready.exchange(true, ordering: .relaxed) else { return }
                 notifier.ready(status: "camera delivering frames; ready at the door")
                 logger.notice("ready: door I/O, detector and camera are up", metadata: ["camera": "\(source.name)"])
             }),
@@ -254,41 +257,6 @@ public struct KioskAgent: Sendable {
         c.framesCorrupt = Int(s.corrupt)
         c.connected = s.lastFrameAt.map { MonotonicTime.now().duration(since: $0) < .seconds(3) } ?? false
         return c
-    }
-}
-
-/// Passes frames through and calls back once, on the first one: the camera is up.
-struct ReadinessReportingSource: FrameSource {
-    let inner: any FrameSource
-    let onFirstFrame: @Sendable () -> Void
-
-    init(_ inner: any FrameSource, onFirstFrame: @escaping @Sendable () -> Void) {
-        self.inner = inner
-        self.onFirstFrame = onFirstFrame
-    }
-
-    var name: String { inner.name }
-    var statistics: CaptureStatistics { inner.statistics }
-    func reportCorrupt() { inner.reportCorrupt() }
-
-    func frames() -> AsyncThrowingStream<Frame, any Error> {
-        let upstream = inner.frames()
-        let callback = onFirstFrame
-        return AsyncThrowingStream(bufferingPolicy: .bufferingNewest(1)) { continuation in
-            let task = Task {
-                var first = true
-                do {
-                    for try await frame in upstream {
-                        if first { callback(); first = false }
-                        continuation.yield(frame)
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
     }
 }
 
