@@ -73,7 +73,9 @@ struct WholePathTests {
             c.camera.replayPath = script
             c.camera.replayFPS = 10
             c.detection.model = TestAssets.yunetModel.path
-            c.pipeline.cooldown = .seconds(2)
+            // Longer than any scene: a denied person still in view is not retried within it
+            // (the second chance after the cooldown is PresenceGateTests' business).
+            c.pipeline.cooldown = .seconds(10)
             c.pipeline.absenceToReset = .milliseconds(800)
             c.door.backend = .console
             c.door.relayPulse = .milliseconds(500)
