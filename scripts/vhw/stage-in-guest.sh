@@ -43,15 +43,16 @@ VHW_EXPECT_RELAY_HIGH=1 $V/tests/systemd-service.sh kiosk-standin $V/units/kiosk
 part "systemd: kioskd"
 # The real daemon under its own unit as shipped (systemd/kioskd.service), installed like the
 # package would (tests/install-kioskd.sh); only ExecStart is replaced (drop-in), since the unit
-# names the installed path. Runs when a VM configuration exists (Tests/Fixtures/vhw/kioskd.yaml),
-# or with VHW_KIOSKD=1 on the shipped config/kioskd.yaml pointed at the VM with --set.
+# names the installed path. Uses a VM configuration when one exists (Tests/Fixtures/vhw/kioskd.yaml),
+# else (default, VHW_KIOSKD=1) the shipped config/kioskd.yaml pointed at the VM with --set;
+# VHW_KIOSKD=0 skips it.
 unit=systemd/kioskd.service bin=.build/debug/kioskd
 fixtures=${VHW_KIOSKD_FIXTURES:-$VHW_PROJECT/Tests/Fixtures/vhw}
 exec="$VHW_PROJECT/$bin --config /etc/kiosk-agent/kioskd.yaml"
 missing=
 for f in "$unit" "$bin"; do [ -e "$f" ] || missing="$missing $f"; done
 if [ ! -e "$fixtures/kioskd.yaml" ]; then
-    if [ "${VHW_KIOSKD:-0}" = 1 ]; then
+    if [ "${VHW_KIOSKD:-1}" = 1 ]; then
         # API on a closed local port (offline policy), the model from .assets, secrets as credentials.
         exec="$exec --set api.url=http://127.0.0.1:9 --set api.credentials_file=credentials"
         exec="$exec --set outbox.key_file=outbox.key"
