@@ -117,7 +117,10 @@ struct EndToEndHardwareTests {
         // Granted: the relay goes high for about the pulse, once.
         guard let high = await Self.wait(Self.relay, for: 1, timeout: .seconds(150)) else {
             let status = (try? String(contentsOfFile: door.configuration.status.file, encoding: .utf8)) ?? "no status file"
-            Issue.record("the relay never went high for an enrolled face; kioskd status: \(status)")
+            run.cancel()
+            let ended: String
+            do { try await run.value; ended = "kioskd ran until cancelled" } catch { ended = "kioskd stopped: \(error)" }
+            Issue.record("the relay never went high for an enrolled face; \(ended); status: \(status)")
             return
         }
         let low = try #require(await Self.wait(Self.relay, for: 0, timeout: .seconds(10)))
