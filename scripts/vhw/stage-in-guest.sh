@@ -46,17 +46,25 @@ part "systemd: kioskd"
 # names the installed path. Uses a VM configuration when one exists (Tests/Fixtures/vhw/kioskd.yaml),
 # else (default, VHW_KIOSKD=1) the shipped config/kioskd.yaml pointed at the VM with --set;
 # VHW_KIOSKD=0 skips it.
-unit=systemd/kioskd.service bin=.build/debug/kioskd
+unit=systemd/kioskd.service bin=.build/debug/kioskd model=.assets/models/face_detection_yunet_2023mar.onnx
 fixtures=${VHW_KIOSKD_FIXTURES:-$VHW_PROJECT/Tests/Fixtures/vhw}
-exec="$VHW_PROJECT/$bin --config /etc/kiosk-agent/kioskd.yaml"
+# The unit's sandbox hides /tmp (PrivateTmp=) and /home, /root (ProtectHome=), where a checkout
+# may live (CI's clone does): install the binary and model on the guest's own root file system,
+# as a package would put them outside any home or temporary folder.
+installed=/srv/kiosk-agent-test
+exec="$installed/kioskd --config /etc/kiosk-agent/kioskd.yaml"
 missing=
-for f in "$unit" "$bin"; do [ -e "$f" ] || missing="$missing $f"; done
+for f in "$unit" "$bin" "$model"; do [ -e "$f" ] || missing="$missing $f"; done
+if [ -z "$missing" ]; then
+    mkdir -p "$installed" && cp "$bin" "$installed/kioskd" && cp "$model" "$installed/" ||
+        missing="$missing (copy to $installed failed)"
+fi
 if [ ! -e "$fixtures/kioskd.yaml" ]; then
     if [ "${VHW_KIOSKD:-1}" = 1 ]; then
-        # API on a closed local port (offline policy), the model from .assets, secrets as credentials.
+        # API on a closed local port (offline policy), the model installed above, secrets as credentials.
         exec="$exec --set api.url=http://127.0.0.1:9 --set api.credentials_file=credentials"
         exec="$exec --set outbox.key_file=outbox.key"
-        exec="$exec --set detection.model=$VHW_PROJECT/.assets/models/face_detection_yunet_2023mar.onnx"
+        exec="$exec --set detection.model=$installed/$(basename "$model")"
     else
         missing="$missing ${fixtures#"$VHW_PROJECT"/}/kioskd.yaml (or VHW_KIOSKD=1)"
     fi
