@@ -140,6 +140,7 @@ public final class CheckInPipeline: Sendable {
         var firstFaceAt: ContinuousClock.Instant?
         var state: State = .idle
         var lastRefusalSignal: ContinuousClock.Instant?
+        var lastAnalysisError: String?
 
         init(tunables: Tunables) {
             self.tunables = tunables
@@ -181,10 +182,16 @@ public final class CheckInPipeline: Sendable {
         do {
             analysis = try await analyzer.analyze(frame)
         } catch {
-            logger.error("frame analysis failed: \(error)")
-            status.update { $0.state = "fault"; $0.stateDetail = "\(error)" }
+            // Once per distinct failure, not once per frame (30 a second); status keeps it.
+            let text = "\(error)"
+            if machine.lastAnalysisError != text {
+                logger.error("frame analysis failed: \(text); the door cannot check anyone in until this is fixed")
+                machine.lastAnalysisError = text
+            }
+            status.update { $0.state = "fault"; $0.stateDetail = text }
             return
         }
+        machine.lastAnalysisError = nil
         if analysis.corrupt {
             source.reportCorrupt()
             return

@@ -80,13 +80,10 @@ extension KioskConfiguration {
             debounce: door.debounce)
     }
 
-    /// - Parameter withKey: false opens the queue for metadata only (`kioskctl queue status`).
-    public func outboxConfiguration(withKey: Bool = true) -> OutboxConfiguration {
+    public func outboxConfiguration() -> OutboxConfiguration {
         let keyPath = Self.resolveSecretPath(outbox.keyFile)
         let key: OutboxKeySource
-        if !withKey {
-            key = .none
-        } else if keyPath.contains("/") {
+        if keyPath.contains("/") {
             key = .file(path: keyPath, generateIfMissing: false)
         } else {
             key = .file(path: outbox.stateDirectory + "/" + keyPath, generateIfMissing: true)
