@@ -235,8 +235,11 @@ extern "C" int cvision_yunet_detect(cvision_net *handle, const uint8_t *pixels, 
         }
         std::vector<int> keep;
         if (!boxes.empty()) {
-            cv::dnn::NMSBoxes(boxes, scores, score_threshold, nms_threshold, keep, 1.f,
-                              top_k > 0 ? top_k : 0);
+            // NMSBoxes' own top_k keeps the k best *candidates* before suppression, and a few
+            // faces own dozens of overlapping cells each: with k = 16, a group photo came back
+            // with three faces. Suppress over every candidate, then keep the k best faces.
+            cv::dnn::NMSBoxes(boxes, scores, score_threshold, nms_threshold, keep, 1.f, 0);
+            if (top_k > 0 && keep.size() > static_cast<size_t>(top_k)) keep.resize(top_k);
         }
         // NMSBoxes returns indices sorted by descending score.
         const float sx = static_cast<float>(width) / input_width;

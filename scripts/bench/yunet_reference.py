@@ -61,8 +61,10 @@ def detect(net, bgr, score_threshold, nms_threshold, top_k):
     boxes = np.concatenate(boxes)
     scores = np.concatenate(scores)
     marks = np.concatenate(marks)
-    idx = cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), score_threshold, nms_threshold, top_k=top_k)
-    idx = np.array(idx).reshape(-1)
+    # Suppress over every candidate, then keep the top_k best faces (as the Swift shim does;
+    # NMSBoxes' own top_k would cut candidate cells before suppression).
+    idx = cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), score_threshold, nms_threshold)
+    idx = np.array(idx).reshape(-1)[:top_k] if top_k > 0 else np.array(idx).reshape(-1)
     return [[*map(float, boxes[k]), float(scores[k]), *map(float, marks[k])] for k in idx]
 
 

@@ -48,7 +48,8 @@ cvision_net *cvision_yunet_load(const char *path, char *err, size_t err_len);
 /// padded to a multiple of 32 with black, fed as BGR without mean or scale, and the 12 outputs
 /// decoded: score = sqrt(cls * obj) (each clamped to [0, 1]); per stride s and cell (row, col):
 /// centre = ((col, row) + offset) * s, size = exp(log-size) * s, landmarks = ((col, row) + offset) * s.
-/// Boxes at or above `score_threshold` go through NMS (`nms_threshold`, keeping at most `top_k`)
+/// Boxes at or above `score_threshold` go through NMS (`nms_threshold`) over every candidate; the
+/// `top_k` best faces that survive it are kept (`top_k` <= 0: all)
 /// and are mapped back to the caller's image pixels.
 ///
 /// Writes up to `capacity` faces (best first) and the number found into `*count` (which may
