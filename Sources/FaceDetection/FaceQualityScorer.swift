@@ -92,8 +92,14 @@ public struct FaceQualityScorer: Sendable {
         let grown = FaceRect(x: face.box.x - m * face.box.width, y: face.box.y - m * face.box.height,
                              width: face.box.width * (1 + 2 * m), height: face.box.height * (1 + 2 * m))
         let inside = FaceRect(x: 0, y: 0, width: Double(image.width), height: Double(image.height))
-        let insideArea = overlapArea(grown, inside)
-        let outside = grown.area > 0 ? clamp01(1 - insideArea / grown.area) : 1
+        // A box wholly inside is exactly 0 outside: 1 - overlap / area is a few ulps off 0 for
+        // such a box, and that rounding depends on the detector's last digits (the CPU).
+        let outside: Double
+        if grown.x >= 0, grown.y >= 0, grown.maxX <= inside.maxX, grown.maxY <= inside.maxY {
+            outside = 0
+        } else {
+            outside = grown.area > 0 ? clamp01(1 - overlapArea(grown, inside) / grown.area) : 1
+        }
         // A few percent outside is a face at the edge; a quarter outside scores 0.
         let framing = clamp01(1 - outside * 4)
         if outside > 0.001 { failures.append(.notInFrame) }

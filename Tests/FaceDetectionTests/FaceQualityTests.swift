@@ -25,7 +25,9 @@ struct FaceQualityTests {
         for value in [c.size, c.detection, c.sharpness, c.exposure, c.pose, c.framing] {
             #expect((0...1).contains(value))
         }
-        #expect(c.size == 1 && c.framing == 1)
+        // Margins, not equalities: detector outputs differ in their last digits between CPUs
+        // (OpenCV's SIMD paths), so no component may be compared at a threshold's edge.
+        #expect(c.size > 0.95 && c.framing > 0.95)
         #expect(c.pose > 0.7 && c.exposure > 0.7 && c.sharpness > 0.7)
         #expect(q.score > 0.85)
     }
@@ -80,7 +82,7 @@ struct FaceQualityTests {
     func partialFace() throws {
         let q = try assess(Fixtures.image("images/facerec/obama_partial_face.jpg"))
         #expect(q.failures.contains(.notInFrame))
-        #expect(q.components.framing < 1)
+        #expect(q.components.framing < 0.95)
     }
 
     @Test("frame scale converts inter-eye distance to full-frame pixels")
