@@ -23,6 +23,7 @@ deps:
 
 assets: deps
 	@scripts/fetch-assets.sh
+	@scripts/setup-reference.sh
 
 $(ASSETS): scripts/fetch-assets.sh scripts/assets.sha256
 	@scripts/fetch-assets.sh
