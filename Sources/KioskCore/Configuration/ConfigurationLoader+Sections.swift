@@ -36,6 +36,8 @@ extension Reader {
         duration("pipeline.selection_window", &c.pipeline.selectionWindow, max: .seconds(10))
         double("pipeline.good_enough", &c.pipeline.goodEnough, range: 0...1)
         duration("pipeline.give_up_after", &c.pipeline.giveUpAfter, max: .seconds(60))
+        duration("pipeline.decision_deadline", &c.pipeline.decisionDeadline, max: .seconds(30))
+        duration("pipeline.late_grant_window", &c.pipeline.lateGrantWindow, max: .seconds(60))
         duration("pipeline.cooldown", &c.pipeline.cooldown, max: .seconds(600))
         duration("pipeline.absence_to_reset", &c.pipeline.absenceToReset, max: .seconds(60))
         double("pipeline.crop_margin", &c.pipeline.cropMargin, range: 0...2)
@@ -128,6 +130,9 @@ extension Reader {
         }
         if c.pipeline.giveUpAfter < c.pipeline.selectionWindow {
             issue("pipeline.give_up_after", "is shorter than pipeline.selection_window")
+        }
+        if c.pipeline.decisionDeadline < .milliseconds(100) {
+            issue("pipeline.decision_deadline", "must be at least 100ms: shorter decides nearly every check-in offline")
         }
     }
 }

@@ -98,6 +98,15 @@ public struct PipelineSettings: Sendable, Equatable {
     public var goodEnough = 0.85
     /// Give up when no frame qualifies for this long after a face appears.
     public var giveUpAfter: Duration = .seconds(3)
+    /// The longest a person waits for the server's answer. Past it the offline policy decides
+    /// (fail-secure or fail-open) and the door signals at once; the request goes on and its
+    /// answer is a late outcome. 1.5 s: a healthy server answers a check-in in well under a
+    /// second, people at a door start to doubt it after about two, and the watchdog's limit is
+    /// far longer.
+    public var decisionDeadline: Duration = .milliseconds(1500)
+    /// A grant that comes after the deadline opens the door only within this long of the
+    /// decision, and only while the same person is still in view; otherwise it is journaled.
+    public var lateGrantWindow: Duration = .seconds(5)
     /// After a decision, wait until nobody is in view for `absenceToReset` or this time passes.
     public var cooldown: Duration = .seconds(5)
     /// The scene counts as empty after this long without a face.

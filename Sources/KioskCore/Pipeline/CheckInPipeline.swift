@@ -10,9 +10,15 @@ import Synchronization
 ///
 /// One loop consumes the newest frame at a time (the source drops stale ones), so the door
 /// never lags the camera. State machine (docs/ARCHITECTURE.md):
-/// idle → selecting (a face qualified) → submitting → decided (signal, journal) → cooldown
-/// (``PresenceGate``) → idle. The loop also wakes on a tick without frames, so timeouts fire
-/// and the watchdog heartbeat keeps beating while the camera is being reopened.
+/// idle → selecting (a face qualified) → submitting → cooldown (``PresenceGate``) → idle.
+///
+/// The loop never waits on the server. A check-in runs as its own task and its answer comes
+/// back as an input; when it has not come by `pipeline.decision_deadline`, the policy's offline
+/// branch decides at once and the answer, when it comes, is a *late outcome* (journaled; a late
+/// grant opens the door only while the same person is still in view, within
+/// `pipeline.late_grant_window`). So the person never waits longer than the deadline, and the
+/// heartbeat the watchdog reads beats on every frame and tick however slow the server is; only
+/// a loop that really hangs (a frame analysis that never returns) stops it.
 public final class CheckInPipeline: Sendable {
     /// What can change on SIGHUP without restarting: thresholds, timings, policy.
     public struct Tunables: Sendable {
@@ -41,7 +47,7 @@ public final class CheckInPipeline: Sendable {
     let source: any FrameSource
     let analyzer: FrameAnalyzer
     let gateway: any CheckInGateway
-    let door: DoorController
+    let door: any DoorSignals
     let recorder: DecisionRecorder
     let status: StatusBoard
     let heartbeat: Heartbeat
@@ -49,7 +55,7 @@ public final class CheckInPipeline: Sendable {
     let tunables: Mutex<Tunables>
     let tick: Duration
 
-    public init(source: any FrameSource, analyzer: FrameAnalyzer, gateway: any CheckInGateway, door: DoorController,
+    public init(source: any FrameSource, analyzer: FrameAnalyzer, gateway: any CheckInGateway, door: any DoorSignals,
                 recorder: DecisionRecorder, status: StatusBoard, heartbeat: Heartbeat, tunables: Tunables,
                 tick: Duration = .milliseconds(250), logger: Logger) {
         self.source = source
@@ -71,18 +77,33 @@ public final class CheckInPipeline: Sendable {
     }
 
     enum Input: Sendable {
-        case frame(Frame)
+        /// A frame is waiting in the newest-frame slot.
+        case frameReady
         case tick
         case sourceEnded((any Error)?)
+        /// The server's answer to check-in `id` (or the transport's failure, as an outcome).
+        case answer(id: Int, outcome: CheckInOutcome)
+        /// Check-in `id` reached `pipeline.decision_deadline`.
+        case deadline(id: Int)
+    }
+
+    /// Work the loop hands to its task group: it never awaits the server itself.
+    enum Effect: Sendable {
+        case post(id: Int, jpeg: [UInt8], deadline: Duration)
     }
 
     /// Runs until the task is cancelled (graceful shutdown) or the source ends.
     public func run() async throws {
-        let (inputs, continuation) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .bufferingNewest(4))
+        // Answers, deadlines and ticks must all arrive, so the stream keeps every input; frames
+        // do not pile up in it: the newest waits in `slot` and replaces an older one there.
+        let (inputs, continuation) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
+        let slot = NewestFrame()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { [source] in
                 do {
-                    for try await frame in source.frames() { continuation.yield(.frame(frame)) }
+                    for try await frame in source.frames() {
+                        if slot.put(frame) { continuation.yield(.frameReady) }
+                    }
                     continuation.yield(.sourceEnded(nil))
                 } catch {
                     continuation.yield(.sourceEnded(error))
@@ -102,21 +123,60 @@ public final class CheckInPipeline: Sendable {
             for await input in inputs {
                 if Task.isCancelled { break }
                 heartbeat.beat()
+                var effects: [Effect] = []
                 switch input {
                 case .tick:
-                    await handleTick(&machine)
-                case .frame(let frame):
+                    handleTick(&machine)
+                case .frameReady:
+                    guard let frame = slot.take() else { break }
                     machine.apply(tunables.withLock { $0 })
-                    await handle(frame, &machine)
+                    effects = await handle(frame, &machine)
+                case .answer(let id, let outcome):
+                    await handleAnswer(id: id, outcome: outcome, &machine)
+                case .deadline(let id):
+                    await handleDeadline(id: id, &machine)
                 case .sourceEnded(let error):
                     if let error {
                         logger.error("camera stopped: \(error)", metadata: ["camera": "\(source.name)"])
                         throw PipelineError.sourceFailed(source: source.name, reason: "\(error)")
                     }
                     logger.notice("frame source ended", metadata: ["camera": "\(source.name)"])
-                    // Let a decision in progress finish its signal before the group winds down.
-                    return
+                    machine.sourceEnded = true
                 }
+                for effect in effects {
+                    switch effect {
+                    case .post(let id, let jpeg, let deadline):
+                        group.addTask { [gateway] in
+                            continuation.yield(.answer(id: id, outcome: await gateway.checkIn(jpeg: jpeg)))
+                        }
+                        group.addTask {
+                            try await Task.sleep(for: deadline)
+                            continuation.yield(.deadline(id: id))
+                        }
+                    }
+                }
+                // A check-in in flight still gets its answer (or its deadline) before the end.
+                if machine.sourceEnded, machine.inFlight.isEmpty { return }
+            }
+        }
+    }
+
+    /// The one frame waiting for the loop: a newer one replaces it (the door never lags).
+    final class NewestFrame: Sendable {
+        private let frame = Mutex<Frame?>(nil)
+
+        /// Stores `new`; true when the slot was empty (the loop must be told).
+        func put(_ new: Frame) -> Bool {
+            frame.withLock { slot in
+                defer { slot = new }
+                return slot == nil
+            }
+        }
+
+        func take() -> Frame? {
+            frame.withLock { slot in
+                defer { slot = nil }
+                return slot
             }
         }
     }
@@ -132,6 +192,17 @@ public final class CheckInPipeline: Sendable {
 
     typealias Selector = BestFrameSelector<Captured, ContinuousClock.Instant>
 
+    /// A check-in posted to the server whose answer has not come yet.
+    struct InFlight: Sendable {
+        var jpeg: [UInt8]
+        var latencies: StageLatencies
+        var postedAt: ContinuousClock.Instant
+        var capturedAt: Date
+        var tunables: Tunables
+        /// Set when the deadline passed first: the door already decided by the offline branch.
+        var decidedEarly: (decision: Decision, at: ContinuousClock.Instant)?
+    }
+
     struct Machine {
         var tunables: Tunables
         var gate: PresenceGate
@@ -141,6 +212,11 @@ public final class CheckInPipeline: Sendable {
         var state: State = .idle
         var lastRefusalSignal: ContinuousClock.Instant?
         var lastAnalysisError: String?
+        var inFlight: [Int: InFlight] = [:]
+        /// The check-in the person at the door is waiting for (not yet decided).
+        var awaited: Int?
+        var nextID = 1
+        var sourceEnded = false
 
         init(tunables: Tunables) {
             self.tunables = tunables
@@ -169,13 +245,14 @@ public final class CheckInPipeline: Sendable {
         }
     }
 
-    func handleTick(_ machine: inout Machine) async {
+    func handleTick(_ machine: inout Machine) {
         // Frames drive the selector; ticks only let the gate reopen while the camera is quiet.
+        guard machine.awaited == nil else { return }
         let open = machine.gate.observe(faceInView: false, at: .now)
         if open, machine.state == .cooldown { setState(.idle, &machine) }
     }
 
-    func handle(_ frame: Frame, _ machine: inout Machine) async {
+    func handle(_ frame: Frame, _ machine: inout Machine) async -> [Effect] {
         let received = ContinuousClock.now
         let captureLatency = MonotonicTime.now().duration(since: frame.timestamp)
         let analysis: FrameAnalysis
@@ -189,12 +266,12 @@ public final class CheckInPipeline: Sendable {
                 machine.lastAnalysisError = text
             }
             status.update { $0.state = "fault"; $0.stateDetail = text }
-            return
+            return []
         }
         machine.lastAnalysisError = nil
         if analysis.corrupt {
             source.reportCorrupt()
-            return
+            return []
         }
         status.update { $0.detectorMs = analysis.detectTime.milliseconds }
         // "Someone is there" for the cooldown: any face at least half the check-in minimum.
@@ -202,9 +279,14 @@ public final class CheckInPipeline: Sendable {
         let inView = analysis.faces.contains {
             max($0.face.box.width * analysis.mapping.scaleX, $0.face.box.height * analysis.mapping.scaleY) >= minimumSide
         }
+        // While the person waits for the server, frames only say whether they are still there.
+        guard machine.awaited == nil else {
+            _ = machine.gate.observe(faceInView: inView, at: received)
+            return []
+        }
         guard machine.gate.observe(faceInView: inView, at: received) else {
             setState(.cooldown, &machine)
-            return
+            return []
         }
         if inView, machine.firstFaceAt == nil { machine.firstFaceAt = received }
         let decision = machine.selector.observe(
@@ -232,29 +314,33 @@ public final class CheckInPipeline: Sendable {
             machine.firstFaceAt = nil
             let reasons = failures.map(\.rawValue).joined(separator: ", ")
             logger.info("no usable face in time", metadata: ["reasons": "\(reasons)"])
-            status.update { $0.stateDetail = "gave up: " + failures.map(\.description).joined(separator: "; ") }
             setState(.idle, &machine)
+            let text = failures.map(\.description).joined(separator: "; ")
+            status.update {
+                $0.stateDetail = "gave up: " + text
+                $0.lastGiveUp = text
+            }
         case .submit(let candidate, let reason):
             let firstFaceAt = machine.firstFaceAt ?? candidate.time
             machine.firstFaceAt = nil
             setState(.submitting, &machine)
             await door.signal(.checking)
-            let outcome = await submit(candidate, reason: reason, firstFaceAt: firstFaceAt, selectedAt: received,
-                                       tunables: machine.tunables)
-            machine.gate.decided(granted: outcome.granted, at: .now)
-            setState(.cooldown, &machine)
+            logger.debug("frame selected", metadata: ["select.reason": "\(reason.rawValue)",
+                                                      "select.score": "\(String(format: "%.2f", candidate.face.quality.score))"])
+            return await post(candidate, firstFaceAt: firstFaceAt, selectedAt: received, &machine)
         }
+        return []
     }
 
-    func submit(_ candidate: Selector.Candidate, reason: SubmitReason, firstFaceAt: ContinuousClock.Instant,
-                selectedAt: ContinuousClock.Instant, tunables: Tunables) async -> Decision {
-        let clock = ContinuousClock()
-        let settings = tunables.pipeline
+    /// Encodes the chosen face and hands the check-in to the task group.
+    func post(_ candidate: Selector.Candidate, firstFaceAt: ContinuousClock.Instant, selectedAt: ContinuousClock.Instant,
+              _ machine: inout Machine) async -> [Effect] {
+        let settings = machine.tunables.pipeline
         var latencies = StageLatencies()
         latencies.capture = candidate.frame.captureLatency
         latencies.detect = candidate.frame.analysis.detectTime
         latencies.select = selectedAt - firstFaceAt
-        let encodeStart = clock.now
+        let encodeStart = ContinuousClock.now
         let jpeg: [UInt8]
         do {
             jpeg = try await analyzer.uploadJPEG(
@@ -263,21 +349,109 @@ public final class CheckInPipeline: Sendable {
         } catch {
             logger.error("cannot encode the face for upload: \(error)")
             await door.signal(.fault)
-            return Decision(granted: false, reason: .serverRejected, detail: "encode failed: \(error)", fault: true)
+            let decision = Decision(granted: false, reason: .serverRejected, detail: "encode failed: \(error)", fault: true)
+            machine.gate.decided(granted: false, at: .now)
+            setState(.cooldown, &machine)
+            await recorder.record(decision, outcome: .rejected(status: 0, message: "\(error)"), latencies: latencies, jpeg: nil,
+                                  conditionJSON: machine.tunables.conditionJSON, option: machine.tunables.option, keepImage: false)
+            return []
         }
-        latencies.encode = clock.now - encodeStart
-        let uploadStart = clock.now
-        let outcome = await gateway.checkIn(jpeg: jpeg)
-        latencies.upload = clock.now - uploadStart
-        let decideStart = clock.now
-        let decision = tunables.policy.decide(outcome, at: Date())
+        let now = ContinuousClock.now
+        latencies.encode = now - encodeStart
+        let id = machine.nextID
+        machine.nextID += 1
+        machine.inFlight[id] = InFlight(jpeg: jpeg, latencies: latencies, postedAt: now, capturedAt: Date(),
+                                        tunables: machine.tunables)
+        machine.awaited = id
+        return [.post(id: id, jpeg: jpeg, deadline: settings.decisionDeadline)]
+    }
+
+    /// The server answered check-in `id`: decide now, or, past the deadline, a late outcome.
+    func handleAnswer(id: Int, outcome: CheckInOutcome, _ machine: inout Machine) async {
+        guard var pending = machine.inFlight.removeValue(forKey: id) else { return }
+        let now = ContinuousClock.now
+        pending.latencies.upload = now - pending.postedAt
+        if let early = pending.decidedEarly {
+            await lateOutcome(pending, early: early, outcome: outcome, &machine)
+            return
+        }
+        if machine.awaited == id { machine.awaited = nil }
+        let decision = pending.tunables.policy.decide(outcome, at: Date())
+        await decide(decision, outcome: outcome, pending, queueJPEG: decision.queueForLater, at: now, &machine)
+    }
+
+    /// The deadline passed with no answer: the offline branch decides, the request goes on.
+    func handleDeadline(id: Int, _ machine: inout Machine) async {
+        guard var pending = machine.inFlight[id], pending.decidedEarly == nil else { return }
+        let deadline = pending.tunables.pipeline.decisionDeadline
+        let reason = "no answer within \(Self.seconds(deadline)) (pipeline.decision_deadline); the request goes on"
+        let outcome = CheckInOutcome.unreachable(reason: reason)
+        let decision = pending.tunables.policy.decide(outcome, at: Date())
+        let now = ContinuousClock.now
+        pending.latencies.upload = now - pending.postedAt
+        pending.decidedEarly = (decision, now)
+        machine.inFlight[id] = pending
+        if machine.awaited == id { machine.awaited = nil }
+        // Not queued: the request is still in flight, and posting it again could check the
+        // person in twice. It is queued only if its own answer says it never arrived.
+        await decide(decision, outcome: outcome, pending, queueJPEG: false, at: now, &machine)
+    }
+
+    func decide(_ decision: Decision, outcome: CheckInOutcome, _ pending: InFlight, queueJPEG: Bool,
+                at decidedAt: ContinuousClock.Instant, _ machine: inout Machine) async {
+        let decideStart = ContinuousClock.now
         for signal in Self.doorSignals(for: decision) { await door.signal(signal) }
-        latencies.decide = clock.now - decideStart
-        logger.debug("frame selected", metadata: ["select.reason": "\(reason.rawValue)",
-                                                  "select.score": "\(String(format: "%.2f", candidate.face.quality.score))"])
-        await recorder.record(decision, outcome: outcome, latencies: latencies, jpeg: decision.queueForLater || tunables.keepImages ? jpeg : nil,
-                              conditionJSON: tunables.conditionJSON, option: tunables.option, keepImage: tunables.keepImages)
-        return decision
+        var latencies = pending.latencies
+        latencies.decide = ContinuousClock.now - decideStart
+        machine.gate.decided(granted: decision.granted, at: decidedAt)
+        setState(.cooldown, &machine)
+        let t = pending.tunables
+        await recorder.record(decision, outcome: outcome, latencies: latencies,
+                              jpeg: queueJPEG || t.keepImages ? pending.jpeg : nil,
+                              conditionJSON: t.conditionJSON, option: t.option, keepImage: t.keepImages)
+    }
+
+    /// An answer after the door decided by the offline branch: journaled; a grant opens the
+    /// door only for the same person still in view within the late-grant window; a transport
+    /// failure (the request never got through) queues the check-in as offline ones are.
+    func lateOutcome(_ pending: InFlight, early: (decision: Decision, at: ContinuousClock.Instant), outcome: CheckInOutcome,
+                     _ machine: inout Machine) async {
+        let t = pending.tunables
+        let now = ContinuousClock.now
+        let after = Self.seconds(now - pending.postedAt)
+        if case .unreachable(let reason) = outcome {
+            logger.notice("the late check-in failed too (\(reason)); it is queued as an offline check-in")
+            if t.policy.settings.queueOffline {
+                await recorder.queue(pending.jpeg, conditionJSON: t.conditionJSON, option: t.option, capturedAt: pending.capturedAt)
+            }
+            return
+        }
+        let late = t.policy.decide(outcome, at: Date())
+        let withinWindow = now - early.at <= t.pipeline.lateGrantWindow
+        // Still the same person: the gate has not reopened since the early decision (nobody
+        // left, nobody new was checked in) and a face was seen a moment ago.
+        let gateStillClosed = machine.gate.state == .closed(decidedAt: early.at, granted: early.decision.granted)
+        let stillInView = machine.gate.lastFaceSeen.map { now - $0 < .seconds(1) } ?? false
+        let opens = late.granted && !early.decision.granted && withinWindow && gateStillClosed && stillInView
+        if opens {
+            for signal in Self.doorSignals(for: late) { await door.signal(signal) }
+            machine.gate.decided(granted: true, at: now)
+            setState(.cooldown, &machine)
+        }
+        let effect: String
+        if opens {
+            effect = "the door opened late"
+        } else if late.granted && !early.decision.granted {
+            effect = withinWindow ? "not opened: the person is no longer in view" : "not opened: past pipeline.late_grant_window"
+        } else {
+            effect = "only journaled"
+        }
+        let summary = "answered after \(after), after the door had decided \(early.decision.reason.rawValue): \(late.reason.rawValue) (\(late.detail)); \(effect)"
+        await recorder.recordLate(late, outcome: outcome, summary: summary, capturedAt: pending.capturedAt, doorOpened: opens)
+    }
+
+    static func seconds(_ d: Duration) -> String {
+        String(format: "%.1f s", d.seconds)
     }
 
     /// What the door shows for a decision. Offline and faults keep their amber LED on after

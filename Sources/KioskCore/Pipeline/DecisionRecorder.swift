@@ -34,20 +34,8 @@ public struct DecisionRecorder: Sendable {
         let now = Date()
         var queuedID: Int64?
         if decision.queueForLater, let jpeg {
-            if let outbox {
-                do {
-                    let item = try await outbox.enqueue(
-                        OutboxPayload(jpeg: jpeg, conditionJSON: conditionJSON, option: option.map(String.init) ?? ""),
-                        capturedAt: now)
-                    queuedID = item.id
-                    queued()
-                } catch {
-                    logger.error("check-in could not be queued: \(error)", metadata: ["decision.reason": "\(decision.reason.rawValue)"])
-                    status.update { $0.queue.lastError = "\(error)" }
-                }
-            } else {
-                logger.error("check-in not queued: the offline queue is unavailable (see earlier errors)")
-            }
+            queuedID = await queue(jpeg, conditionJSON: conditionJSON, option: option, capturedAt: now,
+                                   reason: decision.reason.rawValue)
         }
         if keepImage, let directory = imageDirectory, let jpeg {
             keep(jpeg, in: directory, at: now, decision: decision)
@@ -94,6 +82,71 @@ public struct DecisionRecorder: Sendable {
                 $0.server.healthy = true
                 $0.server.lastError = message
             }
+        }
+    }
+
+    /// Puts a check-in in the offline queue for later delivery; its item id, or nil when it
+    /// could not be queued (logged, and shown in status).
+    @discardableResult
+    public func queue(_ jpeg: [UInt8], conditionJSON: String, option: Int?, capturedAt: Date,
+                      reason: String = "offline") async -> Int64? {
+        guard let outbox else {
+            logger.error("check-in not queued: the offline queue is unavailable (see earlier errors)")
+            return nil
+        }
+        do {
+            let item = try await outbox.enqueue(
+                OutboxPayload(jpeg: jpeg, conditionJSON: conditionJSON, option: option.map(String.init) ?? ""),
+                capturedAt: capturedAt)
+            queued()
+            return item.id
+        } catch {
+            logger.error("check-in could not be queued: \(error)", metadata: ["decision.reason": "\(reason)"])
+            status.update { $0.queue.lastError = "\(error)" }
+            return nil
+        }
+    }
+
+    /// Records the server's answer to a check-in the door had already decided without it
+    /// (past `pipeline.decision_deadline`): a late-outcome journal record, a log line, status.
+    public func recordLate(_ decision: Decision, outcome: CheckInOutcome, summary: String, capturedAt: Date,
+                           doorOpened: Bool) async {
+        var metadata: Logger.Metadata = [
+            "decision.granted": "\(decision.granted)",
+            "decision.reason": "\(decision.reason.rawValue)",
+            "decision.late": "true",
+        ]
+        if let user = decision.userID { metadata["decision.user_id"] = "\(user)" }
+        logger.notice("LATE ANSWER: \(summary)", metadata: metadata)
+        if let journal {
+            let record = LateOutcomeRecord(
+                itemID: 0, uuid: UUID().uuidString, capturedAt: capturedAt, attempts: 1, delivered: true,
+                status: Self.httpStatus(outcome), userID: decision.userID.map(String.init), similarity: decision.similarity,
+                summary: summary)
+            do {
+                try await journal.record(.lateOutcome(record))
+            } catch {
+                logger.error("late outcome not journaled: \(error)")
+            }
+        }
+        let now = Date()
+        status.update {
+            $0.lateAnswers = ($0.lateAnswers ?? 0) + 1
+            if doorOpened { $0.decisions["granted_late", default: 0] += 1 }
+            $0.server.healthy = true
+            $0.server.lastSuccessAt = now
+        }
+    }
+
+    /// The HTTP status an outcome stands for, for the journal.
+    static func httpStatus(_ outcome: CheckInOutcome) -> Int {
+        switch outcome {
+        case .matched: 200
+        case .noMatch: 404
+        case .conditionsNotMet: 409
+        case .rejected(let status, _): status
+        case .unauthorized: 401
+        case .unreachable: 0
         }
     }
 

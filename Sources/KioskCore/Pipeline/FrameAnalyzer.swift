@@ -30,8 +30,9 @@ public enum FrameAnalyzerError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Does the CPU-heavy per-frame work (scaled JPEG decode, detection, quality, crop, encode) on
-/// one dedicated thread, never on Swift's cooperative pool.
+/// Does the CPU-heavy per-frame work (scaled JPEG decode, quality, crop, encode) on one
+/// dedicated thread, never on Swift's cooperative pool; detection runs wherever the
+/// ``FaceDetector`` runs it (YuNet: its own thread).
 ///
 /// `@unchecked Sendable`: the TurboJPEG handles are not thread-safe, and are touched only from
 /// `queue` (a serial queue), which every public method hops onto.
@@ -39,14 +40,14 @@ public final class FrameAnalyzer: @unchecked Sendable {
     private let queue = DispatchQueue(label: "kiosk.frame-analyzer", qos: .userInitiated)
     private let decoder: JPEGDecoder
     private let encoder: JPEGEncoder
-    private let detector: YuNetFaceDetector
+    private let detector: any FaceDetector
     private let scorer: FaceQualityScorer
     private let detectionWidth: Int
 
     /// - Parameters:
     ///   - detectionWidth: frames are decoded to about this width for detection (TurboJPEG
     ///     scales while decoding, so a 640×480 MJPEG frame costs a quarter of a full decode).
-    public init(detector: YuNetFaceDetector, scorer: FaceQualityScorer, detectionWidth: Int) throws(FrameAnalyzerError) {
+    public init(detector: any FaceDetector, scorer: FaceQualityScorer, detectionWidth: Int) throws(FrameAnalyzerError) {
         do {
             decoder = try JPEGDecoder()
             encoder = try JPEGEncoder()
@@ -60,12 +61,30 @@ public final class FrameAnalyzer: @unchecked Sendable {
 
     /// Finds and scores the faces of `frame`.
     public func analyze(_ frame: Frame) async throws(FrameAnalyzerError) -> FrameAnalysis {
-        let result: Result<FrameAnalysis, FrameAnalyzerError> = await withCheckedContinuation { continuation in
-            queue.async {
-                continuation.resume(returning: Result { () throws(FrameAnalyzerError) in try self.analyzeOnQueue(frame) })
+        let clock = ContinuousClock()
+        let start = clock.now
+        guard let scaled = await onQueue({ self.decodeForDetection(frame) }) else {
+            // A damaged frame is the camera's everyday business (cheap USB MJPEG): skip it.
+            return FrameAnalysis(frame: frame, faces: [], mapping: .identity(width: frame.width, height: frame.height),
+                                 decodeTime: clock.now - start, detectTime: .zero, corrupt: true)
+        }
+        let decoded = clock.now
+        let faces: [DetectedFace]
+        do {
+            faces = try await detector.detect(in: scaled.image)
+        } catch {
+            throw .detection(error)
+        }
+        let detected = clock.now
+        let mapping = FrameMapping(detectionWidth: scaled.image.width, detectionHeight: scaled.image.height,
+                                   frameWidth: scaled.originalWidth, frameHeight: scaled.originalHeight)
+        let assessed = await onQueue {
+            faces.map { face in
+                AssessedFace(face: face, quality: self.scorer.assess(face, in: scaled.image, frameScale: mapping.scaleX))
             }
         }
-        return try result.get()
+        return FrameAnalysis(frame: frame, faces: assessed, mapping: mapping, decodeTime: decoded - start,
+                             detectTime: detected - decoded, corrupt: false)
     }
 
     /// The JPEG to upload: the face crop with `margin` around `box` (full-frame pixels), cut
@@ -92,32 +111,15 @@ public final class FrameAnalyzer: @unchecked Sendable {
         return try result.get()
     }
 
-    private func analyzeOnQueue(_ frame: Frame) throws(FrameAnalyzerError) -> FrameAnalysis {
-        let clock = ContinuousClock()
-        let start = clock.now
+    private func onQueue<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: work()) }
+        }
+    }
+
+    /// The frame at about the detection width, or nil when it cannot be decoded. On `queue` only.
+    private func decodeForDetection(_ frame: Frame) -> ScaledImage? {
         let minimumHeight = max(1, detectionWidth * frame.height / max(frame.width, 1))
-        let scaled: ScaledImage
-        do {
-            scaled = try frame.decoded(to: .bgr24, atLeastWidth: detectionWidth, height: minimumHeight, using: decoder)
-        } catch {
-            // A damaged frame is the camera's everyday business (cheap USB MJPEG): skip it.
-            return FrameAnalysis(frame: frame, faces: [], mapping: .identity(width: frame.width, height: frame.height),
-                                 decodeTime: clock.now - start, detectTime: .zero, corrupt: true)
-        }
-        let decoded = clock.now
-        let faces: [DetectedFace]
-        do {
-            faces = try detector.detectSynchronously(in: scaled.image)
-        } catch {
-            throw .detection(error)
-        }
-        let detected = clock.now
-        let mapping = FrameMapping(detectionWidth: scaled.image.width, detectionHeight: scaled.image.height,
-                                   frameWidth: scaled.originalWidth, frameHeight: scaled.originalHeight)
-        let assessed = faces.map { face in
-            AssessedFace(face: face, quality: scorer.assess(face, in: scaled.image, frameScale: mapping.scaleX))
-        }
-        return FrameAnalysis(frame: frame, faces: assessed, mapping: mapping, decodeTime: decoded - start,
-                             detectTime: detected - decoded, corrupt: false)
+        return try? frame.decoded(to: .bgr24, atLeastWidth: detectionWidth, height: minimumHeight, using: decoder)
     }
 }

@@ -89,6 +89,11 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
     public var stateDetail: String?
     public var lastDecision: LastDecision?
     public var decisions: [String: Int] = [:]
+    /// Server answers that came after `pipeline.decision_deadline` (nil until the first).
+    public var lateAnswers: Int?
+    /// Why the last person in view could not be checked in (the selector gave up), for the
+    /// technician; nil until that happens.
+    public var lastGiveUp: String?
     public var camera = CameraStatus()
     public var detectorMs: Double?
     public var queue = QueueStatus()
@@ -104,6 +109,8 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         case stateDetail = "state_detail"
         case lastDecision = "last_decision"
         case detectorMs = "detector_ms"
+        case lateAnswers = "late_answers"
+        case lastGiveUp = "last_give_up"
     }
 
     /// JSON as written to `status.json` (sorted keys, ISO 8601 dates).
@@ -137,6 +144,8 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
                states.map { ("state=\"\($0)\"", $0 == state ? 1 : 0) })
         metric("kiosk_decisions_total", "Decisions by reason.", "counter",
                decisions.sorted { $0.key < $1.key }.map { ("reason=\"\($0.key)\"", Double($0.value)) })
+        metric("kiosk_late_answers_total", "Server answers that came after the decision deadline.", "counter",
+               [("", Double(lateAnswers ?? 0))])
         metric("kiosk_camera_connected", "1 when the camera delivers frames.", "gauge", [("", camera.connected ? 1 : 0)])
         metric("kiosk_camera_fps", "Frames per second received from the camera.", "gauge", [("", camera.fps)])
         metric("kiosk_camera_frames_total", "Frames by fate.", "counter", [
