@@ -1,6 +1,7 @@
 // `kioskctl events`: the event journal (decisions, door events, drops, late outcomes, errors).
 import ArgumentParser
 import Foundation
+import KioskCore
 import Outbox
 
 struct EventsCommand: AsyncParsableCommand {
@@ -48,7 +49,9 @@ struct EventsCommand: AsyncParsableCommand {
         }
         if entries.isEmpty { print("no events") }
         for entry in entries {
-            print(CLIFormat.time(entry.time) + "  " + CLIFormat.columns([entry.event.kind.rawValue], widths: [13]) + Self.describe(entry.event))
+            // Records hold server text (summaries, reasons): never raw control characters on a terminal.
+            print(CLIFormat.time(entry.time) + "  " + CLIFormat.columns([entry.event.kind.rawValue], widths: [13])
+                + LogText.escaped(Self.describe(entry.event)))
         }
     }
 
@@ -87,6 +90,13 @@ struct EventsCommand: AsyncParsableCommand {
             return "\(r.component): \(r.message)"
         case let .admin(r):
             return "\(r.action): \(r.detail)"
+        case let .possibleDuplicate(r):
+            var parts = ["posted-once-more"]
+            if let id = r.itemID { parts.append("item=\(id)") }
+            if let captured = r.capturedAt { parts.append("captured=\(CLIFormat.time(captured))") }
+            parts.append("attempts=\(r.attempts)")
+            parts.append("reason=\"\(r.reason)\"")
+            return parts.joined(separator: " ")
         }
     }
 }
@@ -109,6 +119,7 @@ private struct JSONEntry: Encodable {
         case let .lateOutcome(r): try c.encode(r, forKey: .record)
         case let .error(r): try c.encode(r, forKey: .record)
         case let .admin(r): try c.encode(r, forKey: .record)
+        case let .possibleDuplicate(r): try c.encode(r, forKey: .record)
         }
     }
 }

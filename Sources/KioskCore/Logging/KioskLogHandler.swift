@@ -35,9 +35,13 @@ public struct KioskLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        let pairs = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quote("\($0.value)"))" }
+        let pairs = merged.sorted { $0.key < $1.key }.map {
+            "\(LogText.escaped($0.key))=\(Self.quote(LogText.escaped("\($0.value)")))"
+        }
         let tail = pairs.isEmpty ? "" : " " + pairs.joined(separator: " ")
-        let text = "\(event.message)".replacingOccurrences(of: "\n", with: " ")
+        // Server messages and error bodies end up in messages and metadata: escaped, one entry
+        // stays one line.
+        let text = LogText.escaped("\(event.message)")
         if journald {
             output("<\(Self.priority(event.level))>\(text)\(tail)\n")
         } else {

@@ -1,14 +1,27 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Writes status files atomically (temporary file + rename), so a reader never sees half a
 /// file: `kioskctl status` and node_exporter read them while kioskd writes.
+///
+/// The files get an explicit mode and group rather than whatever the umask leaves: the unit's
+/// `UMask=0077` would make them 0600, unreadable to the monitoring agent. Default 0640, group
+/// `kiosk-monitor` (docs/KIOSKD.md: add node_exporter's user to that group).
 public struct StatusFileWriter: Sendable {
     public var statusPath: String
     public var metricsPath: String?
+    public var mode: mode_t
+    /// The group the files are given; nil keeps the service's own group.
+    public var group: String?
 
-    public init(statusPath: String, metricsPath: String?) {
+    public init(statusPath: String, metricsPath: String?, mode: mode_t = 0o640, group: String? = nil) {
         self.statusPath = statusPath
         self.metricsPath = metricsPath.flatMap { $0.isEmpty ? nil : $0 }
+        self.mode = mode
+        self.group = group.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Writes both files; throws an error naming the path that failed.
@@ -19,21 +32,64 @@ public struct StatusFileWriter: Sendable {
         } catch {
             throw StatusWriteError(path: statusPath, reason: "cannot encode status: \(error)")
         }
-        try Self.atomicWrite(json, to: statusPath)
+        let gid = try groupID()
+        try Self.atomicWrite(json, to: statusPath, mode: mode, group: gid)
         if let metricsPath {
-            try Self.atomicWrite(Data(snapshot.prometheusText().utf8), to: metricsPath)
+            try Self.atomicWrite(Data(snapshot.prometheusText().utf8), to: metricsPath, mode: mode, group: gid)
         }
     }
 
-    static func atomicWrite(_ data: Data, to path: String) throws(StatusWriteError) {
-        let url = URL(fileURLWithPath: path)
+    func groupID() throws(StatusWriteError) -> gid_t? {
+        guard let group else { return nil }
+        guard let entry = getgrnam(group) else {
+            throw StatusWriteError(
+                path: statusPath,
+                reason: "group '\(group)' (status.group) does not exist; create it (the package's sysusers file does) or set status.group to \"\"")
+        }
+        return entry.pointee.gr_gid
+    }
+
+    static func atomicWrite(_ data: Data, to path: String, mode: mode_t, group: gid_t?) throws(StatusWriteError) {
+        let directory = (path as NSString).deletingLastPathComponent
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            // Data.write(.atomic) writes a sibling temporary file and renames it over the target.
-            try data.write(to: url, options: .atomic)
+            try FileManager.default.createDirectory(atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true)
         } catch {
             throw StatusWriteError(path: path, reason: "\(error.localizedDescription); check that the directory exists and the service may write it (RuntimeDirectory=kiosk-agent in the unit)")
         }
+        let temporary = "\(path).\(getpid()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw StatusWriteError(path: path, reason: Self.errnoText("create \(temporary)")) }
+        var failure: String?
+        if fchmod(fd, mode) != 0 { failure = Self.errnoText("chmod") }
+        if failure == nil, let group, fchown(fd, uid_t.max, group) != 0 {
+            failure = Self.errnoText("chgrp to gid \(group) (the service must be a member: SupplementaryGroups= in the unit)")
+        }
+        if failure == nil {
+            let written = data.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                var offset = 0
+                while offset < raw.count {
+                    let n = Glibc.write(fd, base + offset, raw.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        return -1
+                    }
+                    offset += n
+                }
+                return offset
+            }
+            if written != data.count { failure = Self.errnoText("write") }
+        }
+        close(fd)
+        if failure == nil, rename(temporary, path) != 0 { failure = Self.errnoText("rename over \(path)") }
+        if let failure {
+            unlink(temporary)
+            throw StatusWriteError(path: path, reason: failure)
+        }
+    }
+
+    static func errnoText(_ operation: String) -> String {
+        "\(operation): \(String(cString: strerror(errno)))"
     }
 }
 
