@@ -231,6 +231,20 @@ private struct FaultsBody: Codable, Sendable {
     var rules: [FaultRule]
 }
 
+/// `GET /_sim/projects/{id}/check-ins`: what `checkIns(projectID:)` gives an in-process test, for a
+/// test whose simulator runs in another process (the VM stage runs it on the host).
+private struct CheckInsBody: Codable, Sendable {
+    struct Entry: Codable, Sendable {
+        var id: Int
+        var userID: Int
+        var faceID: Int
+        var similarity: Double
+        enum CodingKeys: String, CodingKey { case id, userID = "user_id", faceID = "face_id", similarity }
+    }
+    var checkIns: [Entry]
+    enum CodingKeys: String, CodingKey { case checkIns = "check_ins" }
+}
+
 extension AiDeeSimulatorServer {
     fileprivate static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         let encoder = JSONEncoder()
@@ -265,6 +279,15 @@ extension AiDeeSimulatorServer {
             try json(HealthBody(status: "ok", projects: try await store.projects().count, faults: faults.rules.count))
         }
         router.get("/_sim/faults") { _, _ in try json(FaultsBody(rules: faults.rules)) }
+        router.get("/_sim/projects/:id/check-ins") { _, context in
+            guard let id = context.parameters.get("id", as: Int.self) else {
+                throw SimulatorAPIError.badRequest("project id must be an integer")
+            }
+            let entries = try await store.checkIns(projectID: id).map {
+                CheckInsBody.Entry(id: $0.id, userID: $0.userID, faceID: $0.faceID, similarity: $0.similarity)
+            }
+            return try json(CheckInsBody(checkIns: entries))
+        }
         // PUT replaces every rule: {"rules": [...]}.
         router.put("/_sim/faults") { request, _ in
             faults.set(try validated(try await decode(FaultsBody.self, request).rules))

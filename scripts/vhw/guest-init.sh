@@ -59,6 +59,12 @@ mount -t configfs none /sys/kernel/config || die "mount configfs failed"
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 hostname vhw-guest
 ip link set lo up || die "cannot bring up the loopback interface"
+# qemu's user network when run-in-vm.sh adds a NIC (VHW_GUESTFWD): static, since nothing else may
+# be reached (no DHCP client needed); 10.0.2.100 is the host service. net.ifnames=0 on the kernel
+# command line keeps the name eth0 when udev starts under systemd.
+if [ -e /sys/class/net/eth0 ]; then
+    ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up || die "cannot configure eth0 (10.0.2.15/24)"
+fi
 
 # ---- cameras ----
 insmod /vhw-mod/vivid.ko $VHW_VIVID_ARGS 2>/dev/console || die "insmod vivid $VHW_VIVID_ARGS failed"

@@ -17,6 +17,9 @@
 #   VHW_INIT=           "systemd": systemd is PID 1 and runs CMD as vhw-cmd.service
 #   VHW_SYSTEMD_LOG=notice VHW_SYSTEMD_LOG_TARGET=journal-or-kmsg   (systemd mode)
 #   VHW_WD=<project>    host folder shared read-write (empty: none)
+#   VHW_GUESTFWD="GUESTPORT:HOSTPORT"  a virtio NIC on qemu's user network (restrict=on: nothing
+#                       leaves qemu) whose only reachable address, 10.0.2.100:GUESTPORT, is the host's
+#                       127.0.0.1:HOSTPORT; the guest is 10.0.2.15/24 on eth0. Unset: no NIC.
 #   VHW_VIVID_ARGS="n_devs=1 node_types=0x1"
 #   VHW_LOOPBACK_NR=10  VHW_LOOPBACK_ARGS="card_label=kiosk-loopback exclusive_caps=1"
 #   VHW_GPIO_LABEL=kiosk-gpio VHW_GPIO_NUM_LINES=8
@@ -24,6 +27,7 @@
 #   VHW_PASS_ENV="A B"  host variables to pass into the guest (CI and KIOSK_* always pass)
 #   VHW_VERBOSE=1       print the guest console and kernel log even on success
 #   VHW_TIMING=1        print boot and run timings
+#   VHW_TIMING_FILE=F   write "vm_wall SECONDS" and "vm_done GUEST-UPTIME" to F (the stage's summary)
 #   VHW_LOGS=<project>/.build/vhw-logs   where logs of a failed run are kept (the newest 20)
 #   VHW_APPEND="loglevel=7"   extra kernel command line (e.g. a chattier console to debug a hang)
 # Exit status: CMD's; 124 the VM was killed after VHW_TIMEOUT; 125 VM or setup failure.
@@ -51,7 +55,8 @@ command -v qemu-system-x86_64 >/dev/null || { vhw_log "qemu-system-x86_64 is not
 # ---------- initramfs: busybox, guest-init.sh, modules; cached, keyed by its inputs ----------
 # Modules that the kernel needs before the 9p mounts and for the devices, with their dependencies
 # resolved by modprobe on the host (builtin ones are skipped).
-MODS="virtio_pci virtio_rng 9p 9pnet_virtio overlay configfs vivid v4l2loopback gpio-sim"
+# virtio_net: the optional NIC (VHW_GUESTFWD); loaded always, it costs milliseconds without one.
+MODS="virtio_pci virtio_rng virtio_net 9p 9pnet_virtio overlay configfs vivid v4l2loopback gpio-sim"
 key=$( { echo "$KVER $MODS"; cat "$VHW_SCRIPTS/guest-init.sh" /usr/bin/busybox "$MODDIR/modules.dep"; cat "$MODDIR"/extra/*.ko; } | sha256sum | cut -c1-16)
 INITRD=$(vhw_kdir "$KVER")/initramfs-$key.cpio.gz
 if [ ! -s "$INITRD" ]; then
@@ -125,14 +130,27 @@ SHARES=(-virtfs "$(share "$RUN" vhwrun)" -virtfs "$(share /usr usr readonly=on)"
 [ -d /opt ] && SHARES+=(-virtfs "$(share /opt opt readonly=on)")
 [ -n "$WD" ] && SHARES+=(-virtfs "$(share "$WD" wd)")
 
+# Network: only towards one service on the host's loopback. restrict=on isolates the guest (no
+# route out of qemu, no host ports opened); the guestfwd rule is the one exception, mapping the
+# guest address 10.0.2.100:GUESTPORT to 127.0.0.1:HOSTPORT on the host. Every guest connection
+# gets its own host connection ("cmd:" runs busybox nc per connection; a "tcp:" chardev would be
+# opened once at qemu's start and serve a single connection for the whole run).
+NET=()
+if [ -n "${VHW_GUESTFWD:-}" ]; then
+    gport=${VHW_GUESTFWD%%:*} hport=${VHW_GUESTFWD##*:}
+    case "$gport$hport" in *[!0-9]*|"") vhw_log "VHW_GUESTFWD must be GUESTPORT:HOSTPORT, got '$VHW_GUESTFWD'"; exit 2 ;; esac
+    NET=(-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:$gport-cmd:/usr/bin/busybox nc 127.0.0.1 $hport"
+         -device virtio-net-pci,netdev=n0)
+fi
+
 START=$(date +%s.%N)
 timeout -k 5 "$TIMEOUT" qemu-system-x86_64 \
     "${ACCEL_OPTS[@]}" -m "${VHW_MEM:-2048}" -smp "$SMP" \
     -nodefaults -no-user-config -display none -vga none -monitor none -no-reboot \
     -serial "file:$RUN/console.log" -serial "file:$RUN/out.log" \
     -device virtio-rng-pci -kernel "$KERNEL" -initrd "$INITRD" \
-    -append "console=ttyS0 rdinit=/init panic=-1 quiet loglevel=3 tsc=reliable ${VHW_APPEND:-}" \
-    "${SHARES[@]}" </dev/null >"$RUN/qemu.log" 2>&1 &
+    -append "console=ttyS0 rdinit=/init panic=-1 quiet loglevel=3 tsc=reliable net.ifnames=0 ${VHW_APPEND:-}" \
+    "${SHARES[@]}" "${NET[@]}" </dev/null >"$RUN/qemu.log" 2>&1 &
 QPID=$!
 # Stream the command's output while it runs.
 tail -n +1 -s 0.2 -F --pid="$QPID" "$RUN/out.log" 2>/dev/null
@@ -149,6 +167,9 @@ else
     rc=125; vhw_log "the VM stopped without a result (qemu exit status $qrc)"
 fi
 elapsed=$(awk "BEGIN{printf \"%.1f\", $END - $START}")
+if [ -n "${VHW_TIMING_FILE:-}" ]; then
+    printf 'vm_wall %s\nvm_done %s\n' "$elapsed" "$(cat "$RUN/done_uptime" 2>/dev/null || echo 0)" >"$VHW_TIMING_FILE"
+fi
 if [ -n "${VHW_TIMING:-}" ]; then
     vhw_log "timing: accel=$ACCEL wall=${elapsed}s devices-ready=$(cat "$RUN/ready_uptime" 2>/dev/null)s command-done=$(cat "$RUN/done_uptime" 2>/dev/null)s (guest uptime)"
 fi

@@ -18,9 +18,15 @@ finish() {
     [ -n "${VHW_RESULTS:-}" ] && echo "$T_NAME $T_PASS $T_FAIL $T_SKIP" >"$VHW_RESULTS/${T_NAME//\//_}"
     [ "$T_FAIL" -eq 0 ]
 }
-# wait_for SECONDS CMD...: polls CMD every 0.1 s; the guest is slow, so every wait is bounded.
+# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds or SECONDS of wall time have
+# passed; the guest is slow, so every wait is bounded. By the clock, not by counting polls: a
+# poll (systemctl show) itself takes a few hundred ms under emulation, which once stretched a
+# "60 s" wait to over 3 minutes.
 wait_for() {
-    local n=$(( $1 * 10 )); shift
-    while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
-    return 1
+    local deadline=$(( $(date +%s) + $1 )); shift
+    while :; do
+        "$@" && return 0
+        [ "$(date +%s)" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
 }

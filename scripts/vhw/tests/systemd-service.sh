@@ -12,7 +12,9 @@
 #   EXECSTART   optional replacement ExecStart (a drop-in), e.g. the debug build of kioskd with
 #               a test configuration, since the unit names the installed path
 # Environment: VHW_EXPECT_RELAY_HIGH=1 when the service holds the relay high while running (the
-# stand-in does, so that the stop check proves a release).
+# stand-in does, so that the stop check proves a release). VHW_CHECK_WATCHDOG=0 leaves out step 3
+# (the stage does for the stand-in when the real kioskd's watchdog is checked); it is said, not
+# counted as a skipped test.
 set -u
 . "$(dirname "$0")/lib.sh"
 NAME=${1:?usage: systemd-service.sh NAME UNIT-FILE [EXECSTART]}
@@ -70,21 +72,25 @@ if [ "${VHW_EXPECT_RELAY_HIGH:-0}" = 1 ] && [ -n "$S" ]; then
 fi
 
 # ---- 3. watchdog: a hung process is killed and the service restarted ----
-pid=$(prop MainPID); restarts=$(prop NRestarts)
-t0=$(date +%s.%N)
-kill -STOP "$pid"
-if wait_for 60 restarted_after "$pid" "$restarts"; then
-    pass "hung process (pid $pid) killed by the watchdog and restarted, active again after $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") s"
+if [ "${VHW_CHECK_WATCHDOG:-1}" = 0 ]; then
+    echo "note - $T_NAME: watchdog restart not checked here (VHW_CHECK_WATCHDOG=0: checked on the real kioskd)"
 else
-    fail "no watchdog restart within 60 s of hanging pid $pid (state $(prop ActiveState)/$(prop SubState), restarts $(prop NRestarts))"
-    kill -CONT "$pid" 2>/dev/null
+    pid=$(prop MainPID); restarts=$(prop NRestarts)
+    t0=$(date +%s.%N)
+    kill -STOP "$pid"
+    if wait_for 60 restarted_after "$pid" "$restarts"; then
+        pass "hung process (pid $pid) killed by the watchdog and restarted, active again after $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") s"
+    else
+        fail "no watchdog restart within 60 s of hanging pid $pid (state $(prop ActiveState)/$(prop SubState), restarts $(prop NRestarts))"
+        kill -CONT "$pid" 2>/dev/null
+    fi
+    journalctl -b --no-pager -u "$NAME.service" | grep -q 'Watchdog timeout' &&
+        pass "journal records the watchdog timeout" || fail "journal has no 'Watchdog timeout' line"
 fi
-journalctl -b --no-pager -u "$NAME.service" | grep -q 'Watchdog timeout' &&
-    pass "journal records the watchdog timeout" || fail "journal has no 'Watchdog timeout' line"
 
 # ---- 4. stop: clean, relay low, line released ----
 if [ "${VHW_EXPECT_RELAY_HIGH:-0}" = 1 ] && [ -n "$S" ]; then
-    wait_for 10 grep -qx 1 "$S/sim_gpio0/value" || fail "relay not energised again after the restart"
+    wait_for 10 grep -qx 1 "$S/sim_gpio0/value" || fail "relay not energised before the stop"
 fi
 t0=$(date +%s.%N)
 timeout 60 systemctl stop "$NAME.service"

@@ -1,0 +1,51 @@
+#!/bin/bash
+# scripts/vhw/test-summary.sh LOG-FOLDER
+# The closing block of `make test`: how many tests ran in each stage, from the output the Makefile
+# kept with tee (host.log, schemathesis.log, hardware.log) and each stage's exit status (*.rc).
+# A stage that passed with few tests looks the same as one that passed with many in a scrolled-by
+# log; this block makes a stage that ran nothing (or skipped its tests) visible at the end.
+# Exit status: 0 when every stage exited 0.
+set -u
+D=${1:?usage: test-summary.sh LOG-FOLDER}
+rc() { local r; r=$(cat "$D/$1.rc" 2>/dev/null); echo "${r:-not run}"; }
+verdict() { case "$1" in 0) echo ok ;; "not run") echo "NOT RUN" ;; *) echo "FAILED (exit $1)" ;; esac; }
+status=0
+
+# Swift Testing's own lines: "Test run with N tests in M suites passed|failed after …" counts the
+# skipped tests too; "➜ Test … skipped" and "✘ Test … failed after" name them one by one.
+host=$(rc host)
+if [ -s "$D/host.log" ]; then
+    total=$(sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} .*/\1/p' "$D/host.log" | tail -n 1)
+    skipped=$(grep -c '^➜ Test .* skipped' "$D/host.log")
+    failed=$(grep -E '^✘ Test .* failed after' "$D/host.log" | grep -vc '^✘ Test run with')
+    if [ -n "$total" ]; then
+        host_line="$((total - skipped - failed)) passed, $failed failed, $skipped skipped (of $total)"
+    else
+        host_line="no closing 'Test run with N tests' line (the run did not finish)"
+    fi
+else
+    host_line="no output"
+fi
+
+# schemathesis prints "N generated, N passed[, N failed]" per run (two runs: revokeToken last).
+schema=$(rc schemathesis)
+schema_line=$(awk '/[0-9]+ generated/ {
+        for (i = 1; i <= NF; i++) { gsub(/,/, "", $i); if ($(i+1) ~ /^generated/) g += $i; if ($(i+1) ~ /^passed/) p += $i
+                                    if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^skipped/) s += $i }
+        runs++ }
+    END { if (runs) printf "%d cases generated: %d passed, %d failed, %d skipped (%d runs)", g, p, f, s, runs
+          else print "no case counts in its output" }' "$D/schemathesis.log" 2>/dev/null)
+
+hw=$(rc hardware)
+hw_line=$(grep -E '^hardware: [0-9]+ passed' "$D/hardware.log" 2>/dev/null | tail -n 1)
+hw_line=${hw_line#hardware: }
+grep -q 'VIRTUAL-HARDWARE STAGE SKIPPED' "$D/hardware.log" 2>/dev/null && hw_line="$hw_line — SKIPPED BY CHOICE (KIOSK_SKIP_VM=1)"
+
+echo
+echo "================================ make test: summary ================================"
+printf '  %-24s %-16s %s\n' "Swift host suites" "$(verdict "$host")" "$host_line"
+printf '  %-24s %-16s %s\n' "schemathesis (aidee-sim)" "$(verdict "$schema")" "${schema_line:-no output}"
+printf '  %-24s %-16s %s\n' "virtual-hardware stage" "$(verdict "$hw")" "${hw_line:-no closing 'hardware:' line}"
+for s in "$host" "$schema" "$hw"; do [ "$s" = 0 ] || status=1; done
+[ $status = 0 ] && echo "  all stages passed" || echo "  FAILED: see the stage above (its log: $D/)"
+exit $status
