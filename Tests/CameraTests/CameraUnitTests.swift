@@ -1,5 +1,11 @@
+import Foundation
 import Imaging
 import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @testable import Camera
 
@@ -72,28 +78,57 @@ struct CameraUnitTests {
     }
 
     @Test("a file that is not a V4L2 device fails on VIDIOC_QUERYCAP, not with a crash")
-    func notAVideoDevice() throws {
-        #expect(throws: CameraError.self) { try V4L2Camera.info(device: "/dev/null") }
-        do {
-            _ = try V4L2Camera.formats(device: "/dev/null")
-        } catch {
-            #expect(error.description.contains("VIDIOC_QUERYCAP"))
-        }
+    func notAVideoDevice() async throws {
+        // /dev/null opens fine, then refuses the first V4L2 ioctl with ENOTTY.
+        let expected = CameraError.deviceCall(device: "/dev/null", call: "VIDIOC_QUERYCAP", errno: ENOTTY)
+        #expect(throws: expected) { try V4L2Camera.info(device: "/dev/null") }
+        #expect(throws: expected) { try V4L2Camera.formats(device: "/dev/null") }
+        #expect(throws: expected) { try V4L2Camera.controls(device: "/dev/null") }
+        #expect(expected.description.contains("VIDIOC_QUERYCAP"))
+        // Streaming from it ends the stream with the same error (no retry: the file is there).
+        let camera = V4L2Camera(configuration: CameraConfiguration(device: "/dev/null"))
+        await #expect(throws: expected) { for try await _ in camera.frames() {} }
     }
 
     @Test("waiting for an absent device keeps trying and stops when the consumer goes away")
     func waitForDevice() async throws {
-        var configuration = CameraConfiguration(device: "/dev/video-not-yet")
+        let folder = try TestAssets.temporaryDirectory("camera-wait")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("video-not-yet").path
+        var configuration = CameraConfiguration(device: path)
         configuration.waitForDevice = true
         configuration.reopenInterval = .milliseconds(50)
+
+        // Keeps trying: once something appears at the path, the next attempt opens it (here
+        // /dev/null, so the attempt ends the stream with its QUERYCAP error).
         let camera = V4L2Camera(configuration: configuration)
-        let task = Task { for try await _ in camera.frames() {} }
-        // Poll: on a loaded machine the capture thread may take a while to get going.
-        for _ in 0..<60 where !camera.statistics.state.contains("waiting") {
-            try await Task.sleep(for: .milliseconds(50))
+        let consumer = Task { for try await _ in camera.frames() {} }
+        // The capture thread may take a while to get going on a loaded machine.
+        #expect(await Self.eventually { camera.statistics.state == "waiting for \(path)" }, "state: \(camera.statistics.state)")
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "/dev/null")
+        await #expect(throws: CameraError.deviceCall(device: path, call: "VIDIOC_QUERYCAP", errno: ENOTTY)) {
+            try await consumer.value
         }
-        #expect(camera.statistics.state.contains("waiting"))
-        task.cancel()
-        _ = await task.result
+        try FileManager.default.removeItem(atPath: path)
+
+        // Stops when the consumer goes away: the stream ends quietly for it, and the capture
+        // thread leaves its loop ("stopped" is written only as the thread exits).
+        let abandoned = V4L2Camera(configuration: configuration)
+        let leaving = Task { for try await _ in abandoned.frames() {} }
+        #expect(await Self.eventually { abandoned.statistics.state == "waiting for \(path)" }, "state: \(abandoned.statistics.state)")
+        leaving.cancel()
+        await #expect(throws: Never.self) { try await leaving.value }
+        #expect(await Self.eventually { abandoned.statistics.state == "stopped" }, "state: \(abandoned.statistics.state)")
+    }
+
+    /// Polls `condition` until it holds or `timeout` (generous: loaded CI machines) passes.
+    static func eventually(_ timeout: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return condition()
     }
 }
+

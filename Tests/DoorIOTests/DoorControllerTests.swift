@@ -117,11 +117,16 @@ struct DoorControllerTests {
 
     @Test func doorOpenedWithoutGrantIsForcedAndRaisesTheAlarm() async throws {
         let (door, backend, events) = try await startedDoor()
+        #expect(backend.transitions(of: .buzzer).isEmpty, "the buzzer sounded before anything happened")
         backend.edge(.doorSensor, active: false)
         #expect(await events.waitFor { $0 == .forcedOpen } != nil)
         #expect(events.kinds.contains(.doorOpened(authorised: false)))
         #expect(await door.state().alarms.contains(.forcedOpen))
-        #expect(await eventually { backend.level(.buzzer) || backend.transitions(of: .buzzer).count > 0 })
+        // The alarm sounds: the buzzer is switched on, and on again after its pause (the
+        // repeating alarm, not a one-shot beep). It blinks, so its level at one moment says nothing.
+        #expect(await eventually { backend.transitions(of: .buzzer).first?.active == true })
+        #expect(await eventually(.seconds(10)) { backend.transitions(of: .buzzer).filter(\.active).count >= 2 },
+                "buzzer: \(backend.transitions(of: .buzzer).map(\.active))")
         backend.edge(.doorSensor, active: true)
         await events.waitFor { $0 == .doorClosed }
         #expect(await door.state().alarms.isEmpty)
@@ -266,8 +271,13 @@ struct DoorControllerTests {
         await door.shutdown()
     }
 
-    @Test func shutdownLeavesEverythingOffAndReleased() async throws {
-        let (door, backend, events) = try await startedDoor(fastConfiguration(relayPulse: .seconds(5)))
+    @Test(.timeLimit(.minutes(1)))
+    func shutdownLeavesEverythingOffAndReleased() async throws {
+        let backend = RecordingBackend(initialLevels: [.doorSensor: true])  // NC contact closed: door shut
+        let door = DoorController(configuration: fastConfiguration(relayPulse: .seconds(5)), backend: backend, logger: .quiet)
+        try await door.start()
+        // Read the events here rather than through EventRecorder, to see the stream end.
+        let reader = Task { await door.events.reduce(into: [DoorEvent.Kind]()) { $0.append($1.kind) } }
         await door.signal(.offline)
         await door.signal(.granted())
         #expect(backend.level(.relay))
@@ -276,12 +286,17 @@ struct DoorControllerTests {
             #expect(!backend.level(role), "\(role) left on")
         }
         #expect(backend.released.withLock { $0 })
+        #expect(await door.state().running == false)
+        // Shutdown ends the event stream (a reader that never ended would hang here until the
+        // time limit fails the test).
+        let kinds = await reader.value
+        #expect(kinds.first == .pulseStarted(reason: .granted, length: .seconds(5)))
+        // Nothing writes afterwards: the fault LED's blink and the 5 s pulse would, within 700 ms.
         let count = backend.transitions.count
         try await Task.sleep(for: .milliseconds(700))
         #expect(backend.transitions.count == count, "no pattern wrote after shutdown")
-        #expect(await door.state().running == false)
-        _ = events
-        await door.shutdown()  // twice is fine
+        await door.shutdown()  // twice is fine: nothing is written again
+        #expect(backend.transitions.count == count)
     }
 
     @Test func inputFailureIsReportedAndLightsTheFaultLed() async throws {

@@ -147,12 +147,21 @@ struct TokenSessionTests {
         defer { Task { await server.stop() } }
         let client = try client(server)
         let first = try await client.issueToken()
+        #expect(await client.tokenExpiry == first)
+        // Renewed tokens live an hour longer: the expiry renewToken returns must be the new
+        // token's, not the issued one's (which it would be if renew did not go to the server).
+        await server.state.set(ttl: 7200)
         let second = try await client.renewToken()
-        #expect(first < second || first.isSameInstant(as: second) || second.seconds(until: first) < 1)
-        try await client.revokeToken()
+        #expect(await client.tokenExpiry == second)
+        let gained = first.seconds(until: second)
+        #expect(gained > 3000 && gained < 4200, "renewal moved the expiry by \(gained) s, expected about 3600 s")
         #expect(await server.state.issued == 1)
         #expect(await server.state.renewed == 1)
+        // The server forgot the issued token on renewal; revoking succeeds only with the renewed one.
+        try await client.revokeToken()
         #expect(await server.state.revoked == 1)
+        #expect(await server.state.tokens.isEmpty)
+        #expect(await client.tokenExpiry == nil)
     }
 
     @Test func issueKeyNeedsNoCredentials() async throws {
@@ -201,18 +210,16 @@ struct TokenSessionTests {
     }
 
     @Test func nonJSONErrorBodiesStillGiveAMessage() async throws {
-        let server = try await FakeAiDeeServer.start()
-        defer { Task { await server.stop() } }
-        // Point the API at the raw HTML route by using it as the base: every operation 404s with
-        // Hummingbird's own body, and a 5xx HTML page comes back through the middleware.
-        let client = try FaceAiDeeClient(
-            configuration: .init(baseURL: server.rootURL + "/nowhere"), credentials: nil)
+        // A proxy's HTML page instead of the contract's `{code, message}`: its text is the message.
+        let proxy = try await AnsweringServer.start()
+        defer { Task { await proxy.stop() } }
+        let behindProxy = try FaceAiDeeClient(configuration: .init(baseURL: proxy.url(.html(status: 502))), credentials: nil)
         do {
-            _ = try await client.issueKey(username: "test", password: "pw")
-            Issue.record("a missing route answered")
+            _ = try await behindProxy.issueKey(username: "test", password: "pw")
+            Issue.record("a 502 page was taken for an answer")
         } catch {
-            #expect(error.httpStatus == 404)
-            #expect(error.disposition == .final)
+            #expect(error == .http(operation: "issueKey", status: 502, message: AnsweringServer.htmlPage))
+            #expect(error.description.contains("Bad gateway from the proxy"))
         }
     }
 

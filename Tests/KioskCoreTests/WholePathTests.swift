@@ -128,18 +128,28 @@ struct WholePathTests {
         let site = try await Site.start()
         defer { Task { await site.sim.shutdown() } }
         let door = DoorLog()
-        let config = site.configuration(script: try site.script([
+        var config = site.configuration(script: try site.script([
             // Long scenes and gaps: under a fully loaded test run an answer can take seconds,
             // and the next person only counts once the scene was empty after the decision.
             ("empty", 1), ("images/facerec/obama2.jpg", 3), ("empty", 3),
             ("images/mpl/grace_hopper.jpg", 3), ("empty", 3), ("images/facerec/biden.jpg", 3), ("empty", 2),
         ]))
+        // An unapproved user can be turned away in two places: by the server, with 409
+        // (conditions_not_met) when the check-in's condition excludes them, or by the kiosk's
+        // policy after a 200 that reports their status. Pin the second: no condition is sent, so
+        // the server matches and reports UNAPPROVED, and only APPROVED opens the door.
+        config.api.conditionJSON = ""
+        config.policy.allowedStatuses = ["APPROVED"]
         try await agent(config, door: door).run()
         let records = try await decisions(config)
         try #require(records.count == 3, "three decisions: \(records.map(\.outcome))")
-        #expect(Array(records.map(\.outcome).prefix(2)) == [.granted, .noMatch])
+        #expect(records.map(\.outcome) == [.granted, .noMatch, .denied], "\(records.map(\.reason))")
         #expect(records.first?.userID == String(site.approvedUser))
-        #expect([DecisionOutcome.denied, .conditionsNotMet].contains(records.last?.outcome ?? .granted))
+        let unapproved = try #require(records.last)
+        #expect(unapproved.userID == String(site.unapprovedUser))
+        #expect(unapproved.reason?.hasPrefix("status_not_allowed:") == true, "\(unapproved.reason ?? "no reason")")
+        // The server recorded the match (a 409 would have recorded nothing).
+        #expect(try await site.sim.checkIns(projectID: 1).map(\.userID) == [site.approvedUser, site.unapprovedUser])
         #expect(door.relayPulses == 1)
         #expect(records.allSatisfy { $0.latencies.detect != nil && $0.latencies.upload != nil })
     }

@@ -13,14 +13,25 @@ struct EncryptionAndRecoveryTests {
         for _ in 0..<3 {
             try await fx.store.enqueue(OutboxPayload(jpeg: jpeg, conditionJSON: #"{"tag":"\#(marker)"}"#), capturedAt: Date())
         }
-        // Both before and after a checkpoint: the WAL holds the fresh pages first.
+        // Both before and after a checkpoint: the WAL holds the fresh pages first, then the
+        // truncating checkpoint moves them into the main file and empties the WAL.
         for checkpoint in [false, true] {
             if checkpoint {
                 try await fx.database.pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
             }
-            for suffix in ["", "-wal"] {
-                let path = fx.database.path + suffix
-                guard let bytes = try? Array(Data(contentsOf: URL(fileURLWithPath: path))), !bytes.isEmpty else { continue }
+            // Both files exist while the database is open in WAL mode; one that cannot be read
+            // fails the test rather than being skipped.
+            let main = Array(try Data(contentsOf: URL(fileURLWithPath: fx.database.path)))
+            let wal = Array(try Data(contentsOf: URL(fileURLWithPath: fx.database.path + "-wal")))
+            // What is scanned must hold the three sealed items (each at least as long as the JPEG).
+            if checkpoint {
+                #expect(wal.isEmpty, "the truncating checkpoint left \(wal.count) bytes in the WAL")
+                #expect(main.count >= 3 * jpeg.count, "main file \(main.count) bytes after the checkpoint")
+            } else {
+                #expect(!wal.isEmpty, "nothing in the WAL before the checkpoint")
+                #expect(main.count + wal.count >= 3 * jpeg.count, "\(main.count) + \(wal.count) bytes before the checkpoint")
+            }
+            for (path, bytes) in [(fx.database.path, main), (fx.database.path + "-wal", wal)] {
                 // The bare 3-byte SOI (FF D8 FF) turns up by chance in random ciphertext about
                 // once per 16 MB, so the test looks for the SOI with the image's own header
                 // after it, and for windows of the image's body.
