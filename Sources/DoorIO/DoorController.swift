@@ -23,6 +23,7 @@ public actor DoorController {
 
     private let configuration: DoorIOConfiguration
     private let backend: any GPIOBackend
+    private let clock: any DoorClock
     private let logger: Logger
     private let continuation: AsyncStream<DoorEvent>.Continuation
 
@@ -40,18 +41,30 @@ public actor DoorController {
     private var stableInputs: [DoorInputRole: Bool] = [:]
     private var rawInputs: [DoorInputRole: Bool] = [:]
     private var debounceTasks: [DoorInputRole: Task<Void, Never>] = [:]
+    private var debounceIDs: [DoorInputRole: Int] = [:]
 
     // Door state.
     private var doorOpen: Bool?
     private var pulse: Pulse?
     private var authorisedUntil: ContinuousClock.Instant?
     private var heldOpenTask: Task<Void, Never>?
+    private var heldOpenID = 0
     private var alarms: Set<DoorAlarm> = []
     private var status: DoorStatus = .none
     private var feedback: Feedback?
     private var feedbackTask: Task<Void, Never>?
+    private var feedbackID = 0
+
+    // Every timer carries the identity of what it times: cancelling its task does not stop a
+    // sleep that already ended, so a stale wake-up arrives after a newer pulse or feedback
+    // started, and must end only its own.
+    private var nextTimerID = 0
+    /// Wake-ups of timers whose pulse, feedback, debounce or alarm had been replaced (ignored),
+    /// by kind: `pulse`, `feedback`, `debounce`, `held-open`.
+    private(set) var staleTimerWakeups: [String: Int] = [:]
 
     private struct Pulse {
+        var id: Int
         var reason: DoorOpenReason
         var holdUntilOpen: Bool
         var task: Task<Void, Never>
@@ -63,11 +76,14 @@ public actor DoorController {
     /// - Parameters:
     ///   - configuration: lines and timing.
     ///   - backend: the lines to drive; by default the one the configuration names.
+    ///   - clock: where time is read and waited for (tests pass a manual one).
     ///   - logger: where transitions and problems are logged (never images or secrets).
-    public init(configuration: DoorIOConfiguration, backend: (any GPIOBackend)? = nil, logger: Logger) {
+    public init(configuration: DoorIOConfiguration, backend: (any GPIOBackend)? = nil,
+                clock: any DoorClock = SystemDoorClock(), logger: Logger) {
         self.configuration = configuration
         let backend = backend ?? configuration.makeBackend()
         self.backend = backend
+        self.clock = clock
         self.backendSummary = backend.summary
         self.logger = logger
         (events, continuation) = AsyncStream.makeStream(of: DoorEvent.self, bufferingPolicy: .bufferingNewest(256))
@@ -178,19 +194,34 @@ public actor DoorController {
 
     // MARK: Relay
 
+    private func timerID() -> Int {
+        nextTimerID += 1
+        return nextTimerID
+    }
+
     private func startPulse(reason: DoorOpenReason, length: Duration) {
         pulse?.task.cancel()
         let hold = reason == .granted && configuration.holdUntilOpen != nil && doorOpen != true
         let limit = hold ? (configuration.holdUntilOpen ?? length) : length
-        authorisedUntil = .now + limit + configuration.openGrace
+        authorisedUntil = clock.now + limit + configuration.openGrace
         drive(.relay, true)
         emit(.pulseStarted(reason: reason, length: limit))
         logger.info("door: relay energised", metadata: ["door.reason": "\(reason.rawValue)", "door.pulse_ms": "\(limit.milliseconds)"])
-        let task = Task { [weak self] in
-            do { try await Task.sleep(for: limit) } catch { return }
-            await self?.endPulse(early: false)
+        let id = timerID()
+        let deadline = clock.now + limit
+        let task = Task { [weak self, clock] in
+            do { try await clock.sleep(until: deadline) } catch { return }
+            await self?.pulseElapsed(id)
         }
-        pulse = Pulse(reason: reason, holdUntilOpen: hold, task: task)
+        pulse = Pulse(id: id, reason: reason, holdUntilOpen: hold, task: task)
+    }
+
+    private func pulseElapsed(_ id: Int) {
+        guard pulse?.id == id else {
+            staleTimerWakeups["pulse", default: 0] += 1
+            return
+        }
+        endPulse(early: false)
     }
 
     private func endPulse(early: Bool) {
@@ -213,9 +244,12 @@ public actor DoorController {
                 commit(role)
             } else {
                 let wait = configuration.debounce
-                debounceTasks[role] = Task { [weak self] in
-                    do { try await Task.sleep(for: wait) } catch { return }
-                    await self?.commit(role)
+                let id = timerID()
+                debounceIDs[role] = id
+                let deadline = clock.now + wait
+                debounceTasks[role] = Task { [weak self, clock] in
+                    do { try await clock.sleep(until: deadline) } catch { return }
+                    await self?.debounceElapsed(role, id)
                 }
             }
         case .failure(let error):
@@ -224,6 +258,15 @@ public actor DoorController {
             alarms.insert(.inputFailure)
             render()
         }
+    }
+
+    private func debounceElapsed(_ role: DoorInputRole, _ id: Int) {
+        guard debounceIDs[role] == id else {
+            staleTimerWakeups["debounce", default: 0] += 1
+            return
+        }
+        debounceIDs[role] = nil
+        commit(role)
     }
 
     /// The raw level held still for the debounce time: take it if it is a change.
@@ -263,7 +306,7 @@ public actor DoorController {
         guard open != doorOpen else { return }
         doorOpen = open
         if open {
-            let authorised = pulse != nil || (authorisedUntil.map { ContinuousClock.now <= $0 } ?? false)
+            let authorised = pulse != nil || (authorisedUntil.map { clock.now <= $0 } ?? false)
             authorisedUntil = nil  // one opening per grant
             emit(.doorOpened(authorised: authorised))
             if !authorised {
@@ -278,6 +321,7 @@ public actor DoorController {
         } else {
             heldOpenTask?.cancel()
             heldOpenTask = nil
+            heldOpenID = 0
             alarms.remove(.heldOpen)
             alarms.remove(.forcedOpen)
             emit(.doorClosed)
@@ -287,13 +331,20 @@ public actor DoorController {
     private func startHeldOpenTimer() {
         heldOpenTask?.cancel()
         let after = configuration.heldOpenAlarmAfter
-        heldOpenTask = Task { [weak self] in
-            do { try await Task.sleep(for: after) } catch { return }
-            await self?.heldOpenElapsed()
+        let id = timerID()
+        heldOpenID = id
+        let deadline = clock.now + after
+        heldOpenTask = Task { [weak self, clock] in
+            do { try await clock.sleep(until: deadline) } catch { return }
+            await self?.heldOpenElapsed(id)
         }
     }
 
-    private func heldOpenElapsed() {
+    private func heldOpenElapsed(_ id: Int) {
+        guard heldOpenID == id else {
+            staleTimerWakeups["held-open", default: 0] += 1
+            return
+        }
         heldOpenTask = nil
         guard running, doorOpen == true else { return }
         alarms.insert(.heldOpen)
@@ -307,13 +358,20 @@ public actor DoorController {
     private func setFeedback(_ value: Feedback, for duration: Duration) {
         feedbackTask?.cancel()
         feedback = value
-        feedbackTask = Task { [weak self] in
-            do { try await Task.sleep(for: duration) } catch { return }
-            await self?.feedbackElapsed()
+        let id = timerID()
+        feedbackID = id
+        let deadline = clock.now + duration
+        feedbackTask = Task { [weak self, clock] in
+            do { try await clock.sleep(until: deadline) } catch { return }
+            await self?.feedbackElapsed(id)
         }
     }
 
-    private func feedbackElapsed() {
+    private func feedbackElapsed(_ id: Int) {
+        guard feedbackID == id else {
+            staleTimerWakeups["feedback", default: 0] += 1
+            return
+        }
         feedbackTask = nil
         feedback = nil
         render()
@@ -322,6 +380,7 @@ public actor DoorController {
     private func clearFeedback() {
         feedbackTask?.cancel()
         feedbackTask = nil
+        feedbackID = 0
         feedback = nil
     }
 
@@ -361,19 +420,23 @@ public actor DoorController {
         case .on: drive(role, true)
         case .blink(let on, let off):
             drive(role, true)
-            patternTasks[role] = Task { [weak self] in
+            var next = clock.now
+            patternTasks[role] = Task { [weak self, clock] in
                 var active = true
                 while !Task.isCancelled {
-                    do { try await Task.sleep(for: active ? on : off) } catch { return }
+                    next += active ? on : off
+                    do { try await clock.sleep(until: next) } catch { return }
                     active.toggle()
                     guard let self, await self.step(role, active) else { return }
                 }
             }
         case .once(let steps):
-            patternTasks[role] = Task { [weak self] in
+            var next = clock.now
+            patternTasks[role] = Task { [weak self, clock] in
                 for step in steps {
                     guard let self, await self.step(role, step.active) else { return }
-                    do { try await Task.sleep(for: step.duration) } catch { return }
+                    next += step.duration
+                    do { try await clock.sleep(until: next) } catch { return }
                 }
                 await self?.patternFinished(role)
             }
@@ -414,6 +477,9 @@ public actor DoorController {
         heldOpenTask = nil
         feedbackTask?.cancel()
         feedbackTask = nil
+        feedbackID = 0
+        heldOpenID = 0
+        debounceIDs = [:]
         for task in patternTasks.values { task.cancel() }
         patternTasks = [:]
         for task in debounceTasks.values { task.cancel() }
@@ -436,7 +502,7 @@ public actor DoorController {
     }
 
     private func emit(_ kind: DoorEvent.Kind) {
-        continuation.yield(DoorEvent(kind, at: .now))
+        continuation.yield(DoorEvent(kind, at: clock.now))
     }
 }
 
