@@ -21,7 +21,9 @@ enum FaceEngineFailure: Error, Sendable {
 struct FaceEngine: Sendable {
     private let modelsDirectory: URL
     private let maxImagePixels: Int
-    private static let decodeQueue = DispatchQueue(label: "aidee-sim.decode", attributes: .concurrent)
+    // Serial: on Linux a concurrent queue borrows threads from the cooperative pool, and the
+    // decode is blocking work (docs/ARCHITECTURE.md). Detection and matching are serial anyway.
+    private static let decodeQueue = DispatchQueue(label: "aidee-sim.decode")
 
     init(modelsDirectory: URL, maxImagePixels: Int) {
         self.modelsDirectory = modelsDirectory
