@@ -10,6 +10,12 @@ public enum FaultKind: Sendable, Equatable, Codable {
     case drop
     /// Wait this many milliseconds, then run the operation normally.
     case latency(milliseconds: Int)
+    /// Run the operation (a check-in is recorded), then close the connection without sending
+    /// the answer: the client cannot know whether the server acted.
+    case dropAfterProcessing
+    /// Run the operation, and replace a 2xx answer's body with JSON the contract does not
+    /// describe (the status stays): a server whose format drifted.
+    case malformedSuccess
 }
 
 /// One fault rule: which operation, what happens, how often.
@@ -39,6 +45,10 @@ public struct FaultRule: Sendable, Equatable, Codable {
         let kind: FaultKind
         if parts[1] == "drop" {
             kind = .drop
+        } else if parts[1] == "drop-after" {
+            kind = .dropAfterProcessing
+        } else if parts[1] == "malformed-200" {
+            kind = .malformedSuccess
         } else if parts[1].hasPrefix("status="), let code = Int(parts[1].dropFirst(7)) {
             kind = .status(code)
         } else if parts[1].hasPrefix("latency="), let ms = Int(parts[1].dropFirst(8).replacingOccurrences(of: "ms", with: "")) {
@@ -59,14 +69,18 @@ public struct FaultRule: Sendable, Equatable, Codable {
             guard (100...599).contains(code) else { throw .invalidValue("status must be 100...599, got \(code)") }
         case .latency(let ms):
             guard (0...600_000).contains(ms) else { throw .invalidValue("latency must be 0...600000 ms, got \(ms)") }
-        case .drop:
+        case .drop, .dropAfterProcessing, .malformedSuccess:
             break
         }
     }
 
     // JSON form for /_sim/faults: {"operation":"checkIn","status":503,"rate":0.5},
-    // {"operation":"*","drop":true}, {"operation":"issueToken","latency_ms":2000}.
-    private enum CodingKeys: String, CodingKey { case operation, status, drop, latencyMS = "latency_ms", rate }
+    // {"operation":"*","drop":true}, {"operation":"issueToken","latency_ms":2000},
+    // {"operation":"checkIn","drop_after":true}, {"operation":"checkIn","malformed_200":true}.
+    private enum CodingKeys: String, CodingKey {
+        case operation, status, drop, latencyMS = "latency_ms", rate
+        case dropAfter = "drop_after", malformed200 = "malformed_200"
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -75,12 +89,17 @@ public struct FaultRule: Sendable, Equatable, Codable {
         let status = try c.decodeIfPresent(Int.self, forKey: .status)
         let drop = try c.decodeIfPresent(Bool.self, forKey: .drop) ?? false
         let latency = try c.decodeIfPresent(Int.self, forKey: .latencyMS)
-        switch (status, drop, latency) {
-        case (let code?, false, nil): kind = .status(code)
-        case (nil, true, nil): kind = .drop
-        case (nil, false, let ms?): kind = .latency(milliseconds: ms)
+        let dropAfter = try c.decodeIfPresent(Bool.self, forKey: .dropAfter) ?? false
+        let malformed = try c.decodeIfPresent(Bool.self, forKey: .malformed200) ?? false
+        switch (status, drop, latency, dropAfter, malformed) {
+        case (let code?, false, nil, false, false): kind = .status(code)
+        case (nil, true, nil, false, false): kind = .drop
+        case (nil, false, let ms?, false, false): kind = .latency(milliseconds: ms)
+        case (nil, false, nil, true, false): kind = .dropAfterProcessing
+        case (nil, false, nil, false, true): kind = .malformedSuccess
         default:
-            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "give exactly one of status, drop: true, latency_ms"))
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: [], debugDescription: "give exactly one of status, drop: true, latency_ms, drop_after: true, malformed_200: true"))
         }
     }
 
@@ -92,6 +111,8 @@ public struct FaultRule: Sendable, Equatable, Codable {
         case .status(let code): try c.encode(code, forKey: .status)
         case .drop: try c.encode(true, forKey: .drop)
         case .latency(let ms): try c.encode(ms, forKey: .latencyMS)
+        case .dropAfterProcessing: try c.encode(true, forKey: .dropAfter)
+        case .malformedSuccess: try c.encode(true, forKey: .malformed200)
         }
     }
 }
@@ -105,7 +126,7 @@ public enum FaultRuleError: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .malformed(let s):
-            "fault rule '\(s)' is malformed: use OPERATION:status=CODE[:rate=R], OPERATION:drop[:rate=R] or OPERATION:latency=MS[:rate=R]"
+            "fault rule '\(s)' is malformed: use OPERATION:status=CODE[:rate=R], OPERATION:drop[:rate=R], OPERATION:drop-after[:rate=R], OPERATION:malformed-200[:rate=R] or OPERATION:latency=MS[:rate=R]"
         case .unknownOperation(let op):
             "unknown operation '\(op)' in a fault rule: use * or one of \(SimulatorOperation.allCases.map(\.rawValue).joined(separator: ", "))"
         case .invalidValue(let s):
@@ -145,7 +166,7 @@ public final class FaultInjector: Sendable {
                 guard roll < rule.rate else { continue }
                 switch rule.kind {
                 case .latency(let ms): latency += ms
-                case .status, .drop: if failure == nil { failure = rule.kind }
+                case .status, .drop, .dropAfterProcessing, .malformedSuccess: if failure == nil { failure = rule.kind }
                 }
             }
             return (latency, failure)

@@ -111,6 +111,22 @@ struct FaultMiddleware: RouterMiddleware {
             // Close the connection without a response; the client sees an empty reply / reset.
             context.channel.close(mode: .all, promise: nil)
             throw SimulatorAPIError(500, "injected drop")
+        case .dropAfterProcessing?:
+            // The operation runs to the end (a check-in is stored), then the answer is lost.
+            _ = try await next(request, context)
+            logger.debug("injected drop after processing", metadata: ["sim.operation": "\(operation.rawValue)"])
+            context.channel.close(mode: .all, promise: nil)
+            throw SimulatorAPIError(500, "injected drop after processing")
+        case .malformedSuccess?:
+            let response = try await next(request, context)
+            guard response.status.kind == .successful else { return response }
+            logger.debug("injected malformed success", metadata: ["sim.operation": "\(operation.rawValue)"])
+            // Same status, a body from "another version" of the API: fields renamed and nested.
+            var headers = response.headers
+            headers[.contentType] = "application/json"
+            let body = #"{"result":{"uid":"u-1","state":"ok","score":0.91},"api":"v2"}"#
+            headers[.contentLength] = "\(body.utf8.count)"
+            return Response(status: response.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
         case .latency?, nil:
             return try await next(request, context)
         }

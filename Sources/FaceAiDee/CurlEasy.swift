@@ -80,6 +80,11 @@ struct CurlRequest: Sendable {
     /// The body; nil sends none. Kept alive by the transfer until curl_easy_perform returns.
     var body: [UInt8]?
     var operation: String
+    /// False for a request the server must not receive twice (a check-in): libcurl's own
+    /// resend on a reused connection that died without an answer is then refused (see
+    /// `CurlTransfer.perform`), and a failure after the whole request went out is reported as
+    /// ``FaceAiDeeError/noAnswer(operation:url:message:)``.
+    var repeatable: Bool = true
 }
 
 /// The transport options a transfer applies (see ``CurlTransport/Options``).
@@ -112,6 +117,10 @@ final class CurlTransferState: @unchecked Sendable {
     var headers = HTTPFields()
     var body: [UInt8] = []
     var overflowed = false
+    /// The request body when libcurl reads it through `readCallback` (unrepeatable requests),
+    /// and how much of it libcurl has taken.
+    var upload: [UInt8] = []
+    var uploadOffset = 0
 
     init(maxResponseBytes: Int) { self.maxResponseBytes = maxResponseBytes }
 
@@ -175,6 +184,30 @@ private let headerCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, I
     }
     state.appendHeaderLine(line[...])
     return length
+}
+
+/// Hands libcurl the next piece of an unrepeatable request's body. Used instead of
+/// CURLOPT_POSTFIELDS because a read callback without a seek callback cannot be rewound: when a
+/// reused connection dies after the request went out, libcurl would otherwise send the same POST
+/// again on a new connection by itself, and the server could record it twice.
+private let readCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+    buffer, size, count, user in
+    guard let user, let buffer else { return 0 }
+    let state = Unmanaged<CurlTransferState>.fromOpaque(user).takeUnretainedValue()
+    let length = min(size * count, state.upload.count - state.uploadOffset)
+    guard length > 0 else { return 0 }
+    state.upload.withUnsafeBytes { raw in
+        guard let base = raw.baseAddress else { return }
+        UnsafeMutableRawPointer(buffer).copyMemory(from: base + state.uploadOffset, byteCount: length)
+    }
+    state.uploadOffset += length
+    return length
+}
+
+/// Refuses every rewind of an unrepeatable body, so libcurl fails with CURLE_SEND_FAIL_REWIND
+/// instead of sending the request a second time.
+private let refuseSeekCallback: @convention(c) (UnsafeMutableRawPointer?, curl_off_t, Int32) -> Int32 = { _, _, _ in
+    Int32(CURL_SEEKFUNC_CANTSEEK)
 }
 
 /// Called by libcurl about once a second and on progress; a non-zero return aborts the transfer
@@ -259,8 +292,17 @@ enum CurlTransfer {
                 if sendsBody {
                     set(ccurl_setopt_long(handle, CURLOPT_POST, 1))
                     set(ccurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(raw.count)))
-                    // An empty body still needs a valid pointer; libcurl reads zero bytes from it.
-                    set(ccurl_setopt_pointer(handle, CURLOPT_POSTFIELDS, raw.baseAddress ?? UnsafeMutableRawPointer(errorBuffer)))
+                    if request.repeatable {
+                        // An empty body still needs a valid pointer; libcurl reads zero bytes from it.
+                        set(ccurl_setopt_pointer(handle, CURLOPT_POSTFIELDS, raw.baseAddress ?? UnsafeMutableRawPointer(errorBuffer)))
+                    } else {
+                        state.upload = request.body ?? []
+                        state.uploadOffset = 0
+                        set(ccurl_setopt_read_function(handle, readCallback))
+                        set(ccurl_setopt_pointer(handle, CURLOPT_READDATA, userData))
+                        set(ccurl_setopt_seek_function(handle, refuseSeekCallback))
+                        set(ccurl_setopt_pointer(handle, CURLOPT_SEEKDATA, userData))
+                    }
                 }
                 if method != "POST" { set(ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)) }
             }
@@ -272,7 +314,10 @@ enum CurlTransfer {
             return .failure(.configuration("\(request.operation): libcurl refused an option: \(String(cString: curl_easy_strerror(setupCode)))"))
         }
         guard performCode == CURLE_OK else {
-            return .failure(mapError(performCode, errorBuffer: errorBuffer, request: request, settings: settings, state: state))
+            let reach = reach(of: performCode, handle: handle, bodyBytes: request.body?.count ?? 0)
+            return .failure(mapError(
+                performCode, errorBuffer: errorBuffer, request: request, settings: settings, state: state, reach: reach,
+                verifyResult: verifyResult(handle)))
         }
         var status = 0
         _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -280,12 +325,69 @@ enum CurlTransfer {
         return .success(CurlResponse(status: status, headers: state.headers, body: state.body))
     }
 
+    /// How far a failed transfer got, from libcurl's own counters.
+    ///
+    /// Nothing reached the server when the name did not resolve, the connection or the TLS
+    /// handshake failed (libcurl sends the request only after the handshake and the certificate
+    /// check), or the transfer never reached its request phase (`CURLINFO_PRETRANSFER_TIME_T`
+    /// is 0, e.g. a connect timeout), or the body was cut short (a server cannot act on half a
+    /// request: it knows the length). A dead reused connection that libcurl wanted to resend on
+    /// (CURLE_SEND_FAIL_REWIND) means the whole request did go out once.
+    private static func reach(of code: CURLcode, handle: UnsafeMutableRawPointer, bodyBytes: Int) -> TransferReach {
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT,
+            CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+            CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_CRL_BADFILE, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+            CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED,
+            CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
+            return .notSent
+        case CURLE_SEND_FAIL_REWIND:
+            return .sentWithoutAnswer
+        default:
+            break
+        }
+        var pretransfer: curl_off_t = 0
+        var headerBytes = 0
+        var uploaded: curl_off_t = 0
+        _ = ccurl_getinfo_off(handle, CURLINFO_PRETRANSFER_TIME_T, &pretransfer)
+        _ = ccurl_getinfo_long(handle, CURLINFO_REQUEST_SIZE, &headerBytes)
+        _ = ccurl_getinfo_off(handle, CURLINFO_SIZE_UPLOAD_T, &uploaded)
+        if pretransfer == 0 && headerBytes == 0 { return .notSent }
+        if headerBytes == 0 || Int(uploaded) < bodyBytes { return .notSent }
+        return .sentWithoutAnswer
+    }
+
+    /// OpenSSL's verdict on the server's certificate (`X509_V_ERR_*`, 0 = ok), for the TLS message.
+    private static func verifyResult(_ handle: UnsafeMutableRawPointer) -> Int {
+        var result = 0
+        _ = ccurl_getinfo_long(handle, CURLINFO_SSL_VERIFYRESULT, &result)
+        return result
+    }
+
     private static func mapError(
         _ code: CURLcode, errorBuffer: UnsafeMutablePointer<CChar>, request: CurlRequest, settings: CurlSettings,
-        state: CurlTransferState
+        state: CurlTransferState, reach: TransferReach, verifyResult: Int
     ) -> FaceAiDeeError {
         let detail = String(cString: errorBuffer)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        // An unrepeatable request that went out whole and got no answer: the server may have
+        // acted on it, which no other error case says. TLS failures never get here (notSent).
+        if !request.repeatable, reach == .sentWithoutAnswer, !(code == CURLE_WRITE_ERROR && state.overflowed) {
+            let what: String
+            switch code {
+            case CURLE_OPERATION_TIMEDOUT:
+                what = "no answer within \(Double(settings.requestTimeoutMilliseconds) / 1000) s"
+            case CURLE_ABORTED_BY_CALLBACK:
+                what = "the call was cancelled while waiting for the answer"
+            case CURLE_SEND_FAIL_REWIND:
+                what = "the reused connection closed without an answer (\(message))"
+            default:
+                what = message
+            }
+            return .noAnswer(
+                operation: request.operation, url: request.url,
+                message: "\(what), after the whole request (\(request.body?.count ?? 0) bytes of body) had been sent")
+        }
         switch code {
         case CURLE_ABORTED_BY_CALLBACK:
             return .cancelled(operation: request.operation)
@@ -301,11 +403,27 @@ enum CurlTransfer {
             CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_CRL_BADFILE,
             CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_ENGINE_NOTFOUND,
             CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_SHUTDOWN_FAILED:
-            return .tls(operation: request.operation, url: request.url, message: message)
+            return .tls(operation: request.operation, url: request.url, message: tlsMessage(message, verifyResult: verifyResult))
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
             return .configuration("\(request.operation): the URL \(request.url) is not usable: \(message). Check the server URL setting.")
         default:
             return .network(operation: request.operation, url: request.url, message: message)
         }
     }
+
+    /// libcurl's error buffer already names the certificate problem (e.g. "SSL certificate
+    /// problem: certificate has expired", "no alternative certificate subject name matches
+    /// target host name"); OpenSSL's verify code is added for the few it does not spell out.
+    private static func tlsMessage(_ message: String, verifyResult: Int) -> String {
+        guard verifyResult != 0 else { return message }
+        return "\(message) (certificate verify result \(verifyResult))"
+    }
+}
+
+/// How far a failed request got: whether the server can have acted on it.
+enum TransferReach: Sendable, Equatable {
+    /// Nothing the server could act on left the device (DNS, refused, TLS, cut-short upload).
+    case notSent
+    /// The whole request went out and no answer came back.
+    case sentWithoutAnswer
 }

@@ -39,13 +39,21 @@ public struct CurlTransport: ClientTransport {
         public var maxRequestBytes: Int
         /// How many idle connections (easy handles) to keep for reuse. Default 4.
         public var idleHandles: Int
+        /// Operations (`operationId`s) the server must not receive twice, because the API has no
+        /// idempotency key: libcurl may not resend them by itself, and a failure after the whole
+        /// request went out is ``FaceAiDeeError/noAnswer(operation:url:message:)`` rather than
+        /// a timeout or network error. Default none; the client sets
+        /// ``FaceAiDeeError/unrepeatableOperations``.
+        public var unrepeatableOperations: Set<String>
 
         /// Creates options; every parameter has the default documented on its property.
         public init(
             connectTimeout: Duration = .seconds(5), requestTimeout: Duration = .seconds(15),
             verifyTLS: Bool = true, caFile: String? = nil, userAgent: String = "kiosk-agent",
-            maxResponseBytes: Int = 32 << 20, maxRequestBytes: Int = 32 << 20, idleHandles: Int = 4
+            maxResponseBytes: Int = 32 << 20, maxRequestBytes: Int = 32 << 20, idleHandles: Int = 4,
+            unrepeatableOperations: Set<String> = []
         ) {
+            self.unrepeatableOperations = unrepeatableOperations
             self.connectTimeout = connectTimeout
             self.requestTimeout = requestTimeout
             self.verifyTLS = verifyTLS
@@ -105,7 +113,8 @@ public struct CurlTransport: ClientTransport {
         if request.headerFields[.contentType] == nil { lines.append("Content-Type:") }
 
         let curlRequest = CurlRequest(
-            url: url, method: request.method.rawValue, headerLines: lines, body: bytes, operation: operationID)
+            url: url, method: request.method.rawValue, headerLines: lines, body: bytes, operation: operationID,
+            repeatable: !options.unrepeatableOperations.contains(operationID))
         let settings = CurlSettings(
             connectTimeoutMilliseconds: Self.milliseconds(options.connectTimeout),
             requestTimeoutMilliseconds: Self.milliseconds(options.requestTimeout),

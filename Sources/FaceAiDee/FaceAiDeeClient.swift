@@ -313,9 +313,18 @@ public final class FaceAiDeeClient: Sendable {
         try await authorized("checkIn") { client, token in
             let request = Components.Schemas.CheckInRequest(
                 condition: condition.isEmpty ? nil : condition.wire, option: option, image: Base64EncodedData(jpeg))
-            let body = try await client.checkIn(
-                path: .init(projectId: projectID), headers: .init(xAPIToken: token), body: .json(request)
-            ).ok.body.json
+            let output = try await client.checkIn(
+                path: .init(projectId: projectID), headers: .init(xAPIToken: token), body: .json(request))
+            // Another 2xx than the contract's 200 still means the server took the check-in:
+            // report it with its status, so it is not mistaken for a failure and sent again.
+            if case .undocumented(let status, let payload) = output {
+                var bytes: [UInt8] = []
+                if let body = payload.body { bytes = (try? await [UInt8](collecting: body, upTo: 1 << 20)) ?? [] }
+                throw FaceAiDeeError.undecodableBody(
+                    operation: "checkIn", status: status,
+                    detail: "status \(status) is not in the contract; the answer began: \(BodySnippet.quote(bytes))")
+            }
+            let body = try output.ok.body.json
             return CheckInResult(
                 userID: body.userId, status: body.status, similarity: body.similarity, checkedInAt: body.checkinAt)
         }
@@ -365,8 +374,20 @@ public final class FaceAiDeeClient: Sendable {
         do {
             return try await body()
         } catch {
-            throw Self.mapError(error, operation: operation)
+            throw await Self.mapErrorQuotingBody(error, operation: operation)
         }
+    }
+
+    /// ``mapError(_:operation:)``, plus the start of the body when a 2xx answer did not decode:
+    /// a technician needs to see what the server sent (it is quoted safely, see ``BodySnippet``).
+    static func mapErrorQuotingBody(_ error: any Error, operation: String) async -> FaceAiDeeError {
+        let mapped = mapError(error, operation: operation)
+        guard case .undecodableBody(let op, let status, let detail) = mapped,
+            let clientError = error as? ClientError, let body = clientError.responseBody
+        else { return mapped }
+        // The transport's bodies are in memory and can be read again (HTTPBody from bytes).
+        guard let bytes = try? await [UInt8](collecting: body, upTo: 32 << 20) else { return mapped }
+        return .undecodableBody(operation: op, status: status, detail: "\(detail); the answer began: \(BodySnippet.quote(bytes))")
     }
 
     /// Unwraps the generated client's `ClientError` and classifies anything else.

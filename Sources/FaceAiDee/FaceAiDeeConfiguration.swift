@@ -39,6 +39,6 @@ public struct FaceAiDeeConfiguration: Sendable, Hashable {
     public var transportOptions: CurlTransport.Options {
         CurlTransport.Options(
             connectTimeout: connectTimeout, requestTimeout: requestTimeout, verifyTLS: verifyTLS,
-            caFile: caFile, userAgent: userAgent)
+            caFile: caFile, userAgent: userAgent, unrepeatableOperations: FaceAiDeeError.unrepeatableOperations)
     }
 }

@@ -15,8 +15,14 @@ public enum FaceAiDeeError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The server answered with a non-2xx status; `message` is the server's `Error.message` (or
     /// the start of its body when it is not the contract's error JSON).
     case http(operation: String, status: Int, message: String)
-    /// The server answered, but the body does not match the contract.
+    /// The server answered, but the body does not match the contract. `detail` says why and
+    /// quotes the start of the body (escaped, at most a few hundred bytes, long base64 or token
+    /// runs elided).
     case undecodableBody(operation: String, status: Int, detail: String)
+    /// The whole request of an unrepeatable operation (see ``unrepeatableOperations``) went out
+    /// and no answer came back (timeout, connection closed or reset, cancelled while waiting):
+    /// the server may or may not have acted on it, and sending it again may record it twice.
+    case noAnswer(operation: String, url: String, message: String)
     /// The caller's task was cancelled while the call was in flight.
     case cancelled(operation: String)
     /// The client is not set up to make this call (bad base URL, no credentials, missing CA file).
@@ -33,11 +39,27 @@ public enum FaceAiDeeError: Error, Sendable, Hashable, CustomStringConvertible {
         case authentication
         /// Retrying cannot help: 400, 403, 404, 409 and other 4xx, configuration errors.
         case final
+        /// The server may have carried out an unrepeatable request (``noAnswer(operation:url:message:)``):
+        /// sending it again may duplicate it. The caller decides (`outbox.ambiguous`).
+        case ambiguous
+        /// The server accepted an unrepeatable request (2xx) but its answer does not match the
+        /// contract: it was carried out, so it must not be sent again.
+        case accepted
     }
+
+    /// Operations the server must not receive twice. The API has no idempotency key, and a
+    /// check-in is an event the server records each time it arrives; the other operations are
+    /// either reads, or administrative calls a person makes and checks (`kioskctl api`).
+    public static let unrepeatableOperations: Set<String> = ["checkIn"]
 
     /// How the offline queue should treat this failure.
     public var disposition: Disposition {
         switch self {
+        case .noAnswer:
+            return .ambiguous
+        case .undecodableBody(let operation, let status, _)
+        where (200..<300).contains(status) && Self.unrepeatableOperations.contains(operation):
+            return .accepted
         case .network, .timeout, .tls, .undecodableBody, .cancelled:
             return .retryable
         case .http(_, let status, _):
@@ -62,6 +84,7 @@ public enum FaceAiDeeError: Error, Sendable, Hashable, CustomStringConvertible {
     public var operation: String? {
         switch self {
         case .network(let operation, _, _), .timeout(let operation, _, _), .tls(let operation, _, _),
+            .noAnswer(let operation, _, _),
             .http(let operation, _, _), .undecodableBody(let operation, _, _), .cancelled(let operation):
             return operation
         case .configuration, .credentials:
@@ -81,6 +104,8 @@ public enum FaceAiDeeError: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(operation): the server answered \(status) \(statusHint(status)): \(message)"
         case .undecodableBody(let operation, let status, let detail):
             return "\(operation): the server's \(status) answer does not match the API contract (\(detail)). Check that the URL points at a Face AiDee server and not a proxy page."
+        case .noAnswer(let operation, let url, let message):
+            return "\(operation): \(url) gave no answer: \(message). The server may have recorded it; it is not sent again unless outbox.ambiguous allows one more try."
         case .cancelled(let operation):
             return "\(operation): cancelled"
         case .configuration(let problem):

@@ -72,7 +72,8 @@ enum APIExit {
     /// The status for a failed API call.
     static func code(for error: FaceAiDeeError) -> Int32 {
         switch error {
-        case .network, .timeout, .tls, .cancelled: return network
+        // A check-in with no answer may have been recorded: the network class, but its own kind.
+        case .network, .timeout, .tls, .cancelled, .noAnswer: return network
         case .undecodableBody: return server
         case .configuration, .credentials: return configuration
         case .http(_, let status, _):
@@ -92,6 +93,7 @@ enum APIExit {
         switch error {
         case .network: return "network"
         case .timeout: return "timeout"
+        case .noAnswer: return "no_answer"
         case .tls: return "tls"
         case .cancelled: return "cancelled"
         case .undecodableBody: return "undecodable"

@@ -66,6 +66,12 @@ struct StatusCommand: AsyncParsableCommand {
         let v = s.server
         let health = v.healthy.map { $0 ? "reachable" : "UNREACHABLE" } ?? "not contacted yet"
         lines.append("server:    \(v.url): \(health)\(v.lastError.map { "; last error: \($0)" } ?? "")")
+        if let warning = s.insecureTransport {
+            lines.append("SECURITY:  \(warning)")
+        }
+        if let ambiguous = s.ambiguousDeliveries, ambiguous > 0 {
+            lines.append("unanswered: \(ambiguous) check-ins got no answer after they were sent (possible duplicates; kioskctl events --kind possible-duplicate --kind drop)")
+        }
         if let expiry = v.tokenExpiresAt {
             lines.append("token:     expires \(expiry.formatted(date: .abbreviated, time: .standard)) (in \(Int(expiry.timeIntervalSince(now))) s)")
         }

@@ -8,6 +8,8 @@ public enum JournalKind: String, Sendable, Codable, CaseIterable {
     case lateOutcome = "late-outcome"
     case error
     case admin
+    /// A check-in that may reach the server twice: a post got no answer and it is sent once more.
+    case possibleDuplicate = "possible-duplicate"
 }
 
 /// One record for the event journal. The journal never holds images: no case carries pixels.
@@ -24,6 +26,9 @@ public enum JournalEvent: Sendable, Equatable {
     case error(ErrorRecord)
     /// An operator action from `kioskctl` (retry, purge).
     case admin(AdminRecord)
+    /// A post went out and got no answer, and the check-in will be posted once more: the server
+    /// may record it twice (`outbox.ambiguous: retry`).
+    case possibleDuplicate(PossibleDuplicateRecord)
 
     /// The kind under which the record is stored.
     public var kind: JournalKind {
@@ -34,6 +39,7 @@ public enum JournalEvent: Sendable, Equatable {
         case .lateOutcome: .lateOutcome
         case .error: .error
         case .admin: .admin
+        case .possibleDuplicate: .possibleDuplicate
         }
     }
 }
@@ -180,6 +186,9 @@ public enum DropReason: String, Sendable, Codable, CaseIterable {
     case refused
     /// Removed by an operator (`kioskctl queue purge`).
     case purged
+    /// A post went out and got no answer; it is not sent again (`outbox.ambiguous: give_up`, or
+    /// a second post without an answer). The server has it once or not at all.
+    case ambiguous
 }
 
 /// A dropped item (metadata only).
@@ -240,6 +249,26 @@ public struct LateOutcomeRecord: Sendable, Equatable, Codable {
     }
 }
 
+/// A check-in whose post got no answer and that will be posted once more (metadata only).
+public struct PossibleDuplicateRecord: Sendable, Equatable, Codable {
+    /// The queued item's id; nil when the live check-in could not be queued.
+    public var itemID: Int64?
+    public var uuid: String?
+    public var capturedAt: Date?
+    /// Posts so far, including the one without an answer.
+    public var attempts: Int
+    /// What happened to the post (timeout, connection closed...).
+    public var reason: String
+
+    public init(itemID: Int64? = nil, uuid: String? = nil, capturedAt: Date? = nil, attempts: Int, reason: String) {
+        self.itemID = itemID
+        self.uuid = uuid
+        self.capturedAt = capturedAt
+        self.attempts = attempts
+        self.reason = reason
+    }
+}
+
 /// An error kept in the journal.
 public struct ErrorRecord: Sendable, Equatable, Codable {
     /// Which part: "outbox", "camera", "api"...
@@ -278,6 +307,7 @@ extension JournalEvent {
         case let .lateOutcome(r): data = try encoder.encode(r)
         case let .error(r): data = try encoder.encode(r)
         case let .admin(r): data = try encoder.encode(r)
+        case let .possibleDuplicate(r): data = try encoder.encode(r)
         }
         return String(decoding: data, as: UTF8.self)
     }
@@ -296,6 +326,7 @@ extension JournalEvent {
             case .lateOutcome: return .lateOutcome(try decoder.decode(LateOutcomeRecord.self, from: data))
             case .error: return .error(try decoder.decode(ErrorRecord.self, from: data))
             case .admin: return .admin(try decoder.decode(AdminRecord.self, from: data))
+            case .possibleDuplicate: return .possibleDuplicate(try decoder.decode(PossibleDuplicateRecord.self, from: data))
             }
         } catch {
             return nil

@@ -242,6 +242,11 @@ public final class OutboxDatabase: Sendable {
                 CREATE TABLE state (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2-unanswered-posts") { db in
+            // How many posts of the item went out without an answer: bounds re-posts that may
+            // duplicate a check-in on the server (AmbiguousDeliveryPolicy).
+            try db.execute(sql: "ALTER TABLE outbox_item ADD COLUMN unanswered_posts INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 
@@ -328,6 +333,9 @@ enum OutboxCounter: String, CaseIterable {
     case droppedByteLimit = "dropped.byte-limit"
     case refused
     case purged
+    /// Posts that went out and got no answer (live or queued): the server may have them.
+    case ambiguous
+    case droppedAmbiguous = "dropped.ambiguous"
 
     static func forDrop(_ reason: DropReason) -> OutboxCounter {
         switch reason {
@@ -336,6 +344,7 @@ enum OutboxCounter: String, CaseIterable {
         case .byteLimit: .droppedByteLimit
         case .refused: .refused
         case .purged: .purged
+        case .ambiguous: .droppedAmbiguous
         }
     }
 }

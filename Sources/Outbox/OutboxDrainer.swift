@@ -17,12 +17,16 @@ public struct DrainConfiguration: Sendable {
     public var unreadableRetry: Duration
     /// How often `OutboxStore.maintenance()` runs. Default 5 min.
     public var maintenanceInterval: Duration
+    /// What happens to an item whose post got no answer. Default `.retry` (one more post).
+    public var ambiguous: AmbiguousDeliveryPolicy
 
     public init(
         backoff: BackoffPolicy = BackoffPolicy(), breaker: CircuitBreaker = CircuitBreaker(),
         idlePoll: Duration = .seconds(5), errorPause: Duration = .seconds(5),
-        unreadableRetry: Duration = .seconds(3600), maintenanceInterval: Duration = .seconds(300)
+        unreadableRetry: Duration = .seconds(3600), maintenanceInterval: Duration = .seconds(300),
+        ambiguous: AmbiguousDeliveryPolicy = .retry
     ) {
+        self.ambiguous = ambiguous
         self.backoff = backoff
         self.breaker = breaker
         self.idlePoll = idlePoll
@@ -40,6 +44,8 @@ public enum DrainStep: Sendable, Equatable {
     case finalOutcome(itemID: Int64, status: Int)
     /// The attempt failed; the item waits until `at`.
     case retryScheduled(itemID: Int64, at: Date)
+    /// The post got no answer and may not be repeated (`AmbiguousDeliveryPolicy`): journaled and removed.
+    case droppedUnanswered(itemID: Int64)
     /// Nothing due; `nextDue` is the earliest next attempt (nil: queue empty).
     case idle(nextDue: Date?)
     /// The breaker is open; the next probe is at `probeAt`.
@@ -51,10 +57,12 @@ public enum DrainStep: Sendable, Equatable {
 /// Sends queued items one at a time, oldest due first, with per-item backoff and a circuit
 /// breaker; resumes by itself when the server comes back.
 ///
-/// Delivery is at least once. The only duplicate possible is the item in flight when the
-/// process dies: the server has it, but the row is not yet deleted. `OutboxStore.complete`
-/// deletes it in the first transaction after the answer, so that window is one SQLite commit
-/// (~a millisecond or an fsync) long. The item's `uuid` is stable, for servers that deduplicate.
+/// Duplicates are bounded and journaled. The API has no idempotency key, so only two things can
+/// make the server record an item twice: a post that went out whole and got no answer
+/// (``DeliveryResult/ambiguous(reason:)``), which is posted at most once more and journaled as
+/// `possible-duplicate` (or dropped, ``AmbiguousDeliveryPolicy/giveUp``); and the process dying
+/// between the server's answer and `OutboxStore.complete` (one SQLite commit long).
+/// A 2xx answer is a delivery even when it cannot be read: it is never posted again.
 public actor OutboxDrainer {
     private let store: OutboxStore
     private let journal: EventJournal
@@ -121,10 +129,12 @@ public actor OutboxDrainer {
         do {
             switch result {
             case let .delivered(outcome):
+                let summary = item.unansweredPosts > 0
+                    ? outcome.summary + " (possible duplicate: an earlier post got no answer)" : outcome.summary
                 try await store.complete(item, outcome: LateOutcomeRecord(
                     itemID: item.id, uuid: item.uuid, capturedAt: item.capturedAt, attempts: item.attempts + 1,
                     delivered: true, status: outcome.status, userID: outcome.userID, similarity: outcome.similarity,
-                    summary: outcome.summary))
+                    summary: summary))
                 breaker.recordSuccess()
                 lastError = nil
                 lastDeliveryAt = answeredAt
@@ -138,6 +148,26 @@ public actor OutboxDrainer {
                 lastError = nil
                 await persistState()
                 return .finalOutcome(itemID: item.id, status: status)
+            case let .ambiguous(reason):
+                let attempts = item.attempts + 1
+                breaker.recordFailure(at: answeredAt)
+                lastError = reason
+                if configuration.ambiguous == .retry && item.unansweredPosts == 0 {
+                    let next = answeredAt + configuration.backoff.delay(afterAttempts: attempts, random: random()).seconds
+                    try await store.recordUnansweredPost(item, attempts: attempts, nextAttemptAt: next, reason: reason)
+                    logger.warning("outbox post got no answer; the server may have it; posting once more", metadata: [
+                        "outbox.item": "\(item.id)", "outbox.attempts": "\(attempts)", "outbox.reason": "\(reason)",
+                    ])
+                    await persistState()
+                    return .retryScheduled(itemID: item.id, at: Date(unixMilliseconds: next.unixMilliseconds))
+                }
+                try await store.dropUnanswered(item, attempts: attempts, reason: reason)
+                logger.warning("outbox post got no answer; the server may have it; not sent again", metadata: [
+                    "outbox.item": "\(item.id)", "outbox.attempts": "\(attempts)", "outbox.reason": "\(reason)",
+                    "outbox.ambiguous": "\(configuration.ambiguous.rawValue)",
+                ])
+                await persistState()
+                return .droppedUnanswered(itemID: item.id)
             case let .retryable(reason), let .authentication(reason):
                 let attempts = item.attempts + 1
                 let next = answeredAt + configuration.backoff.delay(afterAttempts: attempts, random: random()).seconds
@@ -232,7 +262,7 @@ public actor OutboxDrainer {
                 }
             }
             switch step {
-            case .delivered, .finalOutcome, .retryScheduled:
+            case .delivered, .finalOutcome, .retryScheduled, .droppedUnanswered:
                 continue
             case let .idle(nextDue):
                 await wait(until: nextDue, now: now)

@@ -72,6 +72,9 @@ public struct OutboxItemSummary: Sendable, Equatable, Codable {
     public var lastError: String?
     /// Sealed payload size in bytes (what counts against the byte limit).
     public var size: Int
+    /// Posts of this item that went out whole and got no answer (the server may have it).
+    /// At most one more post follows the first such post, under `AmbiguousDeliveryPolicy.retry`.
+    public var unansweredPosts: Int = 0
 }
 
 /// A queued item handed to the sender, with its opened payload.

@@ -11,6 +11,20 @@ public enum DeliveryResult: Sendable, Equatable {
     /// Refused for good: 400, 403, 404 (no match), 409 (conditions not met). Journaled as the
     /// late outcome and removed; never retried.
     case final(status: Int, reason: String)
+    /// The whole request went out and no answer came (timeout or connection lost after the
+    /// upload): the server may have recorded the check-in. Sent again at most once, or dropped,
+    /// by ``AmbiguousDeliveryPolicy``; journaled either way.
+    case ambiguous(reason: String)
+}
+
+/// What the drainer does with an item whose post got no answer (``DeliveryResult/ambiguous(reason:)``).
+public enum AmbiguousDeliveryPolicy: String, Sendable, CaseIterable {
+    /// Post it once more (journaled as `possible-duplicate`: the server may now have it twice);
+    /// a second post without an answer drops it. Default: a lost check-in is worse than a
+    /// duplicate one, which the server's records show with the same face and time.
+    case retry
+    /// Journal it and drop it at once: the server has it once or not at all.
+    case giveUp = "give_up"
 }
 
 /// The server's answer for a delivered check-in, for the journal.

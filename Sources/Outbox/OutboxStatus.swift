@@ -12,9 +12,14 @@ public struct OutboxCounters: Sendable, Equatable, Codable {
     /// New items refused (`refuseNew` at a limit, or larger than the byte limit).
     public var refused: Int
     public var purged: Int
+    /// Posts (live or queued) that went out whole and got no answer: the server may have them.
+    public var ambiguous: Int
+    /// Items dropped after a post without an answer (`outbox.ambiguous`): maybe recorded, maybe not.
+    public var droppedAmbiguous: Int
 
-    /// All items lost without delivery, whatever the reason.
-    public var dropped: Int { droppedExpired + droppedItemLimit + droppedByteLimit + refused + purged }
+    /// All items lost without delivery, whatever the reason. Items dropped after an unanswered
+    /// post are counted too: the device cannot know whether the server has them.
+    public var dropped: Int { droppedExpired + droppedItemLimit + droppedByteLimit + refused + purged + droppedAmbiguous }
 
     init(_ values: [String: Int]) {
         func v(_ c: OutboxCounter) -> Int { values[c.rawValue] ?? 0 }
@@ -26,6 +31,8 @@ public struct OutboxCounters: Sendable, Equatable, Codable {
         droppedByteLimit = v(.droppedByteLimit)
         refused = v(.refused)
         purged = v(.purged)
+        ambiguous = v(.ambiguous)
+        droppedAmbiguous = v(.droppedAmbiguous)
     }
 }
 

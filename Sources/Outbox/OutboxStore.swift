@@ -25,8 +25,14 @@ public struct OutboxStore: Sendable {
     /// limit, the oldest items are dropped (`dropOldest`) or the new one is refused
     /// (`refuseNew`, throws `queueFull`; the refusal is counted and journaled). A full disk
     /// throws `diskFull`: the caller (the door) carries on, and `degradedReason` says why.
+    ///
+    /// `unansweredPost` is set for a live check-in whose post went out and got no answer: the
+    /// item then starts with one unanswered post (so the drainer posts it at most once more), and
+    /// a `possible-duplicate` record with that reason is journaled in the same transaction.
     @discardableResult
-    public func enqueue(_ payload: OutboxPayload, capturedAt: Date) async throws(OutboxError) -> OutboxItemSummary {
+    public func enqueue(
+        _ payload: OutboxPayload, capturedAt: Date, unansweredPost: String? = nil
+    ) async throws(OutboxError) -> OutboxItemSummary {
         guard let key = database.key else { throw .keyUnavailable(operation: "queue a check-in") }
         let uuid = UUID().uuidString.lowercased()
         // Sealing is CPU work on a ~50 KB buffer (tens of microseconds): fine on the caller's task.
@@ -61,17 +67,26 @@ public struct OutboxStore: Sendable {
             }
             try db.execute(
                 sql: """
-                    INSERT INTO outbox_item (uuid, created_at, captured_at, attempts, next_attempt_at, size, key_id, sealed)
-                    VALUES (?, ?, ?, 0, ?, ?, ?, ?)
+                    INSERT INTO outbox_item (uuid, created_at, captured_at, attempts, next_attempt_at, size, key_id, sealed,
+                                             unanswered_posts, last_error)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [uuid, now.unixMilliseconds, capturedAt.unixMilliseconds, now.unixMilliseconds,
-                            sealed.count, keyID, Data(sealed)])
+                arguments: [uuid, now.unixMilliseconds, capturedAt.unixMilliseconds, unansweredPost == nil ? 0 : 1,
+                            now.unixMilliseconds, sealed.count, keyID, Data(sealed), unansweredPost == nil ? 0 : 1,
+                            unansweredPost.map { String($0.prefix(500)) }])
             let id = db.lastInsertedRowID
             try OutboxDatabase.bump(db, .enqueued)
+            if let unansweredPost {
+                try OutboxDatabase.bump(db, .ambiguous)
+                try OutboxDatabase.insertJournal(db, .possibleDuplicate(PossibleDuplicateRecord(
+                    itemID: id, uuid: uuid, capturedAt: Date(unixMilliseconds: capturedAt.unixMilliseconds), attempts: 1,
+                    reason: unansweredPost)), at: now)
+            }
             return .queued(OutboxItemSummary(
                 id: id, uuid: uuid, createdAt: Date(unixMilliseconds: now.unixMilliseconds),
-                capturedAt: Date(unixMilliseconds: capturedAt.unixMilliseconds), attempts: 0,
-                nextAttemptAt: Date(unixMilliseconds: now.unixMilliseconds), lastError: nil, size: sealed.count))
+                capturedAt: Date(unixMilliseconds: capturedAt.unixMilliseconds), attempts: unansweredPost == nil ? 0 : 1,
+                nextAttemptAt: Date(unixMilliseconds: now.unixMilliseconds), lastError: unansweredPost, size: sealed.count,
+                unansweredPosts: unansweredPost == nil ? 0 : 1))
         }
         switch outcome {
         case let .queued(item): return item
@@ -190,6 +205,58 @@ public struct OutboxStore: Sendable {
         }
     }
 
+    /// Records a post of `item` that went out and got no answer, and will be sent once more:
+    /// one more attempt and unanswered post, the next attempt time, and a `possible-duplicate`
+    /// journal record, in one transaction.
+    public func recordUnansweredPost(
+        _ item: OutboxItemSummary, attempts: Int, nextAttemptAt: Date, reason: String
+    ) async throws(OutboxError) {
+        let now = database.clock.now()
+        try await database.write("record a post without an answer") { db in
+            try db.execute(
+                sql: """
+                    UPDATE outbox_item SET attempts = ?, next_attempt_at = ?, last_error = ?,
+                        unanswered_posts = unanswered_posts + 1 WHERE id = ?
+                    """,
+                arguments: [attempts, nextAttemptAt.unixMilliseconds, String(reason.prefix(500)), item.id])
+            guard db.changesCount == 1 else { return }  // purged meanwhile
+            try OutboxDatabase.bump(db, .ambiguous)
+            try OutboxDatabase.insertJournal(db, .possibleDuplicate(PossibleDuplicateRecord(
+                itemID: item.id, uuid: item.uuid, capturedAt: item.capturedAt, attempts: attempts, reason: reason)), at: now)
+        }
+    }
+
+    /// Removes `item` after a post that got no answer and may not be repeated
+    /// (`AmbiguousDeliveryPolicy.giveUp`, or its second unanswered post): a `drop` record with
+    /// reason `ambiguous`, counted, in one transaction.
+    public func dropUnanswered(_ item: OutboxItemSummary, attempts: Int, reason: String) async throws(OutboxError) {
+        let now = database.clock.now()
+        try await database.write("drop an item whose post got no answer") { db in
+            try db.execute(sql: "DELETE FROM outbox_item WHERE id = ?", arguments: [item.id])
+            guard db.changesCount == 1 else { return }
+            try OutboxDatabase.bump(db, .ambiguous)
+            try Self.journalDrop(db, DropRecord(
+                reason: .ambiguous, itemID: item.id, uuid: item.uuid, capturedAt: item.capturedAt, attempts: attempts,
+                lastError: String(reason.prefix(500)),
+                detail: "no answer after the whole request was sent: the server may have recorded it; not sent again"),
+                now: now)
+        }
+    }
+
+    /// Journals a live check-in whose post got no answer and that is not queued
+    /// (`outbox.ambiguous: give_up`, or queueing is off): a `drop` record with reason
+    /// `ambiguous` and `why` as its detail, counted.
+    public func recordUnansweredLiveCheckIn(capturedAt: Date, reason: String, why: String) async throws(OutboxError) {
+        let now = database.clock.now()
+        try await database.write("record a check-in without an answer") { db in
+            try OutboxDatabase.bump(db, .ambiguous)
+            try Self.journalDrop(db, DropRecord(
+                reason: .ambiguous, capturedAt: capturedAt, attempts: 1, lastError: String(reason.prefix(500)),
+                detail: "live check-in: no answer after the whole request was sent; not queued (\(why))"),
+                now: now)
+        }
+    }
+
     // MARK: - Operator actions
 
     /// Makes one item (or all, when `id` is nil) due now. Returns how many were changed.
@@ -250,14 +317,14 @@ public struct OutboxStore: Sendable {
 
     // MARK: - Internals (run inside write transactions)
 
-    static let summaryColumns = "id, uuid, created_at, captured_at, attempts, next_attempt_at, last_error, size"
+    static let summaryColumns = "id, uuid, created_at, captured_at, attempts, next_attempt_at, last_error, size, unanswered_posts"
 
     static func summary(_ row: Row) -> OutboxItemSummary {
         OutboxItemSummary(
             id: row["id"], uuid: row["uuid"],
             createdAt: Date(unixMilliseconds: row["created_at"]), capturedAt: Date(unixMilliseconds: row["captured_at"]),
             attempts: row["attempts"], nextAttemptAt: Date(unixMilliseconds: row["next_attempt_at"]),
-            lastError: row["last_error"], size: row["size"])
+            lastError: row["last_error"], size: row["size"], unansweredPosts: row["unanswered_posts"])
     }
 
     static func totals(_ db: Database) throws -> (count: Int, bytes: Int) {

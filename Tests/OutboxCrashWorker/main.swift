@@ -112,7 +112,7 @@ case "drain":
             exit(0)
         case .idle, .breakerOpen, .storeError:
             try? await Task.sleep(for: .milliseconds(20))
-        case .delivered, .finalOutcome, .retryScheduled:
+        case .delivered, .finalOutcome, .retryScheduled, .droppedUnanswered:
             continue
         }
     }

@@ -75,6 +75,7 @@ extension Reader {
         int("outbox.max_bytes", &c.outbox.maxBytes, range: 1024...(16 << 30))
         duration("outbox.max_age", &c.outbox.maxAge)
         choice("outbox.when_full", &c.outbox.whenFull)
+        choice("outbox.ambiguous", &c.outbox.ambiguous)
         string("outbox.key_file", &c.outbox.keyFile)
         int("outbox.journal_max_rows", &c.outbox.journalMaxRows, range: 100...100_000_000)
         duration("outbox.journal_max_age", &c.outbox.journalMaxAge, max: .seconds(10 * 365 * 86400))

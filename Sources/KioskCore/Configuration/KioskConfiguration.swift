@@ -186,6 +186,14 @@ public struct OutboxSettings: Sendable, Equatable {
         case refuseNew = "refuse_new"
     }
     public var whenFull: WhenFull = .dropOldest
+    /// A check-in whose post went out and got no answer may be on the server already (the API
+    /// has no idempotency key). `retry` posts it once more (journaled `possible-duplicate`);
+    /// `give_up` journals it and never sends it again.
+    public enum Ambiguous: String, Sendable, CaseIterable {
+        case retry
+        case giveUp = "give_up"
+    }
+    public var ambiguous: Ambiguous = .retry
     /// Key for encrypting queued images at rest; a relative name is looked up in
     /// `$CREDENTIALS_DIRECTORY` first.
     public var keyFile = "/etc/kiosk-agent/outbox.key"

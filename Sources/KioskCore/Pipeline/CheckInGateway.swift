@@ -63,7 +63,15 @@ public struct FaceAiDeeGateway: CheckInGateway, OutboxSender {
             }
         }
         switch error.disposition {
-        case .retryable: return .unreachable(reason: Self.shortReason(error))
+        case .retryable:
+            // TLS is retryable for the queue (a clock not yet set heals), but at the door it is
+            // a fault: whoever answered could not prove to be the server.
+            if case .tls(_, _, let message) = error { return .untrustedServer(reason: message) }
+            return .unreachable(reason: Self.shortReason(error))
+        case .ambiguous: return .unanswered(reason: Self.shortReason(error))
+        case .accepted:
+            if case .undecodableBody(_, let status, let detail) = error { return .acceptedUnreadable(status: status, detail: detail) }
+            return .acceptedUnreadable(status: error.httpStatus ?? 200, detail: error.description)
         case .authentication: return .unauthorized(message: error.description)
         case .final: return .rejected(status: error.httpStatus ?? 0, message: error.description)
         }
@@ -73,6 +81,7 @@ public struct FaceAiDeeGateway: CheckInGateway, OutboxSender {
         switch error {
         case .network(_, _, let message): "network: \(message)"
         case .timeout(_, _, let seconds): "no answer within \(seconds) s"
+        case .noAnswer(_, _, let message): "no answer: \(message)"
         case .tls(_, _, let message): "TLS: \(message)"
         case .http(_, let status, _): "HTTP \(status)"
         case .undecodableBody(_, let status, _): "unreadable answer (HTTP \(status))"
@@ -95,6 +104,12 @@ public struct FaceAiDeeGateway: CheckInGateway, OutboxSender {
         } catch {
             switch error.disposition {
             case .retryable: return .retryable(reason: Self.shortReason(error))
+            case .ambiguous: return .ambiguous(reason: Self.shortReason(error))
+            case .accepted:
+                // Taken by the server: a delivery, whose answer is kept for the technician.
+                return .delivered(DeliveredOutcome(
+                    status: error.httpStatus ?? 200,
+                    summary: "contract warning: accepted, but the answer does not match the API contract: \(error.description)"))
             case .authentication: return .authentication(reason: error.description)
             case .final: return .final(status: error.httpStatus ?? 0, reason: error.description)
             }

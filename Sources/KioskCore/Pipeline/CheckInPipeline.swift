@@ -419,12 +419,20 @@ public final class CheckInPipeline: Sendable {
         let t = pending.tunables
         let now = ContinuousClock.now
         let after = Self.seconds(now - pending.postedAt)
-        if case .unreachable(let reason) = outcome {
+        switch outcome {
+        case .unreachable(let reason), .untrustedServer(let reason):
             logger.notice("the late check-in failed too (\(reason)); it is queued as an offline check-in")
             if t.policy.settings.queueOffline {
                 await recorder.queue(pending.jpeg, conditionJSON: t.conditionJSON, option: t.option, capturedAt: pending.capturedAt)
             }
             return
+        case .unanswered(let reason):
+            // The server may have it: queued (once more at most) or only journaled, by outbox.ambiguous.
+            await recorder.queueUnanswered(t.policy.settings.queueOffline ? pending.jpeg : nil, conditionJSON: t.conditionJSON,
+                                           option: t.option, capturedAt: pending.capturedAt, reason: reason)
+            return
+        default:
+            break
         }
         let late = t.policy.decide(outcome, at: Date())
         let withinWindow = now - early.at <= t.pipeline.lateGrantWindow
@@ -461,7 +469,7 @@ public final class CheckInPipeline: Sendable {
         let feedback: DoorSignal = decision.granted ? .granted(pulse: nil) : .denied(reason: decision.reason.rawValue)
         switch decision.reason {
         case .offline, .grantedOffline: return [feedback, .offline]
-        case .unauthorized, .serverRejected: return [feedback, .fault]
+        case .unauthorized, .serverRejected, .untrustedServer, .unreadableAnswer: return [feedback, .fault]
         default: return [feedback, .idle]
         }
     }

@@ -17,9 +17,14 @@ public struct DecisionRecorder: Sendable {
     public let imageDirectory: String?
     /// Wakes the drainer when an item was queued.
     public let queued: @Sendable () -> Void
+    /// `outbox.ambiguous`: whether a check-in whose post got no answer is queued (posted at most
+    /// once more) or only journaled.
+    public let ambiguous: AmbiguousDeliveryPolicy
 
     public init(journal: EventJournal?, outbox: OutboxStore?, status: StatusBoard, logger: Logger,
-                imageDirectory: String? = nil, queued: @escaping @Sendable () -> Void = {}) {
+                imageDirectory: String? = nil, queued: @escaping @Sendable () -> Void = {},
+                ambiguous: AmbiguousDeliveryPolicy = .retry) {
+        self.ambiguous = ambiguous
         self.journal = journal
         self.outbox = outbox
         self.status = status
@@ -33,7 +38,11 @@ public struct DecisionRecorder: Sendable {
                        conditionJSON: String, option: Int?, keepImage: Bool) async {
         let now = Date()
         var queuedID: Int64?
-        if decision.queueForLater, let jpeg {
+        if case .unanswered(let reason) = outcome {
+            // The server may have this check-in: queue it only as outbox.ambiguous allows.
+            queuedID = await queueUnanswered(decision.queueForLater ? jpeg : nil, conditionJSON: conditionJSON, option: option,
+                                             capturedAt: now, reason: reason)
+        } else if decision.queueForLater, let jpeg {
             queuedID = await queue(jpeg, conditionJSON: conditionJSON, option: option, capturedAt: now,
                                    reason: decision.reason.rawValue)
         }
@@ -72,9 +81,12 @@ public struct DecisionRecorder: Sendable {
                                     latencyMs: Self.stages(latencies))
             $0.decisions[decision.reason.rawValue, default: 0] += 1
             switch outcome {
-            case .unreachable(let reason):
+            case .unreachable(let reason), .unanswered(let reason), .untrustedServer(let reason):
                 $0.server.healthy = false
                 $0.server.lastError = reason
+            case .acceptedUnreadable(_, let detail):
+                $0.server.healthy = true
+                $0.server.lastError = "contract warning: \(detail)"
             case .matched, .noMatch, .conditionsNotMet:
                 $0.server.healthy = true
                 $0.server.lastSuccessAt = now
@@ -85,11 +97,33 @@ public struct DecisionRecorder: Sendable {
         }
     }
 
+    /// A check-in whose post went out whole and got no answer: the server may have it. Under
+    /// `outbox.ambiguous: retry` (and with a `jpeg`, i.e. queueing on) it is queued to be posted
+    /// once more, journaled as `possible-duplicate`; otherwise it is journaled as an `ambiguous`
+    /// drop and never sent again. Either way it is counted (`ambiguous_deliveries` in status).
+    @discardableResult
+    public func queueUnanswered(_ jpeg: [UInt8]?, conditionJSON: String, option: Int?, capturedAt: Date,
+                                reason: String) async -> Int64? {
+        if ambiguous == .retry, let jpeg {
+            logger.warning("check-in got no answer; the server may have recorded it; queued to be posted once more (possible duplicate)")
+            return await queue(jpeg, conditionJSON: conditionJSON, option: option, capturedAt: capturedAt,
+                               reason: "unanswered", unansweredPost: reason)
+        }
+        let why = ambiguous == .giveUp ? "outbox.ambiguous: give_up" : "policy.queue_offline is off"
+        logger.warning("check-in got no answer; the server may have recorded it; not sent again (\(why))")
+        do {
+            try await outbox?.recordUnansweredLiveCheckIn(capturedAt: capturedAt, reason: reason, why: why)
+        } catch {
+            logger.error("unanswered check-in not journaled: \(error)")
+        }
+        return nil
+    }
+
     /// Puts a check-in in the offline queue for later delivery; its item id, or nil when it
     /// could not be queued (logged, and shown in status).
     @discardableResult
     public func queue(_ jpeg: [UInt8], conditionJSON: String, option: Int?, capturedAt: Date,
-                      reason: String = "offline") async -> Int64? {
+                      reason: String = "offline", unansweredPost: String? = nil) async -> Int64? {
         guard let outbox else {
             logger.error("check-in not queued: the offline queue is unavailable (see earlier errors)")
             return nil
@@ -97,7 +131,7 @@ public struct DecisionRecorder: Sendable {
         do {
             let item = try await outbox.enqueue(
                 OutboxPayload(jpeg: jpeg, conditionJSON: conditionJSON, option: option.map(String.init) ?? ""),
-                capturedAt: capturedAt)
+                capturedAt: capturedAt, unansweredPost: unansweredPost)
             queued()
             return item.id
         } catch {
@@ -146,7 +180,8 @@ public struct DecisionRecorder: Sendable {
         case .conditionsNotMet: 409
         case .rejected(let status, _): status
         case .unauthorized: 401
-        case .unreachable: 0
+        case .unreachable, .unanswered, .untrustedServer: 0
+        case .acceptedUnreadable(let status, _): status
         }
     }
 
@@ -168,7 +203,7 @@ public struct DecisionRecorder: Sendable {
         case .conditionsNotMet: .conditionsNotMet
         case .statusNotAllowed, .similarityTooLow, .outsideSchedule, .onePersonAtATime: .denied
         case .offline: .offlineDenied
-        case .serverRejected, .unauthorized: .failed
+        case .serverRejected, .unauthorized, .untrustedServer, .unreadableAnswer: .failed
         }
     }
 

@@ -13,8 +13,21 @@ public enum CheckInOutcome: Sendable, Equatable {
     case rejected(status: Int, message: String?)
     /// 401 even after renewing the token: the credentials are wrong or revoked.
     case unauthorized(message: String?)
-    /// Network error, timeout, 5xx or 429: the server could not decide.
+    /// Network error, timeout, 5xx or 429: the server could not decide, and did not get the
+    /// check-in (or refused it), so sending it again later cannot duplicate it.
     case unreachable(reason: String)
+    /// The whole check-in went out and no answer came (timeout or connection lost after the
+    /// upload): the server could not decide in time, and it may have recorded the check-in.
+    /// The door decides as for ``unreachable(reason:)``; the recorder queues it only as
+    /// `outbox.ambiguous` allows, so it is posted at most once more.
+    case unanswered(reason: String)
+    /// TLS failed (certificate untrusted, expired, wrong host name): whoever answers may not be
+    /// the server, so this is a fault, never "offline": the door stays shut whatever
+    /// `policy.offline` says. Nothing was sent, so it may be queued.
+    case untrustedServer(reason: String)
+    /// The server took the check-in (2xx) but its answer does not match the contract: it is
+    /// recorded there, so it is never sent again; the door cannot tell who it was and stays shut.
+    case acceptedUnreadable(status: Int, detail: String)
 }
 
 /// The door's answer to one person.
@@ -31,6 +44,10 @@ public struct Decision: Sendable, Equatable {
         /// Shut because the server could not answer and the policy is fail-secure.
         case offline
         case serverRejected = "server_rejected"
+        /// TLS failed: the server could not be trusted (fault; fail-secure whatever the policy).
+        case untrustedServer = "untrusted_server"
+        /// The server answered 2xx in a form the contract does not describe (fault).
+        case unreadableAnswer = "unreadable_answer"
         case unauthorized
         case onePersonAtATime = "one_person_at_a_time"
     }
@@ -106,7 +123,15 @@ public struct DecisionPolicy: Sendable {
         case .unauthorized(let message):
             return Decision(granted: false, reason: .unauthorized,
                             detail: "credentials refused: \(message ?? "401"); check api.credentials_file", fault: true)
-        case .unreachable(let reason):
+        case .untrustedServer(let reason):
+            return Decision(granted: false, reason: .untrustedServer,
+                            detail: "TLS with the server failed (\(reason)); the door stays shut whatever policy.offline says: check the server certificate, api.ca_file and the device clock",
+                            queueForLater: settings.queueOffline, fault: true)
+        case .acceptedUnreadable(let status, let detail):
+            return Decision(granted: false, reason: .unreadableAnswer,
+                            detail: "the server took the check-in (HTTP \(status)) but its answer does not match the API contract (\(detail)); not sent again: check api.url and the server's version",
+                            fault: true)
+        case .unreachable(let reason), .unanswered(let reason):
             let queue = settings.queueOffline
             if settings.offline == .failOpen, inSchedule {
                 return Decision(granted: true, reason: .grantedOffline,

@@ -80,6 +80,33 @@ extension KioskConfiguration {
             debounce: door.debounce)
     }
 
+    /// `outbox.ambiguous` in the outbox module's terms.
+    public var ambiguousDeliveryPolicy: AmbiguousDeliveryPolicy {
+        outbox.ambiguous == .giveUp ? .giveUp : .retry
+    }
+
+    /// Why the API connection is not protected, or nil when it is: `api.verify_tls` off, or a
+    /// plain `http://` URL to a host that is not loopback (anyone on the path can read the
+    /// face images and the token, or answer in the server's place). For the start-up log and
+    /// `kioskctl status`.
+    public var insecureTransportWarning: String? {
+        var problems: [String] = []
+        let url = URL(string: api.url)
+        let scheme = url?.scheme?.lowercased()
+        let host = (url?.host ?? "").lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if scheme == "http" && !Self.isLoopback(host) {
+            problems.append("api.url \(api.url) is plain http to a host that is not loopback: face images and the API token cross the network unencrypted; use https")
+        }
+        if !api.verifyTLS && scheme != "http" {
+            problems.append("api.verify_tls is off: any server can pose as Face AiDee and open the door; turn it on (use api.ca_file for a private CA)")
+        }
+        return problems.isEmpty ? nil : problems.joined(separator: "; ")
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.") || host.hasSuffix(".localhost")
+    }
+
     public func outboxConfiguration() -> OutboxConfiguration {
         let keyPath = Self.resolveSecretPath(outbox.keyFile)
         let key: OutboxKeySource

@@ -105,6 +105,10 @@ public struct KioskAgent: Sendable {
         }
 
         // 4. The server: credentials now (a bad file is a configuration error), calls later.
+        if let warning = c.insecureTransportWarning {
+            logger.warning("INSECURE API CONNECTION: \(warning)", metadata: ["api.url": "\(c.api.url)"])
+            status.update { $0.insecureTransport = warning }
+        }
         let gateway: any CheckInGateway & OutboxSender
         if let injected = self.gateway {
             gateway = injected
@@ -129,12 +133,15 @@ public struct KioskAgent: Sendable {
 
         let heartbeat = Heartbeat()
         let drainer = store.map {
-            OutboxDrainer(store: $0, sender: gateway, logger: logger.with("component", "outbox"))
+            OutboxDrainer(store: $0, sender: gateway, configuration: DrainConfiguration(ambiguous: c.ambiguousDeliveryPolicy),
+                          logger: logger.with("component", "outbox"))
         }
         let recorder = DecisionRecorder(
             journal: journal, outbox: store, status: status, logger: logger.with("component", "decision"),
-            imageDirectory: c.privacy.keepImages ? c.privacy.keepImagesDirectory : nil,
-            queued: { if let drainer { Task { await drainer.nudge() } } })
+            imageKeeper: c.privacy.keepImages
+                ? ImageKeeper(directory: c.privacy.keepImagesDirectory, maxAge: c.privacy.keepImagesMaxAge,
+                              maxCount: c.privacy.keepImagesMaxCount) : nil,
+            queued: { if let drainer { Task { await drainer.nudge() } } }, ambiguous: c.ambiguousDeliveryPolicy)
         let policy: DecisionPolicy
         do {
             policy = try DecisionPolicy(settings: c.policy)
@@ -164,7 +171,8 @@ public struct KioskAgent: Sendable {
         }
         services += [
             .init(service: StatusService(
-                board: status, writer: StatusFileWriter(statusPath: c.status.file, metricsPath: c.status.metricsFile),
+                board: status, writer: StatusFileWriter(statusPath: c.status.file, metricsPath: c.status.metricsFile,
+                                         group: c.status.group),
                 notifier: notifier, interval: c.status.interval,
                 camera: { Self.cameraStatus(source) }, logger: logger.with("component", "status"))),
             .init(service: WatchdogService(notifier: notifier, heartbeat: heartbeat, logger: logger.with("component", "watchdog"))),

@@ -84,6 +84,7 @@ struct DrainerService: Service {
                                 $0.queue.bytes = s.bytes
                                 $0.queue.dropped = s.counters.dropped
                                 $0.queue.delivered = s.counters.delivered
+                                $0.ambiguousDeliveries = s.counters.ambiguous
                                 $0.queue.lastError = s.degradedReason ?? s.sender?.lastError
                                 // A late delivery proves the server is back even when nobody
                                 // has come to the door since.

@@ -91,6 +91,12 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
     public var decisions: [String: Int] = [:]
     /// Server answers that came after `pipeline.decision_deadline` (nil until the first).
     public var lateAnswers: Int?
+    /// Check-ins posted whose answer never came (the server may have recorded them), live and
+    /// queued, from the queue's persistent counter; nil in status files from older versions.
+    public var ambiguousDeliveries: Int?
+    /// Why the connection to the server is not protected (`api.verify_tls` off, plain http to a
+    /// host that is not loopback), or nil.
+    public var insecureTransport: String?
     /// Why the last person in view could not be checked in (the selector gave up), for the
     /// technician; nil until that happens.
     public var lastGiveUp: String?
@@ -110,6 +116,8 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         case lastDecision = "last_decision"
         case detectorMs = "detector_ms"
         case lateAnswers = "late_answers"
+        case ambiguousDeliveries = "ambiguous_deliveries"
+        case insecureTransport = "insecure_transport"
         case lastGiveUp = "last_give_up"
     }
 
@@ -146,6 +154,11 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
                decisions.sorted { $0.key < $1.key }.map { ("reason=\"\($0.key)\"", Double($0.value)) })
         metric("kiosk_late_answers_total", "Server answers that came after the decision deadline.", "counter",
                [("", Double(lateAnswers ?? 0))])
+        metric("kiosk_ambiguous_deliveries_total",
+               "Check-ins posted whose answer never came: the server may have recorded them (possible duplicates).",
+               "counter", [("", Double(ambiguousDeliveries ?? 0))])
+        metric("kiosk_insecure_transport", "1 when api.verify_tls is off or the API URL is plain http to another host.",
+               "gauge", [("", insecureTransport == nil ? 0 : 1)])
         metric("kiosk_camera_connected", "1 when the camera delivers frames.", "gauge", [("", camera.connected ? 1 : 0)])
         metric("kiosk_camera_fps", "Frames per second received from the camera.", "gauge", [("", camera.fps)])
         metric("kiosk_camera_frames_total", "Frames by fate.", "counter", [

@@ -1,0 +1,159 @@
+import AiDeeSimulator
+import FaceAiDee
+import Foundation
+import Testing
+import TestSupport
+
+/// Whether the server may have acted on a failed request, through the real libcurl transport
+/// against `aidee-sim` on loopback, counted on the simulator: a check-in is never reported in a
+/// way that lets the caller post it again after the server recorded it, and libcurl never sends
+/// it twice by itself.
+@Suite("Failure classification: was the request carried out?", .serialized,
+       .enabled(if: TestAssets.available, "assets missing: run scripts/fetch-assets.sh"))
+struct FailureClassificationTests {
+    struct Site {
+        let sim: AiDeeSimulatorServer
+        let client: FaceAiDeeClient
+        let face: [UInt8]
+
+        static func start(requestTimeout: Duration = .seconds(15)) async throws -> Site {
+            let sim = try await AiDeeSimulatorServer.start(SimulatorConfiguration(
+                modelsDirectory: TestAssets.root.appendingPathComponent("models"),
+                accounts: [.init(username: "kiosk", password: "pw")], projects: [.init(id: 1, name: "HQ")], faultSeed: 3))
+            let face = [UInt8](try Data(contentsOf: TestAssets.faceImage("images/facerec/obama.jpg")))
+            let user = try await sim.createUser(projectID: 1, status: "APPROVED")
+            _ = try await sim.enrollFace(projectID: 1, userID: user, image: face)
+            let (key, secret) = try await sim.issueCredentials(username: "kiosk", password: "pw")
+            let client = try FaceAiDeeClient(
+                configuration: .init(baseURL: "http://127.0.0.1:\(sim.port)", requestTimeout: requestTimeout),
+                credentials: APICredentials(key: key, secret: secret))
+            // Warm up: the token is issued and the connection is in the pool, so the check-ins
+            // below go out on a *reused* connection, where libcurl would resend by itself.
+            _ = try await client.listProjects()
+            return Site(sim: sim, client: client, face: face)
+        }
+
+        func checkIn() async -> Result<CheckInResult, FaceAiDeeError> {
+            do {
+                return .success(try await client.checkIn(projectID: 1, jpeg: face))
+            } catch {
+                return .failure(error)
+            }
+        }
+
+        func serverCheckIns() async throws -> Int { try await sim.checkIns(projectID: 1).count }
+
+        func stop() async {
+            await client.shutdown()
+            await sim.shutdown()
+        }
+    }
+
+    @Test func processedThenDroppedIsNoAnswerAndRecordedOnce() async throws {
+        let site = try await Site.start()
+        defer { Task { await site.stop() } }
+        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .dropAfterProcessing)])
+        let result = await site.checkIn()
+        guard case .failure(let error) = result, case .noAnswer(let operation, _, let message) = error else {
+            Issue.record("expected noAnswer, got \(result)")
+            return
+        }
+        #expect(operation == "checkIn")
+        #expect(message.contains("whole request"))
+        #expect(error.disposition == .ambiguous)
+        // Exactly one: the server recorded it, and libcurl did not post it again on a new
+        // connection after the reused one died (libcurl retries a dead reused connection by itself).
+        #expect(try await site.serverCheckIns() == 1)
+    }
+
+    @Test func droppedBeforeProcessingIsAlsoNoAnswer() async throws {
+        // The client cannot tell this from the case above: the request went out, no answer came.
+        let site = try await Site.start()
+        defer { Task { await site.stop() } }
+        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .drop)])
+        let result = await site.checkIn()
+        guard case .failure(let error) = result, case .noAnswer = error else {
+            Issue.record("expected noAnswer, got \(result)")
+            return
+        }
+        #expect(error.disposition == .ambiguous)
+        #expect(try await site.serverCheckIns() == 0)
+    }
+
+    @Test func slowAnswerAfterTheUploadIsNoAnswer() async throws {
+        let site = try await Site.start(requestTimeout: .milliseconds(800))
+        defer { Task { await site.stop() } }
+        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .latency(milliseconds: 2500))])
+        let result = await site.checkIn()
+        guard case .failure(let error) = result, case .noAnswer(_, _, let message) = error else {
+            Issue.record("expected noAnswer, got \(result)")
+            return
+        }
+        #expect(message.contains("no answer within 0.8 s"))
+        #expect(error.disposition == .ambiguous)
+        // The simulator carries on after the client gave up: the check-in is recorded.
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await site.serverCheckIns() == 1)
+    }
+
+    @Test func malformedSuccessIsAcceptedAndQuotesTheBody() async throws {
+        let site = try await Site.start()
+        defer { Task { await site.stop() } }
+        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .malformedSuccess)])
+        let result = await site.checkIn()
+        guard case .failure(let error) = result, case .undecodableBody("checkIn", 200, let detail) = error else {
+            Issue.record("expected undecodableBody 200, got \(result)")
+            return
+        }
+        #expect(error.disposition == .accepted)
+        #expect(detail.contains(#"the answer began: {"result":{"uid":"u-1""#), "\(detail)")
+        #expect(try await site.serverCheckIns() == 1)
+    }
+
+    @Test func refusedConnectionIsNothingSent() async throws {
+        let port = try unusedPort()
+        let client = try FaceAiDeeClient(
+            configuration: .init(baseURL: "http://127.0.0.1:\(port)"), credentials: APICredentials(key: "k", secret: "s"))
+        do {
+            _ = try await client.checkIn(projectID: 1, jpeg: [0xFF, 0xD8, 0xFF, 0xD9])
+            Issue.record("a closed port answered")
+        } catch {
+            // The token call fails first: the check-in itself never left.
+            guard case .network = error else {
+                Issue.record("expected a network error, got \(error)")
+                return
+            }
+            #expect(error.disposition == .retryable)
+        }
+    }
+
+    @Test func repeatableOperationsKeepTheirErrors() async throws {
+        // Only unrepeatable operations report noAnswer; a dropped read stays a network error.
+        let site = try await Site.start()
+        defer { Task { await site.stop() } }
+        site.sim.faults.set([FaultRule(operation: "listProjects", kind: .dropAfterProcessing)])
+        do {
+            _ = try await site.client.listProjects()
+            Issue.record("a dropped answer arrived")
+        } catch {
+            guard case .network = error else {
+                Issue.record("expected a network error, got \(error)")
+                return
+            }
+            #expect(error.disposition == .retryable)
+        }
+    }
+
+    @Test func bodySnippetsAreShortEscapedAndHideTokensAndImages() {
+        let token = String(repeating: "A1b2", count: 16)
+        let snippet = BodySnippet.quote(Array(#"{"token":"\#(token)","n":1}"#.utf8) + [0x0A, 0x01])
+        #expect(!snippet.contains(token))
+        #expect(snippet.contains("…(64 chars)…"))
+        #expect(snippet.hasSuffix(#",\"n\":1}\n\x01"#) || snippet.hasSuffix("\\n\\x01"), "\(snippet)")
+        let image = Array(("{\"image\":\"" + String(repeating: "/9j/4AAQSkZJRgABAQ", count: 100) + "\"}").utf8)
+        let quoted = BodySnippet.quote(image)
+        #expect(!quoted.contains("/9j/4AAQSkZJRg"))
+        #expect(quoted.hasSuffix("(\(image.count) bytes)"))
+        #expect(quoted.utf8.count < 300)
+    }
+}
