@@ -116,7 +116,9 @@ public final class FaceAiDeeClient: Sendable {
     /// - Parameters:
     ///   - configuration: where the server is and how to reach it.
     ///   - credentials: the API key and secret; nil allows only ``issueKey(username:password:)``.
-    public init(configuration: FaceAiDeeConfiguration, credentials: APICredentials?) throws(FaceAiDeeError) {
+    /// - Parameter tokenClock: where the token session reads time (tests advance a manual one).
+    public init(configuration: FaceAiDeeConfiguration, credentials: APICredentials?,
+                tokenClock: TokenSession.Clock = .system) throws(FaceAiDeeError) {
         self.configuration = configuration
         let serverURL = try Self.serverURL(configuration.baseURL)
         if let caFile = configuration.caFile, access(caFile, R_OK) != 0 {
@@ -128,7 +130,7 @@ public final class FaceAiDeeClient: Sendable {
             middlewares: [ErrorBodyMiddleware()])
         self.client = client
         self.session = credentials.map {
-            TokenSession(client: client, credentials: $0, renewalMargin: configuration.renewalMargin)
+            TokenSession(client: client, credentials: $0, renewalMargin: configuration.renewalMargin, clock: tokenClock)
         }
     }
 

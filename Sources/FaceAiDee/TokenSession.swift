@@ -17,6 +17,22 @@ import OpenAPIRuntime
 /// Expiry is tracked on the monotonic clock from the moment the token arrived (`expire` minus
 /// the local wall-clock time then), so a wall-clock jump later does not confuse it.
 public actor TokenSession {
+    /// Where the session reads time: the monotonic clock for validity, the wall clock only to
+    /// turn the server's `expire` into a remaining lifetime. Tests advance a manual one.
+    public struct Clock: Sendable {
+        public var monotonic: @Sendable () -> ContinuousClock.Instant
+        public var wall: @Sendable () -> AiDeeTimestamp
+
+        public init(monotonic: @escaping @Sendable () -> ContinuousClock.Instant,
+                    wall: @escaping @Sendable () -> AiDeeTimestamp) {
+            self.monotonic = monotonic
+            self.wall = wall
+        }
+
+        /// The system's clocks.
+        public static let system = Clock(monotonic: { ContinuousClock.now }, wall: { AiDeeTimestamp.now() })
+    }
+
     /// Counts of the token operations performed, for status pages and tests.
     public struct Counters: Sendable, Hashable {
         /// Tokens issued with `POST /auth/token`.
@@ -43,6 +59,7 @@ public actor TokenSession {
     private let client: Client
     private let credentials: APICredentials
     private let renewalMargin: Duration
+    private let clock: Clock
     private var held: Held?
     private var refresh: Task<Held, any Error>?
     private var counts = Counters()
@@ -52,10 +69,13 @@ public actor TokenSession {
     ///   - client: the generated client to call the token operations with.
     ///   - credentials: the API key and secret.
     ///   - renewalMargin: renew when less than this remains (at most half the token's lifetime).
-    public init(client: Client, credentials: APICredentials, renewalMargin: Duration = .seconds(60)) {
+    ///   - clock: where time is read (``Clock/system`` outside tests).
+    public init(client: Client, credentials: APICredentials, renewalMargin: Duration = .seconds(60),
+                clock: Clock = .system) {
         self.client = client
         self.credentials = credentials
         self.renewalMargin = renewalMargin
+        self.clock = clock
     }
 
     /// The current token's expiry as the server wrote it, or nil when no token is held.
@@ -65,19 +85,23 @@ public actor TokenSession {
     public var counters: Counters { counts }
 
     /// A token that is valid now, issuing or renewing one first when needed.
+    ///
+    /// A caller that finds a refresh in flight joins it, and is treated exactly like the caller
+    /// that started it: if the renewal fails for a passing reason while the old token is still
+    /// valid, both get the old token.
     public func token() async throws(FaceAiDeeError) -> String {
-        if let refresh { return try await Self.wait(refresh).token }
-        let now = ContinuousClock.now
-        if let held, now < held.validUntil, held.validUntil - now > margin(for: held) {
-            return held.token
-        }
-        let renewable = held.flatMap { now < $0.validUntil ? $0.token : nil }
         do {
+            if let refresh { return try await Self.wait(refresh).token }
+            let now = clock.monotonic()
+            if let held, now < held.validUntil, held.validUntil - now > margin(for: held) {
+                return held.token
+            }
+            let renewable = held.flatMap { now < $0.validUntil ? $0.token : nil }
             return try await startRefresh(renewing: renewable).token
         } catch {
             // A renewal that failed for a passing reason (network, 5xx) must not fail the call
             // while the old token is still good: use it, and try renewing again next time.
-            if let held, ContinuousClock.now < held.validUntil, error.disposition == .retryable {
+            if let held, clock.monotonic() < held.validUntil, error.disposition == .retryable {
                 counts.failedRenewals += 1
                 return held.token
             }
@@ -130,16 +154,17 @@ public actor TokenSession {
     private func startRefresh(renewing token: String?) async throws(FaceAiDeeError) -> Held {
         let client = self.client
         let credentials = self.credentials
+        let clock = self.clock
         let task = Task<Held, any Error> {
             if let token {
                 do {
-                    return try await Self.renew(client: client, token: token)
+                    return try await Self.renew(client: client, token: token, clock: clock)
                 } catch let error as FaceAiDeeError where error.httpStatus == 401 {
                     // The server no longer knows the token (expired early, revoked, restarted): issue afresh.
-                    return try await Self.issue(client: client, credentials: credentials)
+                    return try await Self.issue(client: client, credentials: credentials, clock: clock)
                 }
             }
-            return try await Self.issue(client: client, credentials: credentials)
+            return try await Self.issue(client: client, credentials: credentials, clock: clock)
         }
         refresh = task
         defer { if refresh == task { refresh = nil } }
@@ -148,7 +173,7 @@ public actor TokenSession {
             result = try await Self.wait(task)
         } catch {
             // A failed renewal leaves an unexpired token usable; an expired one is dropped.
-            if let held, ContinuousClock.now >= held.validUntil { self.held = nil }
+            if let held, clock.monotonic() >= held.validUntil { self.held = nil }
             throw error
         }
         held = result
@@ -166,7 +191,7 @@ public actor TokenSession {
         }
     }
 
-    private static func issue(client: Client, credentials: APICredentials) async throws -> Held {
+    private static func issue(client: Client, credentials: APICredentials, clock: Clock) async throws -> Held {
         let body: Components.Schemas.TokenResponse
         do {
             body = try await client.issueToken(body: .json(.init(key: credentials.key, secret: credentials.secret)))
@@ -174,22 +199,22 @@ public actor TokenSession {
         } catch {
             throw FaceAiDeeClient.mapError(error, operation: "issueToken")
         }
-        return held(from: body, renewed: false)
+        return held(from: body, renewed: false, clock: clock)
     }
 
-    private static func renew(client: Client, token: String) async throws -> Held {
+    private static func renew(client: Client, token: String, clock: Clock) async throws -> Held {
         let body: Components.Schemas.TokenResponse
         do {
             body = try await client.renewToken(headers: .init(xAPIToken: token)).ok.body.json
         } catch {
             throw FaceAiDeeClient.mapError(error, operation: "renewToken")
         }
-        return held(from: body, renewed: true)
+        return held(from: body, renewed: true, clock: clock)
     }
 
-    private static func held(from body: Components.Schemas.TokenResponse, renewed: Bool) -> Held {
-        let now = ContinuousClock.now
-        let remaining = max(0, AiDeeTimestamp.now().seconds(until: body.expire))
+    private static func held(from body: Components.Schemas.TokenResponse, renewed: Bool, clock: Clock) -> Held {
+        let now = clock.monotonic()
+        let remaining = max(0, clock.wall().seconds(until: body.expire))
         return Held(
             token: body.token, expire: body.expire, receivedAt: now,
             validUntil: now + .nanoseconds(Int64(remaining * 1e9)), renewed: renewed)

@@ -14,7 +14,10 @@ struct Kioskd: AsyncParsableCommand {
             Configuration: one YAML file (default \(ConfigurationLoader.defaultFile)); every key can be \
             overridden by an environment variable (KIOSK_ + key in capitals, dots as underscores) \
             or by --set key=value. See config/kioskd.yaml for every key.
-            Exit status: 0 on a clean stop, 1 on a configuration error, 2 on a start-up failure.
+            Exit status: 0 on a clean stop; 1 on a configuration error (including a bad schedule, \
+            URL or condition found at start); 2 when a part outside the file cannot start (GPIO, \
+            detector model, camera, credentials). The last log line names the part and a code \
+            (KIOSK-START-…).
             """,
         version: KioskVersion.current)
 
@@ -68,8 +71,9 @@ struct Kioskd: AsyncParsableCommand {
         do {
             try await agent.run()
         } catch let error as StartupError {
-            logger.critical("cannot start: \(error)")
-            throw ExitCode(2)
+            logger.critical("cannot start: \(error)", metadata: ["startup.part": "\(error.part.rawValue)",
+                                                                 "startup.code": "\(error.part.code)"])
+            throw ExitCode(error.exitStatus)
         }
     }
 }

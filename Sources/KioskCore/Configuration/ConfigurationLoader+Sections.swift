@@ -83,9 +83,12 @@ extension Reader {
         string("status.file", &c.status.file)
         string("status.metrics_file", &c.status.metricsFile)
         duration("status.interval", &c.status.interval, max: .seconds(3600))
+        string("status.group", &c.status.group)
 
         bool("privacy.keep_images", &c.privacy.keepImages)
         string("privacy.keep_images_directory", &c.privacy.keepImagesDirectory)
+        duration("privacy.keep_images_max_age", &c.privacy.keepImagesMaxAge, max: .seconds(366 * 86_400))
+        int("privacy.keep_images_max_count", &c.privacy.keepImagesMaxCount, range: 1...1_000_000)
     }
 
     /// Checks that need more than one key, or more than a type.

@@ -209,6 +209,9 @@ public struct StatusSettings: Sendable, Equatable {
     /// node_exporter textfile-collector file; empty disables it.
     public var metricsFile = ""
     public var interval: Duration = .seconds(5)
+    /// Group given to the status and metrics files (mode 0640), so a monitoring agent in that
+    /// group can read them; empty keeps the service's own group.
+    public var group = ""
 
     public init() {}
 }
@@ -218,6 +221,10 @@ public struct PrivacySettings: Sendable, Equatable {
     /// Keep uploaded face crops on disk (for support); off by default: images stay in memory.
     public var keepImages = false
     public var keepImagesDirectory = "/var/lib/kiosk-agent/images"
+    /// Kept images older than this are deleted.
+    public var keepImagesMaxAge: Duration = .seconds(7 * 86_400)
+    /// At most this many kept images; the oldest go first.
+    public var keepImagesMaxCount = 1000
 
     public init() {}
 }

@@ -13,8 +13,8 @@ public struct DecisionRecorder: Sendable {
     public let outbox: OutboxStore?
     public let status: StatusBoard
     public let logger: Logger
-    /// Where uploaded crops are kept when `privacy.keep_images` is on.
-    public let imageDirectory: String?
+    /// Keeps uploaded crops when `privacy.keep_images` is on.
+    public let imageKeeper: ImageKeeper?
     /// Wakes the drainer when an item was queued.
     public let queued: @Sendable () -> Void
     /// `outbox.ambiguous`: whether a check-in whose post got no answer is queued (posted at most
@@ -22,14 +22,14 @@ public struct DecisionRecorder: Sendable {
     public let ambiguous: AmbiguousDeliveryPolicy
 
     public init(journal: EventJournal?, outbox: OutboxStore?, status: StatusBoard, logger: Logger,
-                imageDirectory: String? = nil, queued: @escaping @Sendable () -> Void = {},
+                imageKeeper: ImageKeeper? = nil, queued: @escaping @Sendable () -> Void = {},
                 ambiguous: AmbiguousDeliveryPolicy = .retry) {
         self.ambiguous = ambiguous
         self.journal = journal
         self.outbox = outbox
         self.status = status
         self.logger = logger
-        self.imageDirectory = imageDirectory
+        self.imageKeeper = imageKeeper
         self.queued = queued
     }
 
@@ -46,8 +46,12 @@ public struct DecisionRecorder: Sendable {
             queuedID = await queue(jpeg, conditionJSON: conditionJSON, option: option, capturedAt: now,
                                    reason: decision.reason.rawValue)
         }
-        if keepImage, let directory = imageDirectory, let jpeg {
-            keep(jpeg, in: directory, at: now, decision: decision)
+        if keepImage, let imageKeeper, let jpeg {
+            do {
+                try imageKeeper.keep(jpeg, at: now, outcome: decision.reason.rawValue)
+            } catch {
+                logger.error("\(error)")
+            }
         }
 
         var metadata: Logger.Metadata = [
@@ -204,22 +208,6 @@ public struct DecisionRecorder: Sendable {
         case .statusNotAllowed, .similarityTooLow, .outsideSchedule, .onePersonAtATime: .denied
         case .offline: .offlineDenied
         case .serverRejected, .unauthorized, .untrustedServer, .unreadableAnswer: .failed
-        }
-    }
-
-    /// Keeps an uploaded crop (only when configured: biometric data). Named by time and outcome,
-    /// never by user name; mode 0600.
-    func keep(_ jpeg: [UInt8], in directory: String, at date: Date, decision: Decision) {
-        let stamp = ISO8601DateFormatter().string(from: date).replacingOccurrences(of: ":", with: "")
-        let path = "\(directory)/\(stamp)-\(decision.reason.rawValue).jpg"
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-            guard FileManager.default.createFile(atPath: path, contents: Data(jpeg), attributes: [.posixPermissions: 0o600]) else {
-                throw CocoaError(.fileWriteUnknown)
-            }
-        } catch {
-            logger.error("cannot keep the face image in \(directory): \(error)")
         }
     }
 }

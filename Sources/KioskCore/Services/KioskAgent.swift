@@ -9,25 +9,6 @@ import ServiceLifecycle
 import Synchronization
 import UnixSignals
 
-/// Something `kioskd` cannot start without. Each says which part and how to fix it.
-public enum StartupError: Error, Sendable, CustomStringConvertible {
-    case credentials(String)
-    case detector(String)
-    case camera(String)
-    case door(String)
-    case api(String)
-
-    public var description: String {
-        switch self {
-        case .credentials(let m): "API credentials: \(m)"
-        case .detector(let m): "face detector: \(m)"
-        case .camera(let m): "camera: \(m)"
-        case .door(let m): "door I/O: \(m)"
-        case .api(let m): "API client: \(m)"
-        }
-    }
-}
-
 /// The daemon, assembled: builds every component from the configuration and runs them as one
 /// `ServiceGroup`. `kioskd` is this plus argument parsing.
 ///
@@ -70,7 +51,7 @@ public struct KioskAgent: Sendable {
         do {
             try await door.start()
         } catch {
-            throw StartupError.door("\(error)")
+            throw StartupError(.door, error)
         }
         do {
             try await runStarted(door: door, notifier: notifier, status: status)
@@ -87,13 +68,13 @@ public struct KioskAgent: Sendable {
         do {
             detector = try YuNetFaceDetector(configuration: c.detectorConfiguration)
         } catch {
-            throw StartupError.detector("\(error)")
+            throw StartupError(.detector, setting: "detection.model", error)
         }
         let analyzer: FrameAnalyzer
         do {
             analyzer = try FrameAnalyzer(detector: detector, scorer: FaceQualityScorer(), detectionWidth: c.pipeline.detectionWidth)
         } catch {
-            throw StartupError.detector("\(error)")
+            throw StartupError(.detector, error)
         }
 
         // 3. Frames.
@@ -146,7 +127,7 @@ public struct KioskAgent: Sendable {
         do {
             policy = try DecisionPolicy(settings: c.policy)
         } catch {
-            throw StartupError.api("policy.schedule: \(error)")
+            throw StartupError(.policy, setting: "policy.schedule", error)
         }
         let pipeline = CheckInPipeline(
             source: TappedFrameSource(source, onFrame: { [ready = Atomic<Bool>(false)] _ in
@@ -209,7 +190,7 @@ public struct KioskAgent: Sendable {
             let path = camera.replayPath
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw StartupError.camera("camera.replay.path \(path) does not exist")
+                throw StartupError(.camera, setting: "camera.replay.path", StartupProblem(description: "\(path) does not exist"))
             }
             let input: ReplaySource.Input
             if isDirectory.boolValue {
@@ -222,7 +203,7 @@ public struct KioskAgent: Sendable {
             do {
                 return try ReplaySource(input, framesPerSecond: Double(camera.replayFPS), loop: camera.replayLoop)
             } catch {
-                throw StartupError.camera("\(error)")
+                throw StartupError(.camera, setting: "camera.replay.path", error)
             }
         }
     }
@@ -234,7 +215,7 @@ public struct KioskAgent: Sendable {
         do {
             credentials = try APICredentials.load(from: path)
         } catch {
-            throw StartupError.credentials("\(error)")
+            throw StartupError(.credentials, setting: "api.credentials_file", error)
         }
         do {
             let client = try FaceAiDeeClient(configuration: c.apiClientConfiguration, credentials: credentials)
@@ -242,9 +223,9 @@ public struct KioskAgent: Sendable {
                                     condition: try FaceAiDeeGateway.condition(fromJSON: c.api.conditionJSON),
                                     option: c.api.option)
         } catch let error as FaceAiDeeError {
-            throw StartupError.api("\(error)")
+            throw StartupError(.apiClient, setting: "api.url", error)
         } catch {
-            throw StartupError.api("api.condition: \(error)")
+            throw StartupError(.apiClient, setting: "api.condition", error)
         }
     }
 
