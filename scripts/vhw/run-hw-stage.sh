@@ -213,7 +213,8 @@ fi
 tl "systemd: kioskd stand-in" "$(t standin)"
 tl "systemd: kioskd" "$(t kioskd)"
 if [ -n "$(t vm_wall)" ] && [ -n "$(t vm_done)" ]; then
-    tl "power-off and qemu exit" "$(awk "BEGIN{v = $(t vm_wall) - $(t vm_done); printf \"%.1f\", v < 0 ? 0 : v}")"
+    # From the command's end: systemd's ExecStopPost keeps dmesg and the journal, then power-off.
+    tl "logs kept, power-off, qemu exit" "$(awk "BEGIN{v = $(t vm_wall) - $(t vm_done); printf \"%.1f\", v < 0 ? 0 : v}")"
 fi
 tl "VM in all" "$(t vm_wall)" "  (limit VHW_STAGE_TIMEOUT=${STAGE_TIMEOUT}s)"
 

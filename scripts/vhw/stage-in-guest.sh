@@ -17,7 +17,8 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 TIMES=$VHW_STAGE_DIR/times
 # Boot as the guest saw it: kernel and guest-init until the devices were ready, then systemd
 # until this command started.
-{ echo "boot_devices $(cat /vhw/ready_uptime 2>/dev/null || echo 0)"; echo "boot_total $(uptime_s)"; } >"$TIMES"
+awk -v d="$(cat /vhw/ready_uptime 2>/dev/null || echo 0)" -v t="$(uptime_s)" \
+    'BEGIN { printf "boot_devices %.1f\nboot_total %.1f\n", d, t }' >"$TIMES"
 PART= PART_T0=
 part() { # KEY TITLE: closes the running part's clock and starts the next one
     [ -n "$PART" ] && echo "$PART $(awk "BEGIN{printf \"%.1f\", $(uptime_s) - $PART_T0}")" >>"$TIMES"

@@ -63,9 +63,13 @@ check "input: pull-up on door-sensor reads 1" bash -c "[ \$(gpioget $C 4) = 1 ]"
 echo pull-down >"$S/sim_gpio4/pull"
 check "input: pull-down on door-sensor reads 0" bash -c "[ \$(gpioget $C 4) = 0 ]"
 
-timeout 10 gpiomon --num-events=2 --format='%e' "$C" 5 >"$T/events" &
+timeout 20 gpiomon --num-events=2 --format='%e' "$C" 5 >"$T/events" &
 mon=$!
-sleep 0.5
+# Edges count only once gpiomon holds the line: wait for its request (gpioinfo names the consumer),
+# not a fixed time; starting gpiomon from the 9p /usr once took longer than the 0.5 s waited here
+# before, and the rising edge was missed.
+wait_for 10 bash -c "gpioinfo $C | grep -q 'line *5:.*\"gpiomon\"'" || echo "gpiomon did not request line 5 within 10 s"
+# The two edges 0.2 s apart in guest time, so gpio-sim raises two interrupts, not one.
 echo pull-up >"$S/sim_gpio5/pull"; sleep 0.2; echo pull-down >"$S/sim_gpio5/pull"
 wait "$mon"
 if [ "$(tr -d '\n' <"$T/events")" = 10 ]; then pass "events: exit-button press and release arrive as rising then falling edges"
