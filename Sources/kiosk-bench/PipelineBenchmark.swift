@@ -138,7 +138,7 @@ final class FrameTimes: Sendable {
 struct InstantMatchGateway: CheckInGateway, OutboxSender {
     var delay: Duration = .zero
 
-    func checkIn(jpeg: [UInt8]) async -> CheckInOutcome {
+    func checkIn(_ request: CheckInRequest) async -> CheckInOutcome {
         if delay > .zero { try? await Task.sleep(for: delay) }
         return .matched(userID: 1, status: "APPROVED", similarity: 95)
     }

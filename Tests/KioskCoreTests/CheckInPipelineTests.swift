@@ -184,6 +184,27 @@ struct CheckInPipelineTests {
         }
     }
 
+    @Test("after a reload the live check-in and its queued copy carry the same new condition and option")
+    func reloadedConditionReachesLiveAndQueued() async throws {
+        let f = try await PipelineFixture(
+            gateway: ScriptedGateway(otherwise: Answer(outcome: .unreachable(reason: "connect refused"))), withStore: true)
+        var reloaded = KioskConfiguration()
+        reloaded.pipeline = f.tunables.pipeline
+        reloaded.detection = f.tunables.detection
+        reloaded.api.conditionJSON = #"{"group_id": 3}"#
+        reloaded.api.option = 2
+        f.pipeline.reload(.init(configuration: reloaded, policy: f.tunables.policy))
+        try await f.running {
+            f.detector.show(.faces([ScriptedDetector.frontalFace()]))
+            #expect(await waitUntil { (try? await f.outbox?.status().items) == 1 })
+            let live = try #require(await f.gateway.requests.first)
+            #expect(live.conditionJSON == #"{"group_id": 3}"# && live.option == 2)
+            let queued = try #require(try await f.outbox?.nextDue(at: Date().addingTimeInterval(86_400)))
+            #expect(queued.payload.conditionJSON == live.conditionJSON)
+            #expect(queued.payload.option == "2")
+        }
+    }
+
     @Test("the heartbeat keeps beating while the server takes 8 s to answer")
     func heartbeatWhileTheServerIsSlow() async throws {
         let f = try await PipelineFixture(

@@ -97,14 +97,16 @@ actor ScriptedGateway: CheckInGateway {
     private let fallback: Answer
     private(set) var calls = 0
     private(set) var answered = 0
+    private(set) var requests: [CheckInRequest] = []
 
     init(_ script: [Answer] = [], otherwise fallback: Answer) {
         self.script = script
         self.fallback = fallback
     }
 
-    func checkIn(jpeg: [UInt8]) async -> CheckInOutcome {
+    func checkIn(_ request: CheckInRequest) async -> CheckInOutcome {
         calls += 1
+        requests.append(request)
         let answer = script.isEmpty ? fallback : script.removeFirst()
         if answer.after > .zero { try? await Task.sleep(for: answer.after) }
         answered += 1
@@ -157,6 +159,8 @@ struct PipelineFixture {
     let status = StatusBoard()
     let heartbeat = Heartbeat()
     let pipeline: CheckInPipeline
+    /// What the pipeline started with.
+    let tunables: CheckInPipeline.Tunables
     let journal: EventJournal?
     let outbox: OutboxStore?
 
@@ -185,10 +189,10 @@ struct PipelineFixture {
         let logger = Logger(label: "pipeline-test", factory: { _ in SwiftLogNoOpLogHandler() })
         let analyzer = try FrameAnalyzer(detector: detector, scorer: FaceQualityScorer(), detectionWidth: 320)
         let recorder = DecisionRecorder(journal: journal, outbox: outbox, status: status, logger: logger)
+        tunables = .init(configuration: c, policy: try DecisionPolicy(settings: c.policy))
         pipeline = CheckInPipeline(
             source: ScriptedCamera(frame: try Self.frame()), analyzer: analyzer, gateway: gateway, door: door,
-            recorder: recorder, status: status, heartbeat: heartbeat,
-            tunables: .init(configuration: c, policy: try DecisionPolicy(settings: c.policy)),
+            recorder: recorder, status: status, heartbeat: heartbeat, tunables: tunables,
             tick: .milliseconds(50), logger: logger)
     }
 

@@ -34,6 +34,8 @@ struct StartupErrorTests {
     func missingCredentials() async throws {
         guard TestAssets.available else { return }
         let replay = try TestAssets.temporaryDirectory("kiosk-start-replay")
+        try FileManager.default.copyItem(at: TestAssets.faceImage("images/mpl/grace_hopper.jpg"),
+                                         to: replay.appendingPathComponent("frame.jpg"))
         let agent = try agent {
             $0.detection.model = TestAssets.yunetModel.path
             $0.camera.replayPath = replay.path

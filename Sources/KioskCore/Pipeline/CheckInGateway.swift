@@ -3,14 +3,38 @@ import FaceAiDee
 import Foundation
 import Outbox
 
+/// One check-in as the pipeline asks for it: the face and the condition and option in force
+/// when it was chosen (reloaded on SIGHUP), the same ones a queued copy of it carries.
+public struct CheckInRequest: Sendable, Equatable {
+    public var jpeg: [UInt8]
+    /// `api.condition` as JSON object text; empty for none.
+    public var conditionJSON: String
+    /// `api.option`.
+    public var option: Int?
+
+    public init(jpeg: [UInt8], conditionJSON: String = "", option: Int? = nil) {
+        self.jpeg = jpeg
+        self.conditionJSON = conditionJSON
+        self.option = option
+    }
+}
+
 /// The pipeline's seam to the recognition server: one check-in in, one outcome out. The real
 /// one is ``FaceAiDeeGateway``; the whole-path tests use it too, against `aidee-sim`.
 public protocol CheckInGateway: Sendable {
-    func checkIn(jpeg: [UInt8]) async -> CheckInOutcome
+    func checkIn(_ request: CheckInRequest) async -> CheckInOutcome
     /// When the current API token expires, for status.
     func tokenExpiry() async -> Date?
+    /// Gets or renews the API token ahead of need, so a check-in never waits for one. Failures
+    /// only show in status; the next check-in tries again.
+    func refreshToken() async
     /// Revokes the token at shutdown.
     func shutdown() async
+}
+
+extension CheckInGateway {
+    /// Servers without tokens (stand-ins) have nothing to refresh.
+    public func refreshToken() async {}
 }
 
 /// ``CheckInGateway`` and ``OutboxSender`` over the Face AiDee client: maps the API's answers
@@ -34,6 +58,24 @@ public struct FaceAiDeeGateway: CheckInGateway, OutboxSender {
         return try JSONDecoder().decode(CheckInCondition.self, from: Data(text.utf8))
     }
 
+    public func checkIn(_ request: CheckInRequest) async -> CheckInOutcome {
+        let condition: CheckInCondition
+        do {
+            condition = try Self.condition(fromJSON: request.conditionJSON)
+        } catch {
+            // Validated when the configuration was loaded; reaching this is a bug, said loudly.
+            return .rejected(status: 0, message: "api.condition is not a valid condition object: \(error)")
+        }
+        do {
+            let result = try await client.checkIn(projectID: projectID, jpeg: request.jpeg, condition: condition,
+                                                  option: request.option)
+            return .matched(userID: result.userID, status: result.status, similarity: result.similarity)
+        } catch {
+            return Self.outcome(of: error)
+        }
+    }
+
+    /// A check-in with the condition and option this gateway was built with (tools, tests).
     public func checkIn(jpeg: [UInt8]) async -> CheckInOutcome {
         do {
             let result = try await client.checkIn(projectID: projectID, jpeg: jpeg, condition: condition, option: option)
@@ -41,6 +83,11 @@ public struct FaceAiDeeGateway: CheckInGateway, OutboxSender {
         } catch {
             return Self.outcome(of: error)
         }
+    }
+
+    public func refreshToken() async {
+        guard let session = client.session else { return }
+        _ = try? await session.token()
     }
 
     public func tokenExpiry() async -> Date? {

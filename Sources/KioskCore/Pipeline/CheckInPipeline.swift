@@ -89,7 +89,7 @@ public final class CheckInPipeline: Sendable {
 
     /// Work the loop hands to its task group: it never awaits the server itself.
     enum Effect: Sendable {
-        case post(id: Int, jpeg: [UInt8], deadline: Duration)
+        case post(id: Int, request: CheckInRequest, deadline: Duration)
     }
 
     /// Runs until the task is cancelled (graceful shutdown) or the source ends.
@@ -145,9 +145,9 @@ public final class CheckInPipeline: Sendable {
                 }
                 for effect in effects {
                     switch effect {
-                    case .post(let id, let jpeg, let deadline):
+                    case .post(let id, let request, let deadline):
                         group.addTask { [gateway] in
-                            continuation.yield(.answer(id: id, outcome: await gateway.checkIn(jpeg: jpeg)))
+                            continuation.yield(.answer(id: id, outcome: await gateway.checkIn(request)))
                         }
                         group.addTask {
                             try await Task.sleep(for: deadline)
@@ -363,7 +363,10 @@ public final class CheckInPipeline: Sendable {
         machine.inFlight[id] = InFlight(jpeg: jpeg, latencies: latencies, postedAt: now, capturedAt: Date(),
                                         tunables: machine.tunables)
         machine.awaited = id
-        return [.post(id: id, jpeg: jpeg, deadline: settings.decisionDeadline)]
+        // The condition and option in force now go with the live post and with any queued copy
+        // of it (both read `machine.tunables`), so a reload never splits the two.
+        let request = CheckInRequest(jpeg: jpeg, conditionJSON: machine.tunables.conditionJSON, option: machine.tunables.option)
+        return [.post(id: id, request: request, deadline: settings.decisionDeadline)]
     }
 
     /// The server answered check-in `id`: decide now, or, past the deadline, a late outcome.

@@ -142,9 +142,7 @@ public struct KioskAgent: Sendable {
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: DoorService(door: door, journal: journal, status: status, logger: logger.with("component", "door"))),
-            .init(service: TokenService(gateway: gateway, status: status, refresh: { [gateway] in
-                await Self.keepTokenFresh(gateway)
-            })),
+            .init(service: TokenService(gateway: gateway, status: status)),
         ]
         if let drainer, let store {
             services.append(.init(service: DrainerService(drainer: drainer, store: store, status: status,
@@ -227,13 +225,6 @@ public struct KioskAgent: Sendable {
         } catch {
             throw StartupError(.apiClient, setting: "api.condition", error)
         }
-    }
-
-    /// Renews or issues the token ahead of need; failures only update status (the next
-    /// check-in tries again and the offline policy covers the door meanwhile).
-    static func keepTokenFresh(_ gateway: any CheckInGateway) async {
-        guard let gateway = gateway as? FaceAiDeeGateway, let session = gateway.client.session else { return }
-        _ = try? await session.token()
     }
 
     static func cameraStatus(_ source: any FrameSource) -> StatusSnapshot.CameraStatus {

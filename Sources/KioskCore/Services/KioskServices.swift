@@ -110,13 +110,12 @@ struct DrainerService: Service {
 struct TokenService: Service {
     let gateway: any CheckInGateway
     let status: StatusBoard
-    let refresh: @Sendable () async -> Void
 
     func run() async throws {
         // The loop is cancelled at the shutdown signal, so a sleep never holds up the stop.
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                await refresh()
+                await gateway.refreshToken()
                 let expiry = await gateway.tokenExpiry()
                 status.update { $0.server.tokenExpiresAt = expiry }
                 try await Task.sleep(for: .seconds(15))
