@@ -67,7 +67,9 @@ struct FaceEngine: Sendable {
         return try await withCheckedThrowingContinuation { continuation in
             Self.decodeQueue.async {
                 continuation.resume(with: Result { () throws(FaceEngineFailure) -> Image in
-                    if let (w, h) = Self.dimensions(bytes, kind: kind), w * h > limit {
+                    // Header fields are the uploader's: a 4-billion-pixel side must not overflow the product.
+                    if let (w, h) = Self.dimensions(bytes, kind: kind),
+                       w > limit || h > limit || w.multipliedReportingOverflow(by: h).partialValue > limit {
                         throw .badImage("the image is \(w)×\(h) pixels, over the limit of \(limit) pixels")
                     }
                     do { return try ImageFile.decode(bytes, format: .rgb24, path: "upload") } catch {
