@@ -85,6 +85,7 @@ public final class AiDeeSimulatorServer: Sendable {
         router.middlewares.add(ErrorMiddleware(logger: logger))
         router.middlewares.add(FaultMiddleware(faults: faults, logger: logger))
         router.middlewares.add(BodyLimitMiddleware(limit: configuration.maxBodyBytes))
+        router.middlewares.add(ContractStrictnessMiddleware(store: store))
         addAdminRoutes(router, store: store, faults: faults)
         let api = SimulatorAPI(
             store: store, engine: engine, tokenTTL: configuration.tokenTTL,

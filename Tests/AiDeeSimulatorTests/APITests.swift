@@ -33,7 +33,7 @@ struct APITests {
 
         #expect(try await sim.call("GET", "/api/v1/projects", token: token).array.map { $0["id"] as? Int } == [1])
         #expect(try await sim.call("GET", "/api/v1/projects", token: "garbage").status == 401)
-        #expect(try await sim.call("GET", "/api/v1/projects").status == 400)
+        #expect(try await sim.call("GET", "/api/v1/projects").status == 401)
 
         let renewed = try await sim.call("PATCH", "/api/v1/auth/token", token: token)
         #expect(renewed.status == 200)
