@@ -27,13 +27,17 @@ else
     host_line="no output"
 fi
 
-# schemathesis prints "N generated, N passed[, N failed]" per run (two runs: revokeToken last).
+# schemathesis prints "N generated, N passed[, N found N unique failures], N skipped" per run (two
+# runs: revokeToken last); scripts/schemathesis.sh adds "checks (N): …" and the stateful scenarios.
 schema=$(rc schemathesis)
 schema_line=$(awk '/[0-9]+ generated/ {
         for (i = 1; i <= NF; i++) { gsub(/,/, "", $i); if ($(i+1) ~ /^generated/) g += $i; if ($(i+1) ~ /^passed/) p += $i
-                                    if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^skipped/) s += $i }
+                                    if ($(i+1) ~ /^(failed|unique)/) f += $i; if ($(i+1) ~ /^skipped/) s += $i }
         runs++ }
-    END { if (runs) printf "%d cases generated: %d passed, %d failed, %d skipped (%d runs)", g, p, f, s, runs
+    /^schemathesis.sh: checks \(/ { sub(/.*checks \(/, ""); sub(/\).*/, ""); checks = $0 }
+    /stateful scenarios/ { for (i = 1; i <= NF; i++) if ($(i+1) == "stateful") st = $i }
+    END { if (runs) printf "%d cases generated: %d passed, %d failed, %d skipped (%d runs)%s%s", g, p, f, s, runs,
+                           (st != "" ? ", " st " stateful scenarios" : ""), (checks != "" ? "; " checks " checks" : "")
           else print "no case counts in its output" }' "$D/schemathesis.log" 2>/dev/null)
 
 hw=$(rc hardware)
