@@ -21,13 +21,19 @@ final class ScriptedDetector: FaceDetector {
 
     private let scene = Mutex<Scene>(.faces([]))
     private let calls = Atomic<Int>(0)
+    private let delay = Mutex<Duration>(.zero)
 
     func show(_ new: Scene) { scene.withLock { $0 = new } }
+
+    /// Makes every detection take this long (a slow board).
+    func slow(_ duration: Duration) { delay.withLock { $0 = duration } }
 
     var detections: Int { calls.load(ordering: .relaxed) }
 
     func detect(in image: Image) async throws(FaceDetectionError) -> [DetectedFace] {
         calls.add(1, ordering: .relaxed)
+        let wait = delay.withLock { $0 }
+        if wait > .zero { try? await Task.sleep(for: wait) }
         switch scene.withLock({ $0 }) {
         case .faces(let faces):
             return faces

@@ -98,7 +98,9 @@ public final class CheckInPipeline: Sendable {
         // do not pile up in it: the newest waits in `slot` and replaces an older one there.
         let (inputs, continuation) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
         let slot = NewestFrame()
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // Discarding: every check-in adds two short child tasks, whose results must not pile up
+        // over weeks of running. Children never throw (a throwing child would end the group).
+        try await withThrowingDiscardingTaskGroup { group in
             group.addTask { [source] in
                 do {
                     for try await frame in source.frames() {
@@ -111,7 +113,7 @@ public final class CheckInPipeline: Sendable {
             }
             group.addTask { [tick] in
                 while !Task.isCancelled {
-                    try await Task.sleep(for: tick)
+                    try? await Task.sleep(for: tick)
                     continuation.yield(.tick)
                 }
             }
@@ -150,8 +152,12 @@ public final class CheckInPipeline: Sendable {
                             continuation.yield(.answer(id: id, outcome: await gateway.checkIn(request)))
                         }
                         group.addTask {
-                            try await Task.sleep(for: deadline)
-                            continuation.yield(.deadline(id: id))
+                            do {
+                                try await Task.sleep(for: deadline)
+                                continuation.yield(.deadline(id: id))
+                            } catch {
+                                // Cancelled: the pipeline is stopping.
+                            }
                         }
                     }
                 }
@@ -217,6 +223,8 @@ public final class CheckInPipeline: Sendable {
         var awaited: Int?
         var nextID = 1
         var sourceEnded = false
+        /// When the last frame was analysed (ticks judge absence only when frames stop coming).
+        var lastFrameAt: ContinuousClock.Instant?
 
         init(tunables: Tunables) {
             self.tunables = tunables
@@ -247,8 +255,13 @@ public final class CheckInPipeline: Sendable {
 
     func handleTick(_ machine: inout Machine) {
         // Frames drive the selector; ticks only let the gate reopen while the camera is quiet.
+        // While frames arrive, only a frame without a face says the person left: on a slow
+        // board one frame's analysis can take longer than absence_to_reset, and a tick between
+        // two frames of a person standing still must not count as their absence.
         guard machine.awaited == nil else { return }
-        let open = machine.gate.observe(faceInView: false, at: .now)
+        let now = ContinuousClock.now
+        if let last = machine.lastFrameAt, now - last < machine.tunables.pipeline.absenceToReset { return }
+        let open = machine.gate.observe(faceInView: false, at: now)
         if open, machine.state == .cooldown { setState(.idle, &machine) }
     }
 
@@ -269,6 +282,7 @@ public final class CheckInPipeline: Sendable {
             return []
         }
         machine.lastAnalysisError = nil
+        machine.lastFrameAt = .now
         if analysis.corrupt {
             source.reportCorrupt()
             return []
