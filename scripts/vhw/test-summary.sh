@@ -10,6 +10,7 @@ D=${1:?usage: test-summary.sh LOG-FOLDER}
 rc() { local r; r=$(cat "$D/$1.rc" 2>/dev/null); echo "${r:-not run}"; }
 verdict() { case "$1" in 0) echo ok ;; "not run") echo "NOT RUN" ;; *) echo "FAILED (exit $1)" ;; esac; }
 status=0
+hp=0 hf=0 hs=0
 
 # Swift Testing's own lines: "Test run with N tests in M suites passed|failed after …" counts the
 # skipped tests too; "➜ Test … skipped" and "✘ Test … failed after" name them one by one.
@@ -19,7 +20,8 @@ if [ -s "$D/host.log" ]; then
     skipped=$(grep -c '^➜ Test .* skipped' "$D/host.log")
     failed=$(grep -E '^✘ Test .* failed after' "$D/host.log" | grep -vc '^✘ Test run with')
     if [ -n "$total" ]; then
-        host_line="$((total - skipped - failed)) passed, $failed failed, $skipped skipped (of $total)"
+        hp=$((total - skipped - failed)) hf=$failed hs=$skipped
+        host_line="$hp passed, $failed failed, $skipped skipped (of $total)"
     else
         host_line="no closing 'Test run with N tests' line (the run did not finish)"
     fi
@@ -52,4 +54,10 @@ printf '  %-24s %-16s %s\n' "schemathesis (aidee-sim)" "$(verdict "$schema")" "$
 printf '  %-24s %-16s %s\n' "virtual-hardware stage" "$(verdict "$hw")" "${hw_line:-no closing 'hardware:' line}"
 for s in "$host" "$schema" "$hw"; do [ "$s" = 0 ] || status=1; done
 [ $status = 0 ] && echo "  all stages passed" || echo "  FAILED: see the stage above (its log: $D/)"
+# One plain closing line over the tests of both Swift stages (schemathesis counts cases, above).
+read -r wp wf ws < <(printf '%s\n' "$hw_line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p')
+tp=$((hp + ${wp:-0})) tf=$((hf + ${wf:-0})) ts=$((hs + ${ws:-0}))
+# A stage that failed without a counted failure (a crash, a timeout) still counts as one.
+[ $status != 0 ] && [ $tf = 0 ] && tf=1
+echo "total: $tp passed, $tf failed, $ts skipped"
 exit $status
