@@ -90,6 +90,7 @@ let package = Package(
             dependencies: [
                 "CCurl", "AiDeeAPI",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(

@@ -1,4 +1,5 @@
 import CV4L2
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -12,27 +13,30 @@ import Glibc
 /// formats we handle ourselves, and MJPEG must reach TurboJPEG untouched.
 final class V4L2Device {
     let path: String
-    private let fd: Int32
+    private let fd: FileDescriptor
     private var buffers: [(start: UnsafeMutableRawPointer, length: Int)] = []
     private var streaming = false
 
     /// Opens the node non-blocking (the capture loop waits in `poll`, which it can time out).
     init(path: String) throws(CameraError) {
         self.path = path
-        let node = V4L2Device.resolve(path)
-        var fd: Int32
-        repeat { fd = open(node, O_RDWR | O_NONBLOCK | O_CLOEXEC) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else { throw .deviceCall(device: path, call: "open", errno: errno) }
-        self.fd = fd
+        do {
+            fd = try FileDescriptor.open(
+                FilePath(V4L2Device.resolve(path)), .readWrite, options: [.nonBlocking, .closeOnExec])
+        } catch {
+            // FileDescriptor throws only swift-system's Errno.
+            throw .deviceCall(device: path, call: "open", errno: (error as? Errno)?.rawValue ?? EIO)
+        }
     }
 
     deinit {
         if streaming {
             var type = Int32(CV4L2_BUF_TYPE_VIDEO_CAPTURE)
-            _ = cv4l2_raw_ioctl(fd, CV4L2_VIDIOC_STREAMOFF, &type)
+            _ = try? ioctl(CV4L2_VIDIOC_STREAMOFF, "VIDIOC_STREAMOFF", &type)
         }
         for buffer in buffers { munmap(buffer.start, buffer.length) }
-        close(fd)
+        // Nothing to do about a failed close here: the descriptor is gone either way.
+        try? fd.close()
     }
 
     /// `/dev/v4l/by-id/NAME` for a bare name; the path itself otherwise.
@@ -42,25 +46,24 @@ final class V4L2Device {
         return "/dev/\(path)"
     }
 
-    /// Every ioctl goes through here: EINTR is retried, failures become a typed error
-    /// naming the device and the request.
+    /// Every ioctl goes through here and `systemCall`: EINTR is retried, failures become a
+    /// typed error naming the device and the request.
     @discardableResult
     private func ioctl<T>(_ request: UInt, _ name: String, _ argument: inout T) throws(CameraError) -> Int32 {
-        var rc: Int32
-        repeat {
-            rc = withUnsafeMutablePointer(to: &argument) { cv4l2_raw_ioctl(fd, request, $0) }
-        } while rc == -1 && errno == EINTR
-        if rc == -1 { throw .deviceCall(device: path, call: name, errno: errno) }
-        return rc
+        try systemCall(name, device: path) {
+            withUnsafeMutablePointer(to: &argument) { cv4l2_raw_ioctl(fd.rawValue, request, $0) }
+        }
     }
 
-    /// Like `ioctl` but returns the errno instead of throwing (enumerations end with EINVAL).
+    /// Like `ioctl` but returns the errno (0 on success) instead of throwing: enumerations
+    /// end with EINVAL, and DQBUF says "nothing more" with EAGAIN.
     private func tryIoctl<T>(_ request: UInt, _ argument: inout T) -> Int32 {
-        var rc: Int32
-        repeat {
-            rc = withUnsafeMutablePointer(to: &argument) { cv4l2_raw_ioctl(fd, request, $0) }
-        } while rc == -1 && errno == EINTR
-        return rc == -1 ? errno : 0
+        do {
+            try ioctl(request, "ioctl", &argument)
+            return 0
+        } catch {
+            return error.systemCallErrno ?? EIO
+        }
     }
 
     // MARK: Capabilities and formats
@@ -258,7 +261,7 @@ final class V4L2Device {
             buffer.index = index
             try ioctl(CV4L2_VIDIOC_QUERYBUF, "VIDIOC_QUERYBUF", &buffer)
             let length = Int(buffer.length)
-            let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off_t(buffer.m.offset))
+            let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd.rawValue, off_t(buffer.m.offset))
             guard let mapped, mapped != UnsafeMutableRawPointer(bitPattern: -1) else {
                 throw .deviceCall(device: path, call: "mmap", errno: errno)
             }
@@ -282,12 +285,8 @@ final class V4L2Device {
     /// Waits up to `timeoutMilliseconds` for a frame, then takes every filled buffer and keeps
     /// only the newest (older ones go back to the driver unread). Nil on timeout.
     func nextFrame(timeoutMilliseconds: Int32) throws(CameraError) -> Captured? {
-        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&descriptor, 1, timeoutMilliseconds)
-        if ready < 0 {
-            if errno == EINTR { return nil }
-            throw .deviceCall(device: path, call: "poll", errno: errno)
-        }
+        var descriptor = pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)
+        let ready = try systemCall("poll", device: path) { poll(&descriptor, 1, timeoutMilliseconds) }
         if ready == 0 { return nil }
         var newest: v4l2_buffer? = nil
         var skipped = 0

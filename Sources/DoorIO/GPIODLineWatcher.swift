@@ -1,6 +1,7 @@
 // Edge monitoring on a dedicated thread: poll(2) on the line event fds plus a stop pipe.
 import CGPIOD
 import Synchronization
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,7 +27,8 @@ public final class GPIODLineWatcher: Sendable {
     /// The chip's kernel name, for messages.
     public let chipName: String
 
-    private let stopWriteFD: Int32
+    /// The stop pipe's write end; the watcher is its only owner.
+    private let stopSignal: PipeEnd
     private let exit: ThreadExit
     private let stopped = Mutex(false)
 
@@ -61,24 +63,25 @@ public final class GPIODLineWatcher: Sendable {
         }
         initialLevels = levels
 
-        var pipeFDs: [Int32] = [-1, -1]
-        if pipe(&pipeFDs) != 0 {
-            let code = errno
+        // Close-on-exec: not inherited by programs the daemon might start.
+        let stopPipe: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
+        do {
+            stopPipe = try FileDescriptor.pipe(options: .closeOnExec)
+        } catch {
             chip.close()
-            throw .monitorFailed(chip: chip.name, operation: "create stop pipe", errno: code)
+            throw .monitorFailed(chip: chip.name, operation: "create stop pipe", errno: error.rawValue)
         }
-        // Not inherited by programs the daemon might start.
-        _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC)
-        stopWriteFD = pipeFDs[1]
+        stopSignal = PipeEnd(stopPipe.writeEnd)
         let (stream, continuation) = AsyncStream.makeStream(of: Report.self, bufferingPolicy: .bufferingNewest(1024))
         edges = stream
         exit = ThreadExit()
 
-        let work = WatchLoop(chip: chip, watched: watched, stopReadFD: pipeFDs[0], continuation: continuation, exit: exit)
+        let work = WatchLoop(chip: chip, watched: watched, stopReader: PipeEnd(stopPipe.readEnd),
+                             continuation: continuation, exit: exit)
         if let code = DedicatedThread.start(work.run) {
+            // The loop's end releases the lines; the write end closes with `stopSignal` as
+            // this half-built watcher is destroyed.
             work.finish(failure: .monitorFailed(chip: chip.name, operation: "start watching thread", errno: code))
-            close(pipeFDs[1])
             throw .monitorFailed(chip: chip.name, operation: "start watching thread", errno: code)
         }
     }
@@ -90,15 +93,27 @@ public final class GPIODLineWatcher: Sendable {
             return !done
         }
         if first {
-            var byte: UInt8 = 1
-            _ = write(stopWriteFD, &byte, 1)
+            // One byte into an empty pipe: it cannot block, and if it failed the thread still
+            // wakes with POLLHUP when the write end closes.
+            _ = try? stopSignal.descriptor.writeAll(CollectionOfOne(UInt8(1)))
         }
         await exit.wait()
     }
 
-    // Closing the write end wakes the thread with POLLHUP, so a watcher dropped without `stop()`
-    // still ends its thread and releases its lines.
-    deinit { close(stopWriteFD) }
+    // No deinit: `stopSignal` closes the write end when the watcher goes away, which wakes the
+    // thread with POLLHUP, so a watcher dropped without `stop()` still ends its thread and
+    // releases its lines.
+}
+
+/// One end of the stop pipe, closed exactly once, by whoever holds it, when it goes away:
+/// the write end by the watcher (also when its initializer throws), the read end by the loop.
+private struct PipeEnd: ~Copyable, Sendable {
+    let descriptor: FileDescriptor
+
+    init(_ descriptor: FileDescriptor) { self.descriptor = descriptor }
+
+    // Nothing to do about a failed close: the descriptor is released either way (Linux).
+    deinit { try? descriptor.close() }
 }
 
 /// The thread's state: owned by the thread alone once it runs.
@@ -106,55 +121,60 @@ private final class WatchLoop: @unchecked Sendable {
     // @unchecked: created on the caller's thread, then used only by the watching thread.
     let chip: GPIODChip
     let watched: [(key: String, fd: Int32)]
-    let stopReadFD: Int32
+    /// The stop pipe's read end; closed when the loop goes away (after `finish`).
+    let stopReader: PipeEnd
     let continuation: AsyncStream<GPIODLineWatcher.Report>.Continuation
     let exit: ThreadExit
 
-    init(chip: GPIODChip, watched: [(key: String, fd: Int32)], stopReadFD: Int32,
+    init(chip: GPIODChip, watched: [(key: String, fd: Int32)], stopReader: consuming PipeEnd,
          continuation: AsyncStream<GPIODLineWatcher.Report>.Continuation, exit: ThreadExit) {
         self.chip = chip
         self.watched = watched
-        self.stopReadFD = stopReadFD
+        self.stopReader = stopReader
         self.continuation = continuation
         self.exit = exit
     }
 
     func run() {
-        var fds = watched.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
-        fds.append(pollfd(fd: stopReadFD, events: Int16(POLLIN), revents: 0))
-        let stopIndex = fds.count - 1
-        let bad = Int16(POLLERR | POLLHUP | POLLNVAL)
-        var failure: DoorIOError?
-        loop: while true {
-            let ready = poll(&fds, nfds_t(fds.count), -1)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                failure = .monitorFailed(chip: chip.name, operation: "poll", errno: errno)
-                break
-            }
-            if fds[stopIndex].revents != 0 { break }
-            for index in 0..<stopIndex where fds[index].revents != 0 {
-                if fds[index].revents & bad != 0 {
-                    failure = .monitorFailed(chip: chip.name, operation: "poll \(watched[index].key) (line fd error)", errno: EIO)
-                    break loop
-                }
-                var event = gpiod_line_event()
-                if gpiod_line_event_read_fd(fds[index].fd, &event) != 0 {
-                    if errno == EINTR || errno == EAGAIN { continue }
-                    failure = .monitorFailed(chip: chip.name, operation: "read event for \(watched[index].key)", errno: errno)
-                    break loop
-                }
-                let active = event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE)
-                continuation.yield(.edge(watched[index].key, active: active, at: .now))
-            }
+        do throws(DoorIOError) {
+            try watch()
+            finish(failure: nil)
+        } catch {
+            finish(failure: error)
         }
-        finish(failure: failure)
     }
 
-    /// Releases the lines, ends the stream and wakes whoever waits in `stop()`.
+    /// Waits for edges until the stop pipe wakes it; throws on the first failure.
+    private func watch() throws(DoorIOError) {
+        var fds = watched.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+        fds.append(pollfd(fd: stopReader.descriptor.rawValue, events: Int16(POLLIN), revents: 0))
+        let stopIndex = fds.count - 1
+        let bad = Int16(POLLERR | POLLHUP | POLLNVAL)
+        while true {
+            try systemCall("poll", chip: chip.name) { poll(&fds, nfds_t(fds.count), -1) }
+            if fds[stopIndex].revents != 0 { return }
+            for index in 0..<stopIndex where fds[index].revents != 0 {
+                let key = watched[index].key
+                if fds[index].revents & bad != 0 {
+                    throw .monitorFailed(chip: chip.name, operation: "poll \(key) (line fd error)", errno: EIO)
+                }
+                let fd = fds[index].fd
+                var event = gpiod_line_event()
+                do throws(DoorIOError) {
+                    try systemCall("read event for \(key)", chip: chip.name) { gpiod_line_event_read_fd(fd, &event) }
+                } catch .monitorFailed(_, _, let code) where code == EAGAIN {
+                    continue  // nothing to read after all: poll again
+                }
+                let active = event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE)
+                continuation.yield(.edge(key, active: active, at: .now))
+            }
+        }
+    }
+
+    /// Releases the lines, ends the stream and wakes whoever waits in `stop()`. Called once:
+    /// when the loop ends, or instead of it when its thread cannot start.
     func finish(failure: DoorIOError?) {
         chip.close()
-        close(stopReadFD)
         if let failure { continuation.yield(.failure(failure)) }
         continuation.finish()
         exit.signal()

@@ -1,4 +1,5 @@
 // APICredentials: the API key and secret, and the protected file they live in.
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -33,9 +34,10 @@ public struct APICredentials: Sendable, Hashable, CustomStringConvertible {
     /// because the secret is as good as the account's password.
     public static func load(from path: String) throws(FaceAiDeeError) -> APICredentials {
         var info = stat()
-        guard stat(path, &info) == 0 else {
-            let reason = String(cString: strerror(errno))
-            throw .credentials(path: path, problem: "cannot read it (\(reason)). Create it with `kioskctl api key issue --save \(path)`.")
+        do {
+            try systemCall { stat(path, &info) }
+        } catch {
+            throw .credentials(path: path, problem: "cannot read it (\(error)). Create it with `kioskctl api key issue --save \(path)`.")
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             throw .credentials(path: path, problem: "not a regular file")
@@ -88,33 +90,26 @@ public struct APICredentials: Sendable, Hashable, CustomStringConvertible {
     /// temporary file in the same folder, then rename), so a reader never sees half a file.
     public func save(to path: String) throws(FaceAiDeeError) {
         let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw .credentials(path: path, problem: "cannot create \(temporary) (\(String(cString: strerror(errno))))")
+        let file: FileDescriptor
+        do {
+            file = try FileDescriptor.open(
+                FilePath(temporary), .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
+                permissions: .ownerReadWrite)
+        } catch {
+            throw .credentials(path: path, problem: "cannot create \(temporary) (\(error))")
         }
-        let bytes = Array(fileText.utf8)
-        var written = 0
-        var failure: String?
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes { buffer -> Int in
-                guard let base = buffer.baseAddress else { return 0 }
-                return write(fd, base + written, buffer.count - written)
+        do {
+            try file.closeAfter {
+                try file.writeAll(fileText.utf8)
+                // The mode is set explicitly as the umask may have narrowed it, never widened: 0600 exactly.
+                try systemCall { fchmod(file.rawValue, 0o600) }
+                try systemCall { fsync(file.rawValue) }
             }
-            if result < 0 {
-                if errno == EINTR { continue }
-                failure = String(cString: strerror(errno))
-                break
-            }
-            written += result
-        }
-        // The mode is set explicitly as the umask may have narrowed it, never widened: 0600 exactly.
-        if failure == nil, fchmod(fd, 0o600) != 0 { failure = String(cString: strerror(errno)) }
-        if failure == nil, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
-        close(fd)
-        if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
-        if let failure {
+            try systemCall { rename(temporary, path) }
+        } catch {
+            // Errno's description is strerror's text.
             unlink(temporary)
-            throw .credentials(path: path, problem: "cannot write it (\(failure))")
+            throw .credentials(path: path, problem: "cannot write it (\(error))")
         }
     }
 }
@@ -130,16 +125,22 @@ extension StringProtocol {
 
 /// Reads a whole file as UTF-8 (the credentials file is a few lines).
 private func readFile(_ path: String) throws(FaceAiDeeError) -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw .credentials(path: path, problem: String(cString: strerror(errno))) }
-    defer { close(fd) }
+    let file: FileDescriptor
+    do {
+        file = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
+    } catch {
+        throw .credentials(path: path, problem: "\(error)")
+    }
+    // Nothing to do about a failed close after reading: the descriptor is released either way.
+    defer { try? file.close() }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 4096)
     while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw .credentials(path: path, problem: String(cString: strerror(errno)))
+        let count: Int
+        do {
+            count = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
+        } catch {
+            throw .credentials(path: path, problem: "\(error)")
         }
         if count == 0 { break }
         bytes.append(contentsOf: chunk[0..<count])

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -37,31 +38,27 @@ public struct ImageKeeper: Sendable {
         let stamp = Self.stamp(date)
         let safeOutcome = String(outcome.unicodeScalars.filter { $0.properties.isAlphabetic || $0 == "_" || $0 == "-" }.map(Character.init))
         var path = ""
-        var fd: Int32 = -1
-        for attempt in 0..<100 {
+        var created: FileDescriptor?
+        var failure = Errno.fileExists
+        for attempt in 0..<100 where created == nil {
             path = "\(directory)/\(Self.prefix)\(stamp)\(attempt == 0 ? "" : "-\(attempt)")-\(safeOutcome)\(Self.suffix)"
-            fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            if fd >= 0 || errno != EEXIST { break }
-        }
-        guard fd >= 0 else { throw ImageKeeperError(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        let complete = jpeg.withUnsafeBytes { raw -> Bool in
-            guard let base = raw.baseAddress else { return true }
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, base + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += n
+            do {
+                created = try FileDescriptor.open(
+                    FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
+                    permissions: .ownerReadWrite)
+            } catch {
+                // FileDescriptor throws only swift-system's Errno.
+                failure = error as? Errno ?? .ioError
+                if failure != .fileExists { break }
             }
-            return true
         }
-        guard complete else {
-            let reason = String(cString: strerror(errno))
+        guard let file = created else { throw ImageKeeperError(path: path, reason: "\(failure)") }
+        do {
+            try file.closeAfter { try file.writeAll(jpeg) }
+        } catch {
+            // Errno's description is strerror's text.
             unlink(path)
-            throw ImageKeeperError(path: path, reason: reason)
+            throw ImageKeeperError(path: path, reason: "\(error)")
         }
         prune(now: date)
         return path

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -57,39 +58,33 @@ public struct StatusFileWriter: Sendable {
             throw StatusWriteError(path: path, reason: "\(error.localizedDescription); check that the directory exists and the service may write it (RuntimeDirectory=kiosk-agent in the unit)")
         }
         let temporary = "\(path).\(getpid()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw StatusWriteError(path: path, reason: Self.errnoText("create \(temporary)")) }
-        var failure: String?
-        if fchmod(fd, mode) != 0 { failure = Self.errnoText("chmod") }
-        if failure == nil, let group, fchown(fd, uid_t.max, group) != 0 {
-            failure = Self.errnoText("chgrp to gid \(group) (the service must be a member: SupplementaryGroups= in the unit)")
+        let file: FileDescriptor
+        do {
+            file = try FileDescriptor.open(
+                FilePath(temporary), .writeOnly, options: [.create, .truncate, .closeOnExec],
+                permissions: FilePermissions(rawValue: mode))
+        } catch {
+            throw StatusWriteError(path: path, reason: "create \(temporary): \(error)")
         }
-        if failure == nil {
-            let written = data.withUnsafeBytes { raw -> Int in
-                guard let base = raw.baseAddress else { return 0 }
-                var offset = 0
-                while offset < raw.count {
-                    let n = Glibc.write(fd, base + offset, raw.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        return -1
-                    }
-                    offset += n
+        // The step under way, for the message: each failure says what it was doing.
+        var step = "chmod"
+        do {
+            try file.closeAfter {
+                try systemCall { fchmod(file.rawValue, mode) }
+                if let group {
+                    step = "chgrp to gid \(group) (the service must be a member: SupplementaryGroups= in the unit)"
+                    try systemCall { fchown(file.rawValue, uid_t.max, group) }
                 }
-                return offset
+                step = "write"
+                try file.writeAll(data)
             }
-            if written != data.count { failure = Self.errnoText("write") }
-        }
-        close(fd)
-        if failure == nil, rename(temporary, path) != 0 { failure = Self.errnoText("rename over \(path)") }
-        if let failure {
+            step = "rename over \(path)"
+            try systemCall { rename(temporary, path) }
+        } catch {
+            // Errno's description is strerror's text.
             unlink(temporary)
-            throw StatusWriteError(path: path, reason: failure)
+            throw StatusWriteError(path: path, reason: "\(step): \(error)")
         }
-    }
-
-    static func errnoText(_ operation: String) -> String {
-        "\(operation): \(String(cString: strerror(errno)))"
     }
 }
 
