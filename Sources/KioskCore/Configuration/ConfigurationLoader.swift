@@ -76,7 +76,7 @@ public struct ConfigurationLoader: Sendable {
             config: ConfigReader(providers: providers), overrides: overrides,
             environment: environment, file: file ?? "defaults")
         var configuration = KioskConfiguration()
-        reader.read(into: &configuration)
+        configuration.read(from: reader)
 
         // Keys nobody reads are typos or settings from another version: say so.
         for (key, line) in fileKeys.sorted(by: { $0.key < $1.key }) where !reader.knownKeys.contains(key) {
@@ -85,16 +85,19 @@ public struct ConfigurationLoader: Sendable {
         for key in overrides.keys.sorted() where !reader.knownKeys.contains(key) {
             reader.issues.append(.init(key: key, source: "flag --set", message: "unknown key\(Self.suggestion(for: key, among: reader.knownKeys))"))
         }
-        reader.validate(configuration)
+        configuration.validate(in: reader)
         if !reader.issues.isEmpty { throw ConfigurationError(issues: reader.issues) }
         return configuration
     }
 
-    /// Every key this version understands, with its environment variable (for docs and `--help`).
+    /// Every key this version understands, with its environment variable (for docs and `--help`):
+    /// the keys the sections read, collected by reading them from nothing. (An empty provider,
+    /// not an empty list: `ConfigReader` requires at least one.)
     public static var knownKeys: [String] {
-        let reader = Reader(config: ConfigReader(providers: []), overrides: [:], environment: [:], file: "")
+        let nothing = InMemoryProvider(values: [:])
+        let reader = Reader(config: ConfigReader(providers: [nothing]), overrides: [:], environment: [:], file: "")
         var scratch = KioskConfiguration()
-        reader.read(into: &scratch)
+        scratch.read(from: reader)
         return reader.knownKeys.sorted()
     }
 
@@ -111,21 +114,22 @@ public struct ConfigurationLoader: Sendable {
         return result
     }
 
-    /// Dotted paths of the scalar and sequence leaves of a YAML mapping, with their line numbers.
+    /// Dotted paths of the scalar and sequence leaves of a YAML mapping, with the (1-based) line
+    /// of each leaf's key.
     static func leafKeys(ofYAML text: String) throws -> [String: Int] {
         guard let root = try Yams.compose(yaml: text) else { return [:] }
         var keys: [String: Int] = [:]
-        func walk(_ node: Node, prefix: String) {
+        func walk(_ node: Node, prefix: String, line: Int) {
             guard let mapping = node.mapping else {
-                keys[prefix] = (node.mark?.line ?? 0)
+                keys[prefix] = line
                 return
             }
             for (key, value) in mapping {
                 let name = key.string ?? "?"
-                walk(value, prefix: prefix.isEmpty ? name : "\(prefix).\(name)")
+                walk(value, prefix: prefix.isEmpty ? name : "\(prefix).\(name)", line: key.mark?.line ?? 0)
             }
         }
-        if root.mapping != nil { walk(root, prefix: "") }
+        if root.mapping != nil { walk(root, prefix: "", line: 0) }
         return keys
     }
 
@@ -142,7 +146,7 @@ public struct ConfigurationLoader: Sendable {
 }
 
 /// Typed reads with provenance. A class because it accumulates issues and known keys while the
-/// sections are read; it never leaves `load()`.
+/// sections are read; it never leaves `load()`. Sections see it through ``SectionReader``.
 final class Reader {
     let config: ConfigReader
     let overrides: [String: String]
@@ -174,9 +178,12 @@ final class Reader {
         return nil
     }
 
-    private func fail(_ key: String, _ message: String) {
+    /// Records a problem with `key`, naming where its value came from.
+    func report(_ key: String, _ message: String) {
         issues.append(.init(key: key, source: source(of: key), message: message))
     }
+
+    private func fail(_ key: String, _ message: String) { report(key, message) }
 
     func string(_ key: String, _ value: inout String) {
         if let text = present(key) { value = text }

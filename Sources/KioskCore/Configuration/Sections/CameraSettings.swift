@@ -1,0 +1,99 @@
+import Camera
+import Foundation
+
+/// Which frames the agent sees (`camera.*`).
+public struct CameraSettings: Sendable, Equatable {
+    public enum Source: String, Sendable, CaseIterable { case v4l2, replay }
+    public var source: Source = .v4l2
+    /// Device path or a `/dev/v4l/by-id/…` name.
+    public var device = "/dev/video0"
+    public var width = 640
+    public var height = 480
+    public var fps = 30
+    /// `auto` prefers MJPEG and accepts YUYV.
+    public var format = "auto"
+    /// No frame for this long counts as a stalled stream: the camera is reopened.
+    public var stallTimeout: Duration = .seconds(3)
+    /// Controls applied each time the camera opens, as `name=value` (names as
+    /// `kioskctl camera controls` lists them), e.g. `power_line_frequency=50 Hz`.
+    public var controls: [String] = []
+    /// `camera.replay.*`: a folder of images or an MJPEG file (demo, tests, field reproduction).
+    public var replayPath = ""
+    public var replayFPS = 15
+    public var replayLoop = false
+
+    public init() {}
+}
+
+extension CameraSettings: ConfigurationSection {
+    static let name = "camera"
+
+    /// The values `camera.format` takes.
+    static let formats = ["auto", "mjpeg", "yuyv"]
+
+    mutating func read(from keys: SectionReader) {
+        keys.choice("source", &source)
+        keys.string("device", &device)
+        keys.int("width", &width, range: 160...4096)
+        keys.int("height", &height, range: 120...4096)
+        keys.int("fps", &fps, range: 1...120)
+        keys.string("format", &format)
+        keys.duration("stall_timeout", &stallTimeout, max: .seconds(600))
+        keys.stringList("controls", &controls)
+        let replay = keys.nested("replay")
+        replay.string("path", &replayPath)
+        replay.int("fps", &replayFPS, range: 1...120)
+        replay.bool("loop", &replayLoop)
+    }
+
+    func validate(_ keys: SectionReader) {
+        if source == .replay, replayPath.isEmpty {
+            keys.issue("replay.path", "is required when camera.source is replay")
+        }
+        for control in controls where !control.contains("=") {
+            keys.issue("controls", "'\(control)' is not name=value, e.g. power_line_frequency=50 Hz")
+        }
+        if !Self.formats.contains(format.lowercased()) {
+            keys.issue("format", "'\(format)' is not one of: \(Self.formats.joined(separator: ", "))")
+        }
+    }
+
+    func preflight(environment: [String: String], report: (_ key: String, _ message: String) -> Void) {
+        let fm = FileManager.default
+        if source == .v4l2, !device.hasPrefix("/dev/"), !fm.fileExists(atPath: "/dev/v4l/by-id/\(device)") {
+            report("device", "\(device) is neither a /dev path nor a /dev/v4l/by-id name; list cameras with 'kioskctl camera list'")
+        }
+        if source == .replay, !fm.fileExists(atPath: replayPath) {
+            report("replay.path", "\(replayPath) does not exist")
+        }
+    }
+}
+
+extension CameraSettings {
+    /// The V4L2 camera's configuration (`Camera`); `replay` sources are built from the path.
+    public var cameraConfiguration: CameraConfiguration {
+        var c = CameraConfiguration(device: device)
+        c.width = width
+        c.height = height
+        c.framesPerSecond = Double(fps)
+        switch format.lowercased() {
+        case "mjpeg": c.formats = [.mjpeg]
+        case "yuyv": c.formats = [.yuyv]
+        default: c.formats = [.mjpeg, .yuyv]
+        }
+        c.stallTimeout = stallTimeout
+        c.controls = controls.compactMap { entry in
+            guard let equals = entry.firstIndex(of: "=") else { return nil }
+            return ControlSetting(name: String(entry[..<equals]).trimmingCharacters(in: .whitespaces),
+                                  value: String(entry[entry.index(after: equals)...]).trimmingCharacters(in: .whitespaces))
+        }
+        // The daemon waits for a camera that is not plugged in yet, and says so in its status.
+        c.waitForDevice = true
+        return c
+    }
+}
+
+extension KioskConfiguration {
+    /// `camera.*` as the V4L2 camera's configuration.
+    public var cameraConfiguration: CameraConfiguration { camera.cameraConfiguration }
+}

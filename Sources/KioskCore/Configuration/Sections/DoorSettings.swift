@@ -1,0 +1,107 @@
+import DoorIO
+
+/// Door hardware (`door.*`); line roles map onto GPIO lines by name or offset.
+public struct DoorSettings: Sendable, Equatable {
+    public enum Backend: String, Sendable, CaseIterable { case gpiod, console }
+    /// `console` prints transitions instead of driving GPIO: for demos and development only.
+    public var backend: Backend = .gpiod
+    public var chip = "gpiochip0"
+    public var relayLine = "door-relay"
+    public var grantedLEDLine = ""
+    public var deniedLEDLine = ""
+    public var faultLEDLine = ""
+    public var idleLEDLine = ""
+    public var buzzerLine = ""
+    public var doorSensorLine = ""
+    public var exitButtonLine = ""
+    public var tamperLine = ""
+    /// Lines (by the names above) wired active-low.
+    public var activeLowLines: [String] = []
+    /// `normally_open` or `normally_closed` door sensor wiring.
+    public var doorSensorWiring = "normally_open"
+    public var relayPulse: Duration = .seconds(3)
+    /// Keep the strike released until the door opens, up to this long (needs a door sensor);
+    /// zero = a plain pulse.
+    public var holdUntilOpen: Duration = .zero
+    /// Re-arm the lock as soon as the door opens instead of at the end of the pulse.
+    public var endPulseWhenDoorOpens = true
+    public var heldOpenAlarmAfter: Duration = .seconds(30)
+    public var debounce: Duration = .milliseconds(50)
+
+    public init() {}
+}
+
+extension DoorSettings: ConfigurationSection {
+    static let name = "door"
+
+    /// The values `door.door_sensor_wiring` takes.
+    static let sensorWirings = ["normally_open", "normally_closed"]
+
+    mutating func read(from keys: SectionReader) {
+        keys.choice("backend", &backend)
+        keys.string("chip", &chip)
+        // The role names under `lines:` are also the names `active_low` lists.
+        let lines = keys.nested("lines")
+        lines.string("relay", &relayLine)
+        lines.string("led_granted", &grantedLEDLine)
+        lines.string("led_denied", &deniedLEDLine)
+        lines.string("led_fault", &faultLEDLine)
+        lines.string("led_idle", &idleLEDLine)
+        lines.string("buzzer", &buzzerLine)
+        lines.string("door_sensor", &doorSensorLine)
+        lines.string("exit_button", &exitButtonLine)
+        lines.string("tamper", &tamperLine)
+        keys.stringList("active_low", &activeLowLines)
+        keys.string("door_sensor_wiring", &doorSensorWiring)
+        keys.duration("relay_pulse", &relayPulse, max: .seconds(60))
+        keys.duration("hold_until_open", &holdUntilOpen, max: .seconds(120))
+        keys.bool("end_pulse_when_door_opens", &endPulseWhenDoorOpens)
+        keys.duration("held_open_alarm_after", &heldOpenAlarmAfter, max: .seconds(3600))
+        keys.duration("debounce", &debounce, max: .seconds(2))
+    }
+
+    func validate(_ keys: SectionReader) {
+        if backend == .gpiod, relayLine.isEmpty {
+            keys.issue("lines.relay", "is required with the gpiod backend")
+        }
+        if !Self.sensorWirings.contains(doorSensorWiring) {
+            keys.issue("door_sensor_wiring", "'\(doorSensorWiring)' is not one of: \(Self.sensorWirings.joined(separator: ", "))")
+        }
+    }
+}
+
+extension DoorSettings {
+    /// The door controller's configuration (`DoorIO`). Roles without a line are left out.
+    public var doorConfiguration: DoorIOConfiguration {
+        let low = Set(activeLowLines)
+        func output(_ role: String, _ line: String) -> GPIOOutputLine? {
+            line.isEmpty ? nil : GPIOOutputLine(GPIOLineSelector(parsing: line), activeLow: low.contains(role))
+        }
+        func input(_ role: String, _ line: String) -> GPIOInputLine? {
+            line.isEmpty ? nil : GPIOInputLine(GPIOLineSelector(parsing: line), activeLow: low.contains(role))
+        }
+        return DoorIOConfiguration(
+            backend: backend == .console ? .console : .gpiod,
+            chip: chip,
+            relay: output("relay", relayLine) ?? GPIOOutputLine(.name("door-relay")),
+            ledGranted: output("led_granted", grantedLEDLine),
+            ledDenied: output("led_denied", deniedLEDLine),
+            ledFault: output("led_fault", faultLEDLine),
+            ledIdle: output("led_idle", idleLEDLine),
+            buzzer: output("buzzer", buzzerLine),
+            doorSensor: input("door_sensor", doorSensorLine),
+            doorSensorWiring: doorSensorWiring == "normally_closed" ? .normallyClosed : .normallyOpen,
+            exitButton: input("exit_button", exitButtonLine),
+            tamper: input("tamper", tamperLine),
+            relayPulse: relayPulse,
+            endPulseWhenDoorOpens: endPulseWhenDoorOpens,
+            holdUntilOpen: holdUntilOpen > .zero ? holdUntilOpen : nil,
+            heldOpenAlarmAfter: heldOpenAlarmAfter,
+            debounce: debounce)
+    }
+}
+
+extension KioskConfiguration {
+    /// `door.*` as the door controller's configuration.
+    public var doorConfiguration: DoorIOConfiguration { door.doorConfiguration }
+}
