@@ -176,7 +176,9 @@ struct PipelineFixture {
         c.pipeline.selectionWindow = .milliseconds(300)
         c.pipeline.giveUpAfter = .milliseconds(600)
         c.pipeline.cooldown = .seconds(30)
-        c.pipeline.absenceToReset = .milliseconds(400)
+        // The product's default: a shorter one lets a loaded test machine, whose loop can stall
+        // for a few hundred milliseconds, look like the person left.
+        c.pipeline.absenceToReset = .milliseconds(1500)
         c.pipeline.decisionDeadline = .milliseconds(1500)
         c.pipeline.detectionWidth = 320
         c.detection.minFaceSize = 40
