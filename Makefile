@@ -6,7 +6,7 @@ SWIFT ?= swift
 SWIFT_FLAGS ?=
 ASSETS := .assets/.verified
 
-.PHONY: all setup deps assets build test test-unit test-hw demo bench clean help
+.PHONY: all setup deps assets build lint format test test-unit test-hw demo bench clean help
 
 all: build
 
@@ -15,6 +15,7 @@ help:
 	@echo "make test   - the whole test suite (unit, integration, then the virtual-hardware stage)"
 	@echo "make bench  - benchmarks that print figures (detection, imaging, queue, pipeline)"
 	@echo "make build  - debug build of everything"
+	@echo "make format - reformat the Swift sources (make lint checks them; make test runs it first)"
 
 setup: deps assets
 
@@ -31,6 +32,15 @@ $(ASSETS): scripts/fetch-assets.sh scripts/assets.sha256
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
+# swift-format (ships with the toolchain), configured in .swift-format: `make format` rewrites,
+# `make lint` (the first step of `make test`) fails on any difference.
+SWIFT_FORMAT_PATHS := Sources Tests Package.swift
+lint:
+	@$(SWIFT) format lint --strict --parallel --recursive $(SWIFT_FORMAT_PATHS) && echo "lint: swift-format clean"
+
+format:
+	$(SWIFT) format format --in-place --parallel --recursive $(SWIFT_FORMAT_PATHS)
+
 # Stages: every Swift Testing suite on the host (hardware suites say they are skipped), the
 # contract fuzzing of aidee-sim (schemathesis), then the virtual-hardware VM (camera, GPIO,
 # kioskd under systemd). Every stage runs even when an earlier one failed, so the closing summary
@@ -43,7 +53,7 @@ build: deps
 # patterns and made its timing tests fail. Serially the whole run takes about two minutes.
 TEST_LOGS := .build/test-logs
 
-test: setup
+test: setup lint
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	@mkdir -p $(TEST_LOGS) && rm -f $(TEST_LOGS)/*.log $(TEST_LOGS)/*.rc; \
 	{ $(SWIFT) test --skip-build --no-parallel $(SWIFT_FLAGS) 2>&1; echo $$? >$(TEST_LOGS)/host.rc; } | tee $(TEST_LOGS)/host.log; \

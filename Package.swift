@@ -158,37 +158,47 @@ let package = Package(
 
         // MARK: Tests (Swift Testing).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "ShimTests", dependencies: [
-            "CV4L2", "CTurboJPEG", "CCurl", "CGPIOD", "CVision", "CFaceMatch", "TestSupport",
-        ]),
+        .testTarget(
+            name: "ShimTests",
+            dependencies: [
+                "CV4L2", "CTurboJPEG", "CCurl", "CGPIOD", "CVision", "CFaceMatch", "TestSupport",
+            ]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "CameraTests", dependencies: ["Camera", "Imaging", "TestSupport"]),
         .testTarget(name: "FaceDetectionTests", dependencies: ["FaceDetection", "Imaging", "CVision", "TestSupport"]),
-        .testTarget(name: "DoorIOTests", dependencies: [
-            "DoorIO", "KioskCLI", "TestSupport", .product(name: "Logging", package: "swift-log"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .testTarget(name: "FaceAiDeeTests", dependencies: [
-            "FaceAiDee", "AiDeeAPI", "AiDeeSimulator", "TestSupport",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .testTarget(name: "OutboxTests", dependencies: [
-            "Outbox", "TestSupport",
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Hummingbird", package: "hummingbird"),
-        ]),
+        .testTarget(
+            name: "DoorIOTests",
+            dependencies: [
+                "DoorIO", "KioskCLI", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(
+            name: "FaceAiDeeTests",
+            dependencies: [
+                "FaceAiDee", "AiDeeAPI", "AiDeeSimulator", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
+            name: "OutboxTests",
+            dependencies: [
+                "Outbox", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
         // Test tool, not shipped: the child process OutboxTests kills with SIGKILL (crash test).
         .executableTarget(
             name: "outbox-crash-worker",
             dependencies: ["Outbox", .product(name: "Logging", package: "swift-log")],
             path: "Tests/OutboxCrashWorker"),
-        .testTarget(name: "KioskCoreTests", dependencies: [
-            "KioskCore", "AiDeeSimulator", "Camera", "Imaging", "DoorIO", "Outbox", "TestSupport",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .testTarget(
+            name: "KioskCoreTests",
+            dependencies: [
+                "KioskCore", "AiDeeSimulator", "Camera", "Imaging", "DoorIO", "Outbox", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "AiDeeSimulatorTests", dependencies: ["AiDeeSimulator", "AiDeeAPI", "TestSupport"]),
         .testTarget(name: "KioskCLITests", dependencies: ["KioskCLI", "AiDeeSimulator", "TestSupport"]),
     ],

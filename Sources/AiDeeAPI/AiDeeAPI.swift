@@ -6,6 +6,7 @@
 // and both sides follow.
 
 import OpenAPIRuntime
+
 import struct Foundation.Date
 
 /// The contract itself, for serving it (`aidee-sim` answers `GET /openapi.yaml` with it) and for

@@ -5,13 +5,14 @@
 // (its resolution is about 0.1 µs) and forgets the offset, so the contract maps its `Timestamp`
 // schema to this type (see openapi-generator-config.yaml) and parses it by hand.
 
+import struct Foundation.Date
+import struct Foundation.TimeInterval
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import struct Foundation.Date
-import struct Foundation.TimeInterval
 
 /// An RFC 3339 date-time as the Face AiDee API writes it: an instant with nanosecond precision
 /// plus the UTC offset it was written with.

@@ -50,8 +50,10 @@ public final class AiDeeSimulatorServer: Sendable {
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
-    private init(port: Int, baseURL: URL, configuration: SimulatorConfiguration, store: SimulatorStore, faults: FaultInjector,
-                 engine: FaceEngine, group: ServiceGroup, running: Task<Void, any Error>) {
+    private init(
+        port: Int, baseURL: URL, configuration: SimulatorConfiguration, store: SimulatorStore, faults: FaultInjector,
+        engine: FaceEngine, group: ServiceGroup, running: Task<Void, any Error>
+    ) {
         self.port = port
         self.baseURL = baseURL
         self.host = configuration.host
@@ -101,16 +103,21 @@ public final class AiDeeSimulatorServer: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "aidee-sim"),
             onServerRunning: { channel in bound.resolve(.success(channel.localAddress?.port ?? configuration.port)) },
             logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [app], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [app], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger))
         let running = Task {
             do {
                 try await group.run()
-                bound.resolve(.failure(SimulatorStartError.bindFailed(
-                    host: configuration.host, port: configuration.port, message: "the server stopped before listening")))
+                bound.resolve(
+                    .failure(
+                        SimulatorStartError.bindFailed(
+                            host: configuration.host, port: configuration.port, message: "the server stopped before listening")))
             } catch {
-                bound.resolve(.failure(SimulatorStartError.bindFailed(
-                    host: configuration.host, port: configuration.port, message: "\(error)")))
+                bound.resolve(
+                    .failure(
+                        SimulatorStartError.bindFailed(
+                            host: configuration.host, port: configuration.port, message: "\(error)")))
                 throw error
             }
         }
@@ -121,10 +128,15 @@ public final class AiDeeSimulatorServer: Sendable {
             await group.triggerGracefulShutdown()
             throw SimulatorStartError.configuration(.invalid(key: "host", reason: "'\(configuration.host)' is not a host name or address"))
         }
-        logger.info("aidee-sim listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)",
-                                                      "sim.data": "\(store.path)"])
-        return AiDeeSimulatorServer(port: port, baseURL: baseURL, configuration: configuration, store: store, faults: faults,
-                                    engine: engine, group: group, running: running)
+        logger.info(
+            "aidee-sim listening",
+            metadata: [
+                "http.host": "\(configuration.host)", "http.port": "\(port)",
+                "sim.data": "\(store.path)",
+            ])
+        return AiDeeSimulatorServer(
+            port: port, baseURL: baseURL, configuration: configuration, store: store, faults: faults,
+            engine: engine, group: group, running: running)
     }
 
     /// Loads the face models now instead of on the first image request (about a second).
@@ -160,11 +172,15 @@ public final class AiDeeSimulatorServer: Sendable {
     }
 
     /// Creates a user in a project and returns its id.
-    public func createUser(projectID: Int, groupID: Int? = nil, status: String = "APPROVED",
-                           properties: [String: String] = [:]) async throws -> Int {
+    public func createUser(
+        projectID: Int, groupID: Int? = nil, status: String = "APPROVED",
+        properties: [String: String] = [:]
+    ) async throws -> Int {
         let data = try JSONSerialization.data(withJSONObject: properties, options: [.sortedKeys])
-        return try await store.createUser(projectID: projectID, groupID: groupID, registrant: "USER", status: status,
-                                          propertiesJSON: String(decoding: data, as: UTF8.self)).id
+        return try await store.createUser(
+            projectID: projectID, groupID: groupID, registrant: "USER", status: status,
+            propertiesJSON: String(decoding: data, as: UTF8.self)
+        ).id
     }
 
     /// Enrols a face from JPEG or PNG bytes with the same detection and matching as the API;
@@ -179,8 +195,10 @@ public final class AiDeeSimulatorServer: Sendable {
             case .noFace(let m): throw SimulatorAPIError.conflict(m)
             }
         }
-        return try await store.addFace(projectID: projectID, userID: userID, descriptor: descriptor,
-                                       image: saveImage ? image : nil).id
+        return try await store.addFace(
+            projectID: projectID, userID: userID, descriptor: descriptor,
+            image: saveImage ? image : nil
+        ).id
     }
 
     /// The descriptor of the main face in an image (for tests that compare faces directly).
@@ -240,7 +258,12 @@ private struct CheckInsBody: Codable, Sendable {
         var userID: Int
         var faceID: Int
         var similarity: Double
-        enum CodingKeys: String, CodingKey { case id, userID = "user_id", faceID = "face_id", similarity }
+        enum CodingKeys: String, CodingKey {
+            case id
+            case userID = "user_id"
+            case faceID = "face_id"
+            case similarity
+        }
     }
     var checkIns: [Entry]
     enum CodingKeys: String, CodingKey { case checkIns = "check_ins" }

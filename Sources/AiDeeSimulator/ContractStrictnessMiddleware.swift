@@ -67,7 +67,8 @@ struct ContractStrictnessMiddleware: RouterMiddleware {
         guard methods.contains(request.method) else {
             var response = ErrorMiddleware.errorResponse(
                 status: 405,
-                message: "method \(request.method.rawValue) is not allowed on \(path): use \(methods.map(\.rawValue).joined(separator: ", "))")
+                message:
+                    "method \(request.method.rawValue) is not allowed on \(path): use \(methods.map(\.rawValue).joined(separator: ", "))")
             response.headers[.allow] = methods.map(\.rawValue).joined(separator: ", ")
             return response
         }
@@ -133,7 +134,8 @@ struct ContractStrictnessMiddleware: RouterMiddleware {
             throw .badRequest("\(field) is null: leave an optional field out instead of sending null")
         }
         if hasImage, let image = (value as? [String: Any])?["image"] as? String, let offset = Self.base64Violation(image) {
-            throw .badRequest("image is not base64 (RFC 4648, padded, no line breaks or spaces): bad character or length at offset \(offset)")
+            throw .badRequest(
+                "image is not base64 (RFC 4648, padded, no line breaks or spaces): bad character or length at offset \(offset)")
         }
     }
 
@@ -142,7 +144,8 @@ struct ContractStrictnessMiddleware: RouterMiddleware {
         let bytes = Array(text.utf8)
         var padding = 0
         for (offset, byte) in bytes.enumerated() {
-            let isAlphabet = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+            let isAlphabet =
+                (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/")
             if byte == UInt8(ascii: "=") {
                 padding += 1
@@ -171,7 +174,13 @@ struct ContractStrictnessMiddleware: RouterMiddleware {
         var escaped = false
         for byte in bytes {
             if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
             } else if byte == UInt8(ascii: "\"") {
                 inString = true
             } else if byte == UInt8(ascii: "n") {

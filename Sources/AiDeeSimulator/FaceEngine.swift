@@ -66,16 +66,18 @@ struct FaceEngine: Sendable {
         let limit = maxImagePixels
         return try await withCheckedThrowingContinuation { continuation in
             Self.decodeQueue.async {
-                continuation.resume(with: Result { () throws(FaceEngineFailure) -> Image in
-                    // Header fields are the uploader's: a 4-billion-pixel side must not overflow the product.
-                    if let (w, h) = Self.dimensions(bytes, kind: kind),
-                       w > limit || h > limit || w.multipliedReportingOverflow(by: h).partialValue > limit {
-                        throw .badImage("the image is \(w)×\(h) pixels, over the limit of \(limit) pixels")
-                    }
-                    do { return try ImageFile.decode(bytes, format: .rgb24, path: "upload") } catch {
-                        throw .badImage("the image cannot be decoded: \(error)")
-                    }
-                })
+                continuation.resume(
+                    with: Result { () throws(FaceEngineFailure) -> Image in
+                        // Header fields are the uploader's: a 4-billion-pixel side must not overflow the product.
+                        if let (w, h) = Self.dimensions(bytes, kind: kind),
+                            w > limit || h > limit || w.multipliedReportingOverflow(by: h).partialValue > limit
+                        {
+                            throw .badImage("the image is \(w)×\(h) pixels, over the limit of \(limit) pixels")
+                        }
+                        do { return try ImageFile.decode(bytes, format: .rgb24, path: "upload") } catch {
+                            throw .badImage("the image cannot be decoded: \(error)")
+                        }
+                    })
             }
         }
     }
@@ -109,8 +111,9 @@ private actor ModelCache {
             let yunet = directory.appendingPathComponent(YuNetFaceDetector.modelFileName).path
             // Uploaded photos are larger than camera frames: let YuNet see up to 640 px so faces
             // of 40 px and more in a 2000 px photo are still found.
-            let detector = try YuNetFaceDetector(configuration: .init(
-                modelPath: yunet, inputSize: .fitWithin(width: 640, height: 640)))
+            let detector = try YuNetFaceDetector(
+                configuration: .init(
+                    modelPath: yunet, inputSize: .fitWithin(width: 640, height: 640)))
             let matcher = try await FaceMatcher.load(modelsDirectory: directory)
             return (detector, matcher)
         }

@@ -78,8 +78,11 @@ public struct FaultRule: Sendable, Equatable, Codable {
     // {"operation":"*","drop":true}, {"operation":"issueToken","latency_ms":2000},
     // {"operation":"checkIn","drop_after":true}, {"operation":"checkIn","malformed_200":true}.
     private enum CodingKeys: String, CodingKey {
-        case operation, status, drop, latencyMS = "latency_ms", rate
-        case dropAfter = "drop_after", malformed200 = "malformed_200"
+        case operation, status, drop
+        case latencyMS = "latency_ms"
+        case rate
+        case dropAfter = "drop_after"
+        case malformed200 = "malformed_200"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -98,8 +101,10 @@ public struct FaultRule: Sendable, Equatable, Codable {
         case (nil, false, nil, true, false): kind = .dropAfterProcessing
         case (nil, false, nil, false, true): kind = .malformedSuccess
         default:
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: [], debugDescription: "give exactly one of status, drop: true, latency_ms, drop_after: true, malformed_200: true"))
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: [],
+                    debugDescription: "give exactly one of status, drop: true, latency_ms, drop_after: true, malformed_200: true"))
         }
     }
 

@@ -182,7 +182,8 @@ struct SimulatorAPI: APIProtocol {
         guard case .json(let body) = input.body else { throw SimulatorAPIError.badRequest("expected a JSON body") }
         let status = body.status ?? SimulatorUserStatus.approved.rawValue
         guard SimulatorUserStatus(rawValue: status) != nil else {
-            throw SimulatorAPIError.conflict("status '\(status)' is not accepted: use one of \(SimulatorUserStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw SimulatorAPIError.conflict(
+                "status '\(status)' is not accepted: use one of \(SimulatorUserStatus.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard try await store.userCount(projectID: projectID) < maxUsersPerProject else {
             throw SimulatorAPIError.conflict("project \(projectID) already has \(maxUsersPerProject) users, the simulator's limit")
@@ -201,9 +202,11 @@ struct SimulatorAPI: APIProtocol {
         guard existing.status != SimulatorUserStatus.locked.rawValue else {
             throw SimulatorAPIError.conflict("user \(userID) is LOCKED and cannot be changed")
         }
-        guard let user = try await store.updateUser(
-            projectID: projectID, userID: userID, groupID: body.groupId.map { .some($0) }, registrant: body.registrant.map { .some($0) },
-            status: nil, propertiesJSON: Self.propertiesJSON(body.properties), now: now().0)
+        guard
+            let user = try await store.updateUser(
+                projectID: projectID, userID: userID, groupID: body.groupId.map { .some($0) },
+                registrant: body.registrant.map { .some($0) },
+                status: nil, propertiesJSON: Self.propertiesJSON(body.properties), now: now().0)
         else { throw SimulatorAPIError.notFound("user \(userID) not found in project \(projectID)") }
         return .ok(.init(body: .json(.init(id: user.id, updatedAt: timestamp(user.updatedAt)))))
     }
@@ -260,9 +263,12 @@ struct SimulatorAPI: APIProtocol {
         guard let face = try await store.face(projectID: projectID, userID: userID, faceID: faceID) else {
             throw SimulatorAPIError.notFound("face \(faceID) of user \(userID) not found in project \(projectID)")
         }
-        return .ok(.init(body: .json(.init(
-            id: face.id, image: face.image.map { .init($0) }, createdAt: timestamp(face.createdAt),
-            updatedAt: timestamp(face.updatedAt)))))
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        id: face.id, image: face.image.map { .init($0) }, createdAt: timestamp(face.createdAt),
+                        updatedAt: timestamp(face.updatedAt)))))
     }
 
     func updateFace(_ input: Operations.UpdateFace.Input) async throws -> Operations.UpdateFace.Output {
@@ -273,9 +279,10 @@ struct SimulatorAPI: APIProtocol {
             throw SimulatorAPIError.notFound("face \(faceID) of user \(userID) not found in project \(projectID)")
         }
         let descriptor = try await descriptor(body.image, enrol: true)
-        guard let face = try await store.replaceFace(
-            projectID: projectID, userID: userID, faceID: faceID, descriptor: descriptor,
-            image: body.saveImage == true ? Array(body.image.data) : nil, now: now().0)
+        guard
+            let face = try await store.replaceFace(
+                projectID: projectID, userID: userID, faceID: faceID, descriptor: descriptor,
+                image: body.saveImage == true ? Array(body.image.data) : nil, now: now().0)
         else { throw SimulatorAPIError.notFound("face \(faceID) of user \(userID) not found in project \(projectID)") }
         return .ok(.init(body: .json(.init(id: face.id, updatedAt: timestamp(face.updatedAt)))))
     }
@@ -326,6 +333,7 @@ struct SimulatorAPI: APIProtocol {
         }
         let similarity = FaceSimilarity.percentage(forDistance: d)
         let threshold = MatchOption.threshold(for: MatchOption.defaultOption) ?? 80
-        return .ok(.init(body: .json(.init(userId: user.id, matched: similarity >= threshold, similarity: similarity, searchedAt: now().1))))
+        return .ok(
+            .init(body: .json(.init(userId: user.id, matched: similarity >= threshold, similarity: similarity, searchedAt: now().1))))
     }
 }

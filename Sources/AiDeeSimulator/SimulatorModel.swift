@@ -20,7 +20,8 @@ public struct SimulatorAccount: Sendable, Hashable {
     public init?(argument: String) {
         let parts = argument.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 2 || (parts.count == 3 && parts[2] == "nokeys"),
-              !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+            !parts[0].isEmpty, !parts[1].isEmpty
+        else { return nil }
         self.init(username: parts[0], password: parts[1], canIssueKeys: parts.count == 2)
     }
 }

@@ -44,22 +44,23 @@ public final class SimulatorStore: Sendable {
     private static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE account (username TEXT PRIMARY KEY, password TEXT NOT NULL, can_issue_keys INTEGER NOT NULL);
-                CREATE TABLE api_key (key TEXT PRIMARY KEY, secret TEXT NOT NULL, username TEXT NOT NULL, created_at REAL NOT NULL);
-                CREATE TABLE token (token TEXT PRIMARY KEY, username TEXT NOT NULL, expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
-                CREATE TABLE project (id INTEGER PRIMARY KEY, name TEXT NOT NULL, members TEXT NOT NULL DEFAULT '');
-                CREATE TABLE user (id INTEGER PRIMARY KEY AUTOINCREMENT, project_id INTEGER NOT NULL, group_id INTEGER,
-                    registrant TEXT, status TEXT NOT NULL, properties TEXT NOT NULL DEFAULT '{}',
-                    created_at REAL NOT NULL, updated_at REAL NOT NULL);
-                CREATE INDEX user_project ON user(project_id);
-                CREATE TABLE face (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER NOT NULL REFERENCES user(id) ON DELETE CASCADE,
-                    project_id INTEGER NOT NULL, descriptor BLOB NOT NULL, image BLOB,
-                    created_at REAL NOT NULL, updated_at REAL NOT NULL);
-                CREATE INDEX face_project ON face(project_id);
-                CREATE TABLE checkin (id INTEGER PRIMARY KEY AUTOINCREMENT, project_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
-                    face_id INTEGER NOT NULL, similarity REAL NOT NULL, at REAL NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE account (username TEXT PRIMARY KEY, password TEXT NOT NULL, can_issue_keys INTEGER NOT NULL);
+                    CREATE TABLE api_key (key TEXT PRIMARY KEY, secret TEXT NOT NULL, username TEXT NOT NULL, created_at REAL NOT NULL);
+                    CREATE TABLE token (token TEXT PRIMARY KEY, username TEXT NOT NULL, expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+                    CREATE TABLE project (id INTEGER PRIMARY KEY, name TEXT NOT NULL, members TEXT NOT NULL DEFAULT '');
+                    CREATE TABLE user (id INTEGER PRIMARY KEY AUTOINCREMENT, project_id INTEGER NOT NULL, group_id INTEGER,
+                        registrant TEXT, status TEXT NOT NULL, properties TEXT NOT NULL DEFAULT '{}',
+                        created_at REAL NOT NULL, updated_at REAL NOT NULL);
+                    CREATE INDEX user_project ON user(project_id);
+                    CREATE TABLE face (id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER NOT NULL REFERENCES user(id) ON DELETE CASCADE,
+                        project_id INTEGER NOT NULL, descriptor BLOB NOT NULL, image BLOB,
+                        created_at REAL NOT NULL, updated_at REAL NOT NULL);
+                    CREATE INDEX face_project ON face(project_id);
+                    CREATE TABLE checkin (id INTEGER PRIMARY KEY AUTOINCREMENT, project_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+                        face_id INTEGER NOT NULL, similarity REAL NOT NULL, at REAL NOT NULL);
+                    """)
         }
         return m
     }
@@ -81,8 +82,9 @@ public final class SimulatorStore: Sendable {
     /// Adds or replaces an account.
     public func upsert(_ account: SimulatorAccount) async throws {
         try await write("save account") { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO account VALUES (?, ?, ?)",
-                           arguments: [account.username, account.password, account.canIssueKeys])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO account VALUES (?, ?, ?)",
+                arguments: [account.username, account.password, account.canIssueKeys])
         }
     }
 
@@ -98,24 +100,34 @@ public final class SimulatorStore: Sendable {
         let key = UUID().uuidString.lowercased()
         let secret = Self.randomHex(bytes: 10)
         return try await write("issue key") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT password, can_issue_keys FROM account WHERE username = ?", arguments: [username]),
-                  (row["password"] as String) == password else { return .badCredentials }
-            guard (row["can_issue_keys"] as Bool) else { return .notAllowed }
-            try db.execute(sql: "INSERT INTO api_key VALUES (?, ?, ?, ?)",
-                           arguments: [key, secret, username, now.timeIntervalSince1970])
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT password, can_issue_keys FROM account WHERE username = ?", arguments: [username]),
+                (row["password"] as String) == password
+            else { return .badCredentials }
+            guard row["can_issue_keys"] as Bool else { return .notAllowed }
+            try db.execute(
+                sql: "INSERT INTO api_key VALUES (?, ?, ?, ?)",
+                arguments: [key, secret, username, now.timeIntervalSince1970])
             return .issued(key: key, secret: secret)
         }
     }
 
     /// Issues a token for a key and secret; `nil` when they do not match.
-    public func issueToken(key: String, secret: String, ttl: TimeInterval, now: Date = Date()) async throws -> (token: String, expires: Date)? {
+    public func issueToken(key: String, secret: String, ttl: TimeInterval, now: Date = Date()) async throws -> (
+        token: String, expires: Date
+    )? {
         let token = Self.newToken()
         let expires = now.addingTimeInterval(ttl)
         return try await write("issue token") { db in
-            guard let username = try String.fetchOne(db, sql: "SELECT username FROM api_key WHERE key = ? AND secret = ?",
-                                                      arguments: [key.lowercased(), secret]) else { return nil }
-            try db.execute(sql: "INSERT INTO token (token, username, expires_at) VALUES (?, ?, ?)",
-                           arguments: [token, username, expires.timeIntervalSince1970])
+            guard
+                let username = try String.fetchOne(
+                    db, sql: "SELECT username FROM api_key WHERE key = ? AND secret = ?",
+                    arguments: [key.lowercased(), secret])
+            else { return nil }
+            try db.execute(
+                sql: "INSERT INTO token (token, username, expires_at) VALUES (?, ?, ?)",
+                arguments: [token, username, expires.timeIntervalSince1970])
             return (token, expires)
         }
     }
@@ -123,8 +135,9 @@ public final class SimulatorStore: Sendable {
     /// The account a valid (known, unexpired, not revoked) token belongs to.
     public func account(forToken token: String, now: Date = Date()) async throws -> String? {
         try await read("check token") { db in
-            try String.fetchOne(db, sql: "SELECT username FROM token WHERE token = ? AND revoked = 0 AND expires_at > ?",
-                                arguments: [token, now.timeIntervalSince1970])
+            try String.fetchOne(
+                db, sql: "SELECT username FROM token WHERE token = ? AND revoked = 0 AND expires_at > ?",
+                arguments: [token, now.timeIntervalSince1970])
         }
     }
 
@@ -134,10 +147,14 @@ public final class SimulatorStore: Sendable {
         let fresh = Self.newToken()
         let expires = now.addingTimeInterval(ttl)
         return try await write("renew token") { db in
-            guard let username = try String.fetchOne(db, sql: "SELECT username FROM token WHERE token = ? AND revoked = 0 AND expires_at > ?",
-                                                      arguments: [token, now.timeIntervalSince1970]) else { return nil }
-            try db.execute(sql: "INSERT INTO token (token, username, expires_at) VALUES (?, ?, ?)",
-                           arguments: [fresh, username, expires.timeIntervalSince1970])
+            guard
+                let username = try String.fetchOne(
+                    db, sql: "SELECT username FROM token WHERE token = ? AND revoked = 0 AND expires_at > ?",
+                    arguments: [token, now.timeIntervalSince1970])
+            else { return nil }
+            try db.execute(
+                sql: "INSERT INTO token (token, username, expires_at) VALUES (?, ?, ?)",
+                arguments: [fresh, username, expires.timeIntervalSince1970])
             return (fresh, expires)
         }
     }
@@ -145,8 +162,9 @@ public final class SimulatorStore: Sendable {
     /// Revokes a valid token; `false` when it was not valid.
     public func revokeToken(_ token: String, now: Date = Date()) async throws -> Bool {
         try await write("revoke token") { db in
-            try db.execute(sql: "UPDATE token SET revoked = 1 WHERE token = ? AND revoked = 0 AND expires_at > ?",
-                           arguments: [token, now.timeIntervalSince1970])
+            try db.execute(
+                sql: "UPDATE token SET revoked = 1 WHERE token = ? AND revoked = 0 AND expires_at > ?",
+                arguments: [token, now.timeIntervalSince1970])
             return db.changesCount > 0
         }
     }
@@ -156,8 +174,9 @@ public final class SimulatorStore: Sendable {
     /// Adds or replaces a project.
     public func upsert(_ project: SimulatorProject) async throws {
         try await write("save project") { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO project VALUES (?, ?, ?)",
-                           arguments: [project.id, project.name, project.members.joined(separator: ",")])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO project VALUES (?, ?, ?)",
+                arguments: [project.id, project.name, project.members.joined(separator: ",")])
         }
     }
 
@@ -193,16 +212,20 @@ public final class SimulatorStore: Sendable {
     }
 
     /// Creates a user and returns it.
-    public func createUser(projectID: Int, groupID: Int?, registrant: String?, status: String,
-                           propertiesJSON: String, now: Date = Date()) async throws -> SimulatorUser {
+    public func createUser(
+        projectID: Int, groupID: Int?, registrant: String?, status: String,
+        propertiesJSON: String, now: Date = Date()
+    ) async throws -> SimulatorUser {
         try await write("create user") { db in
             let t = now.timeIntervalSince1970
-            try db.execute(sql: """
-                INSERT INTO user (project_id, group_id, registrant, status, properties, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [projectID, groupID, registrant, status, propertiesJSON, t, t])
-            return SimulatorUser(id: Int(db.lastInsertedRowID), projectID: projectID, groupID: groupID, registrant: registrant,
-                                 status: status, propertiesJSON: propertiesJSON, createdAt: now, updatedAt: now)
+            try db.execute(
+                sql: """
+                    INSERT INTO user (project_id, group_id, registrant, status, properties, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [projectID, groupID, registrant, status, propertiesJSON, t, t])
+            return SimulatorUser(
+                id: Int(db.lastInsertedRowID), projectID: projectID, groupID: groupID, registrant: registrant,
+                status: status, propertiesJSON: propertiesJSON, createdAt: now, updatedAt: now)
         }
     }
 
@@ -214,18 +237,25 @@ public final class SimulatorStore: Sendable {
     }
 
     /// Updates the given fields of a user; `nil` when there is no such user.
-    public func updateUser(projectID: Int, userID: Int, groupID: Int??, registrant: String??, status: String?,
-                           propertiesJSON: String?, now: Date = Date()) async throws -> SimulatorUser? {
+    public func updateUser(
+        projectID: Int, userID: Int, groupID: Int??, registrant: String??, status: String?,
+        propertiesJSON: String?, now: Date = Date()
+    ) async throws -> SimulatorUser? {
         try await write("update user") { db in
-            guard var user = try Row.fetchOne(db, sql: "SELECT * FROM user WHERE id = ? AND project_id = ?",
-                                              arguments: [userID, projectID]).map(Self.user) else { return nil }
+            guard
+                var user = try Row.fetchOne(
+                    db, sql: "SELECT * FROM user WHERE id = ? AND project_id = ?",
+                    arguments: [userID, projectID]
+                ).map(Self.user)
+            else { return nil }
             if let groupID { user.groupID = groupID }
             if let registrant { user.registrant = registrant }
             if let status { user.status = status }
             if let propertiesJSON { user.propertiesJSON = propertiesJSON }
             user.updatedAt = now
-            try db.execute(sql: "UPDATE user SET group_id = ?, registrant = ?, status = ?, properties = ?, updated_at = ? WHERE id = ?",
-                           arguments: [user.groupID, user.registrant, user.status, user.propertiesJSON, now.timeIntervalSince1970, userID])
+            try db.execute(
+                sql: "UPDATE user SET group_id = ?, registrant = ?, status = ?, properties = ?, updated_at = ? WHERE id = ?",
+                arguments: [user.groupID, user.registrant, user.status, user.propertiesJSON, now.timeIntervalSince1970, userID])
             return user
         }
     }
@@ -251,39 +281,50 @@ public final class SimulatorStore: Sendable {
     }
 
     /// Adds a face to a user.
-    public func addFace(projectID: Int, userID: Int, descriptor: FaceDescriptor, image: [UInt8]?, now: Date = Date()) async throws -> SimulatorFace {
+    public func addFace(projectID: Int, userID: Int, descriptor: FaceDescriptor, image: [UInt8]?, now: Date = Date()) async throws
+        -> SimulatorFace
+    {
         try await write("add face") { db in
             let t = now.timeIntervalSince1970
-            try db.execute(sql: """
-                INSERT INTO face (user_id, project_id, descriptor, image, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [userID, projectID, Data(descriptor.bytes), image.map { Data($0) }, t, t])
-            return SimulatorFace(id: Int(db.lastInsertedRowID), userID: userID, projectID: projectID, descriptor: descriptor,
-                                 image: image, createdAt: now, updatedAt: now)
+            try db.execute(
+                sql: """
+                    INSERT INTO face (user_id, project_id, descriptor, image, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                    """, arguments: [userID, projectID, Data(descriptor.bytes), image.map { Data($0) }, t, t])
+            return SimulatorFace(
+                id: Int(db.lastInsertedRowID), userID: userID, projectID: projectID, descriptor: descriptor,
+                image: image, createdAt: now, updatedAt: now)
         }
     }
 
     /// The faces of a user, by id.
     public func faces(projectID: Int, userID: Int) async throws -> [SimulatorFace] {
         try await read("list faces") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM face WHERE user_id = ? AND project_id = ? ORDER BY id",
-                             arguments: [userID, projectID]).compactMap(Self.face)
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM face WHERE user_id = ? AND project_id = ? ORDER BY id",
+                arguments: [userID, projectID]
+            ).compactMap(Self.face)
         }
     }
 
     /// One face of a user, or `nil`.
     public func face(projectID: Int, userID: Int, faceID: Int) async throws -> SimulatorFace? {
         try await read("read face") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM face WHERE id = ? AND user_id = ? AND project_id = ?",
-                             arguments: [faceID, userID, projectID]).flatMap(Self.face)
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM face WHERE id = ? AND user_id = ? AND project_id = ?",
+                arguments: [faceID, userID, projectID]
+            ).flatMap(Self.face)
         }
     }
 
     /// Replaces a face's descriptor and image; `nil` when there is no such face.
-    public func replaceFace(projectID: Int, userID: Int, faceID: Int, descriptor: FaceDescriptor, image: [UInt8]?,
-                            now: Date = Date()) async throws -> SimulatorFace? {
+    public func replaceFace(
+        projectID: Int, userID: Int, faceID: Int, descriptor: FaceDescriptor, image: [UInt8]?,
+        now: Date = Date()
+    ) async throws -> SimulatorFace? {
         try await write("replace face") { db in
-            try db.execute(sql: "UPDATE face SET descriptor = ?, image = ?, updated_at = ? WHERE id = ? AND user_id = ? AND project_id = ?",
-                           arguments: [Data(descriptor.bytes), image.map { Data($0) }, now.timeIntervalSince1970, faceID, userID, projectID])
+            try db.execute(
+                sql: "UPDATE face SET descriptor = ?, image = ?, updated_at = ? WHERE id = ? AND user_id = ? AND project_id = ?",
+                arguments: [Data(descriptor.bytes), image.map { Data($0) }, now.timeIntervalSince1970, faceID, userID, projectID])
             guard db.changesCount > 0 else { return nil }
             return try Row.fetchOne(db, sql: "SELECT * FROM face WHERE id = ?", arguments: [faceID]).flatMap(Self.face)
         }
@@ -321,8 +362,9 @@ public final class SimulatorStore: Sendable {
     /// Records a granted check-in.
     public func recordCheckIn(projectID: Int, userID: Int, faceID: Int, similarity: Double, at: Date) async throws {
         try await write("record check-in") { db in
-            try db.execute(sql: "INSERT INTO checkin (project_id, user_id, face_id, similarity, at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [projectID, userID, faceID, similarity, at.timeIntervalSince1970])
+            try db.execute(
+                sql: "INSERT INTO checkin (project_id, user_id, face_id, similarity, at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [projectID, userID, faceID, similarity, at.timeIntervalSince1970])
         }
     }
 
@@ -330,8 +372,9 @@ public final class SimulatorStore: Sendable {
     public func checkIns(projectID: Int) async throws -> [SimulatorCheckIn] {
         try await read("list check-ins") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM checkin WHERE project_id = ? ORDER BY id", arguments: [projectID]).map { row in
-                SimulatorCheckIn(id: row["id"], projectID: row["project_id"], userID: row["user_id"], faceID: row["face_id"],
-                                 similarity: row["similarity"], at: Date(timeIntervalSince1970: row["at"]))
+                SimulatorCheckIn(
+                    id: row["id"], projectID: row["project_id"], userID: row["user_id"], faceID: row["face_id"],
+                    similarity: row["similarity"], at: Date(timeIntervalSince1970: row["at"]))
             }
         }
     }

@@ -34,11 +34,14 @@ public enum CameraError: Error, Sendable, Equatable, CustomStringConvertible {
             let reason = String(cString: strerror(code))
             return "\(device): \(call) failed: \(reason) (errno \(code)); \(Self.advice(for: code, call: call))"
         case .notACaptureDevice(let device, let driver, let card):
-            return "\(device) (\(driver), \"\(card)\") is not a video capture device with streaming; pick another /dev/videoN (`kioskctl camera list`)"
+            return
+                "\(device) (\(driver), \"\(card)\") is not a video capture device with streaming; pick another /dev/videoN (`kioskctl camera list`)"
         case .unsupportedFormat(let device, let wanted, let supported):
-            return "\(device) offers none of \(wanted.joined(separator: ", ")); it supports: \(supported.isEmpty ? "nothing" : Self.shortList(supported)); use a UVC camera with MJPEG or YUYV"
+            return
+                "\(device) offers none of \(wanted.joined(separator: ", ")); it supports: \(supported.isEmpty ? "nothing" : Self.shortList(supported)); use a UVC camera with MJPEG or YUYV"
         case .unknownControl(let device, let name, let available):
-            return "\(device) has no control \"\(name)\"; available: \(Self.shortList(available)) (`kioskctl camera controls` lists them all)"
+            return
+                "\(device) has no control \"\(name)\"; available: \(Self.shortList(available)) (`kioskctl camera controls` lists them all)"
         case .invalidControlValue(let device, let control, let value, let accepted):
             return "\(device): \"\(value)\" is not a valid value for \(control); accepted: \(accepted)"
         case .stalled(let device, let seconds):

@@ -95,7 +95,9 @@ public struct NegotiatedFormat: Sendable, Hashable, CustomStringConvertible {
 /// A device control (brightness, gain, exposure, power-line frequency…).
 public struct CameraControl: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable {
-        case integer, boolean, menu, integerMenu = "intmenu", button, other
+        case integer, boolean, menu
+        case integerMenu = "intmenu"
+        case button, other
     }
 
     public struct MenuItem: Sendable, Hashable {

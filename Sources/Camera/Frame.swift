@@ -68,7 +68,9 @@ public struct Frame: Sendable {
     ///
     /// Pass the caller's own `decoder` (one per thread). A damaged JPEG throws
     /// `ImagingError.corruptJPEG`: skip the frame and report it with `FrameSource.reportCorrupt()`.
-    public func decoded(to format: PixelFormat, atLeastWidth minimumWidth: Int, height minimumHeight: Int, using decoder: JPEGDecoder) throws(ImagingError) -> ScaledImage {
+    public func decoded(to format: PixelFormat, atLeastWidth minimumWidth: Int, height minimumHeight: Int, using decoder: JPEGDecoder)
+        throws(ImagingError) -> ScaledImage
+    {
         switch payload {
         case .jpeg(let bytes):
             return try decoder.decode(bytes, to: format, atLeastWidth: minimumWidth, height: minimumHeight)
@@ -77,13 +79,15 @@ public struct Frame: Sendable {
             var factor = 1
             while width / (factor * 2) >= minimumWidth && height / (factor * 2) >= minimumHeight { factor *= 2 }
             let image = try Image(yuyv: bytes, width: width, height: height, bytesPerLine: bytesPerLine, format: format, reducedBy: factor)
-            return ScaledImage(image: image, scale: JPEGScale(numerator: 1, denominator: factor), originalWidth: width, originalHeight: height)
+            return ScaledImage(
+                image: image, scale: JPEGScale(numerator: 1, denominator: factor), originalWidth: width, originalHeight: height)
         case .image:
             let full = try image(format: format, using: decoder)
             let factor = max(1, min(full.width / max(minimumWidth, 1), full.height / max(minimumHeight, 1)))
             if factor == 1 { return ScaledImage(image: full, scale: .full, originalWidth: full.width, originalHeight: full.height) }
             let reduced = try full.resized(width: full.width / factor, height: full.height / factor, method: .area)
-            return ScaledImage(image: reduced, scale: JPEGScale(numerator: 1, denominator: factor), originalWidth: full.width, originalHeight: full.height)
+            return ScaledImage(
+                image: reduced, scale: JPEGScale(numerator: 1, denominator: factor), originalWidth: full.width, originalHeight: full.height)
         }
     }
 

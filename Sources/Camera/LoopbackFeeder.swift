@@ -16,7 +16,9 @@ final class LoopbackFeeder: Sendable {
 
     /// Opens `device` for output with `fourcc` at `width`×`height`, writes `frame` once (so
     /// readers can open it), then keeps writing it at `framesPerSecond` until `stop()`.
-    init(device: String, width: Int, height: Int, pixelFormat: CapturePixelFormat, frame: [UInt8], framesPerSecond: Double = 15) throws(CameraError) {
+    init(device: String, width: Int, height: Int, pixelFormat: CapturePixelFormat, frame: [UInt8], framesPerSecond: Double = 15)
+        throws(CameraError)
+    {
         let fd = open(device, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw .deviceCall(device: device, call: "open", errno: errno) }
         var format = v4l2_format()
@@ -26,7 +28,8 @@ final class LoopbackFeeder: Sendable {
         format.fmt.pix.pixelformat = pixelFormat.code
         format.fmt.pix.field = UInt32(V4L2_FIELD_NONE.rawValue)
         format.fmt.pix.bytesperline = UInt32(width * pixelFormat.bytesPerPixel)
-        format.fmt.pix.sizeimage = UInt32(pixelFormat == .mjpeg ? max(frame.count, width * height) : width * height * pixelFormat.bytesPerPixel)
+        format.fmt.pix.sizeimage = UInt32(
+            pixelFormat == .mjpeg ? max(frame.count, width * height) : width * height * pixelFormat.bytesPerPixel)
         if cv4l2_raw_ioctl(fd, CV4L2_VIDIOC_S_FMT, &format) != 0 {
             let code = errno
             close(fd)

@@ -123,13 +123,17 @@ public struct ReplaySource: FrameSource {
                     let due = MonotonicTime(nanoseconds: start.nanoseconds + emitted * periodNanoseconds)
                     let now = MonotonicTime.now()
                     if due > now { CaptureThread.sleep(due.duration(since: now), unless: stop.flag) }
-                    if stop.isStopped { continuation.finish(); return }
+                    if stop.isStopped {
+                        continuation.finish()
+                        return
+                    }
                     emitted += 1
                     guard let (width, height, payload) = frame else { continue }
                     usable += 1
                     let time = MonotonicTime.now()
                     stats.recordCaptured(at: time)
-                    let result = continuation.yield(Frame(sequence: emitted, timestamp: time, width: width, height: height, payload: payload))
+                    let result = continuation.yield(
+                        Frame(sequence: emitted, timestamp: time, width: width, height: height, payload: payload))
                     stats.recordYield(result)
                     if case .terminated = result { return }
                 }

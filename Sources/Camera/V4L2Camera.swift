@@ -31,7 +31,8 @@ public final class V4L2Camera: FrameSource {
         continuation.onTermination = { _ in stop.stop() }
         let configuration = self.configuration, stats = self.stats, negotiatedFormat = self.negotiatedFormat
         let started = CaptureThread.start {
-            Self.captureLoop(configuration: configuration, stats: stats, negotiated: negotiatedFormat, stop: stop, continuation: continuation)
+            Self.captureLoop(
+                configuration: configuration, stats: stats, negotiated: negotiatedFormat, stop: stop, continuation: continuation)
         }
         if !started {
             continuation.finish(throwing: CameraError.deviceCall(device: configuration.device, call: "pthread_create", errno: EAGAIN))
@@ -78,7 +79,8 @@ public final class V4L2Camera: FrameSource {
         var everOpened = false
         var lastFrame = MonotonicTime.now()
         var sequence: UInt64 = 0
-        let stallNanoseconds = UInt64(max(configuration.stallTimeout, .milliseconds(100)).components.seconds) * 1_000_000_000
+        let stallNanoseconds =
+            UInt64(max(configuration.stallTimeout, .milliseconds(100)).components.seconds) * 1_000_000_000
             + UInt64(max(configuration.stallTimeout, .milliseconds(100)).components.attoseconds / 1_000_000_000)
         defer { stats.setState("stopped") }
 
@@ -216,7 +218,9 @@ extension V4L2Camera {
 
     /// Captures one good frame (skipping `warmUp` frames first, so auto exposure settles),
     /// or throws `stalled` after `timeout`.
-    public static func captureOne(_ configuration: CameraConfiguration, warmUp: Int = 3, timeout: Duration = .seconds(5)) throws(CameraError) -> (Frame, NegotiatedFormat) {
+    public static func captureOne(_ configuration: CameraConfiguration, warmUp: Int = 3, timeout: Duration = .seconds(5))
+        throws(CameraError) -> (Frame, NegotiatedFormat)
+    {
         let (device, format) = try openSession(configuration)
         let start = MonotonicTime.now()
         var seen = 0

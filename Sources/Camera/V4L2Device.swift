@@ -73,7 +73,8 @@ final class V4L2Device {
         try ioctl(CV4L2_VIDIOC_QUERYCAP, "VIDIOC_QUERYCAP", &cap)
         let caps = (cap.capabilities & CV4L2_CAP_DEVICE_CAPS) != 0 ? cap.device_caps : cap.capabilities
         var resolved = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let node = realpath(V4L2Device.resolve(path), &resolved) != nil
+        let node =
+            realpath(V4L2Device.resolve(path), &resolved) != nil
             ? String(decoding: resolved.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : path
         return DeviceInfo(
             path: path, node: node,
@@ -88,10 +89,11 @@ final class V4L2Device {
             desc.index = UInt32(index)
             desc.type = CV4L2_BUF_TYPE_VIDEO_CAPTURE
             guard tryIoctl(CV4L2_VIDIOC_ENUM_FMT, &desc) == 0 else { break }
-            result.append(DeviceFormatInfo(
-                fourcc: V4L2Device.fourcc(desc.pixelformat), description: V4L2Device.string(desc.description),
-                isCompressed: (desc.flags & UInt32(V4L2_FMT_FLAG_COMPRESSED)) != 0,
-                sizes: frameSizes(desc.pixelformat)))
+            result.append(
+                DeviceFormatInfo(
+                    fourcc: V4L2Device.fourcc(desc.pixelformat), description: V4L2Device.string(desc.description),
+                    isCompressed: (desc.flags & UInt32(V4L2_FMT_FLAG_COMPRESSED)) != 0,
+                    sizes: frameSizes(desc.pixelformat)))
         }
         return result
     }
@@ -132,8 +134,9 @@ final class V4L2Device {
         let offered = formats()
         let offeredCodes = Set(offered.map(\.fourcc))
         guard let chosen = configuration.formats.first(where: { offeredCodes.contains($0.fourcc) }) else {
-            throw .unsupportedFormat(device: path, wanted: configuration.formats.map(\.fourcc),
-                                     supported: offered.map { "\($0.fourcc) (\($0.description))" })
+            throw .unsupportedFormat(
+                device: path, wanted: configuration.formats.map(\.fourcc),
+                supported: offered.map { "\($0.fourcc) (\($0.description))" })
         }
         var format = v4l2_format()
         format.type = CV4L2_BUF_TYPE_VIDEO_CAPTURE
@@ -149,8 +152,9 @@ final class V4L2Device {
         let fps = setFrameRate(configuration.framesPerSecond)
         let width = Int(format.fmt.pix.width)
         let bytesPerLine = max(Int(format.fmt.pix.bytesperline), width * chosen.bytesPerPixel)
-        return NegotiatedFormat(pixelFormat: chosen, width: width, height: Int(format.fmt.pix.height),
-                                bytesPerLine: bytesPerLine, framesPerSecond: fps)
+        return NegotiatedFormat(
+            pixelFormat: chosen, width: width, height: Int(format.fmt.pix.height),
+            bytesPerLine: bytesPerLine, framesPerSecond: fps)
     }
 
     /// Asks for `fps` with `VIDIOC_S_PARM`; returns what the driver accepted (0 if it cannot).
@@ -181,14 +185,15 @@ final class V4L2Device {
     }
 
     private func control(from query: v4l2_queryctrl) -> CameraControl {
-        let kind: CameraControl.Kind = switch query.type {
-        case CV4L2_CTRL_TYPE_INTEGER: .integer
-        case CV4L2_CTRL_TYPE_BOOLEAN: .boolean
-        case CV4L2_CTRL_TYPE_MENU: .menu
-        case CV4L2_CTRL_TYPE_INTEGER_MENU: .integerMenu
-        case CV4L2_CTRL_TYPE_BUTTON: .button
-        default: .other
-        }
+        let kind: CameraControl.Kind =
+            switch query.type {
+            case CV4L2_CTRL_TYPE_INTEGER: .integer
+            case CV4L2_CTRL_TYPE_BOOLEAN: .boolean
+            case CV4L2_CTRL_TYPE_MENU: .menu
+            case CV4L2_CTRL_TYPE_INTEGER_MENU: .integerMenu
+            case CV4L2_CTRL_TYPE_BUTTON: .button
+            default: .other
+            }
         var menu: [CameraControl.MenuItem] = []
         if kind == .menu || kind == .integerMenu, query.minimum <= query.maximum, query.maximum - query.minimum < 64 {
             for index in query.minimum...query.maximum {
@@ -232,8 +237,9 @@ final class V4L2Device {
             throw .unknownControl(device: path, name: setting.name, available: all.map(\.name))
         }
         guard !control.isReadOnly, let value = control.resolveValue(setting.value) else {
-            throw .invalidControlValue(device: path, control: control.name, value: setting.value,
-                                       accepted: control.isReadOnly ? "none (read-only)" : control.acceptedValues)
+            throw .invalidControlValue(
+                device: path, control: control.name, value: setting.value,
+                accepted: control.isReadOnly ? "none (read-only)" : control.acceptedValues)
         }
         var request = v4l2_control()
         request.id = control.id
@@ -318,7 +324,8 @@ final class V4L2Device {
         let used = min(Int(buffer.bytesused), buffers[index].length)
         let bytes = [UInt8](UnsafeRawBufferPointer(start: buffers[index].start, count: used))
         let monotonic = (buffer.flags & CV4L2_BUF_FLAG_TIMESTAMP_MASK) == CV4L2_BUF_FLAG_TIMESTAMP_MONOTONIC
-        let stamp = monotonic && (buffer.timestamp.tv_sec > 0 || buffer.timestamp.tv_usec > 0)
+        let stamp =
+            monotonic && (buffer.timestamp.tv_sec > 0 || buffer.timestamp.tv_usec > 0)
             ? MonotonicTime(nanoseconds: UInt64(buffer.timestamp.tv_sec) * 1_000_000_000 + UInt64(buffer.timestamp.tv_usec) * 1_000)
             : MonotonicTime.now()
         let hasError = (buffer.flags & CV4L2_BUF_FLAG_ERROR) != 0

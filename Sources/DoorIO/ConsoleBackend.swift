@@ -1,5 +1,6 @@
 // A backend without hardware: prints every line transition with a timestamp.
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,21 +23,26 @@ public final class ConsoleBackend: GPIOBackend {
     ///   - sink: receives each printed line; standard output when nil.
     public init(initialLevels: [DoorInputRole: Bool] = [:], sink: Sink? = nil) {
         self.initialLevels = initialLevels
-        self.sink = sink ?? { line in
-            print(line)
-            fflush(nil)  // flush every stream: `stdout` itself is not concurrency-safe to name
-        }
+        self.sink =
+            sink ?? { line in
+                print(line)
+                fflush(nil)  // flush every stream: `stdout` itself is not concurrency-safe to name
+            }
     }
 
     public var summary: String { "console (no GPIO hardware: transitions are printed, nothing is driven)" }
 
-    public func requestOutputs(_ lines: [DoorOutputRole: GPIOOutputLine], consumer: String) throws(DoorIOError) -> [DoorOutputRole: any GPIOOutput] {
+    public func requestOutputs(_ lines: [DoorOutputRole: GPIOOutputLine], consumer: String) throws(DoorIOError) -> [DoorOutputRole:
+        any GPIOOutput]
+    {
         var outputs: [DoorOutputRole: any GPIOOutput] = [:]
         for (role, config) in lines {
             outputs[role] = ConsoleOutput(role: role, line: config.line, sink: sink)
         }
         for role in DoorOutputRole.allCases where lines[role] != nil {
-            sink("\(Self.timestamp()) [console-gpio] \(role.rawValue) (\(lines[role].map { "\($0.line)" } ?? "")) requested by \(consumer): off")
+            sink(
+                "\(Self.timestamp()) [console-gpio] \(role.rawValue) (\(lines[role].map { "\($0.line)" } ?? "")) requested by \(consumer): off"
+            )
         }
         return outputs
     }
@@ -88,10 +94,11 @@ final class ConsoleOutput: GPIOOutput {
     }
 
     func set(active: Bool) throws(DoorIOError) {
-        let state = switch role {
-        case .relay: active ? "ENERGISED" : "de-energised"
-        default: active ? "on" : "off"
-        }
+        let state =
+            switch role {
+            case .relay: active ? "ENERGISED" : "de-energised"
+            default: active ? "on" : "off"
+            }
         sink("\(ConsoleBackend.timestamp()) [console-gpio] \(role.rawValue) (\(line)) -> \(state)")
     }
 }

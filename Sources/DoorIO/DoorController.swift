@@ -78,8 +78,10 @@ public actor DoorController {
     ///   - backend: the lines to drive; by default the one the configuration names.
     ///   - clock: where time is read and waited for (tests pass a manual one).
     ///   - logger: where transitions and problems are logged (never images or secrets).
-    public init(configuration: DoorIOConfiguration, backend: (any GPIOBackend)? = nil,
-                clock: any DoorClock = SystemDoorClock(), logger: Logger) {
+    public init(
+        configuration: DoorIOConfiguration, backend: (any GPIOBackend)? = nil,
+        clock: any DoorClock = SystemDoorClock(), logger: Logger
+    ) {
         self.configuration = configuration
         let backend = backend ?? configuration.makeBackend()
         self.backend = backend
@@ -97,7 +99,10 @@ public actor DoorController {
         guard !running else { return }
         try configuration.validate()
         outputs = try backend.requestOutputs(configuration.outputs, consumer: configuration.consumer)
-        for role in outputs.keys { levels[role] = false; patterns[role] = .off }
+        for role in outputs.keys {
+            levels[role] = false
+            patterns[role] = .off
+        }
         let inputs = configuration.inputs
         if !inputs.isEmpty {
             do throws(DoorIOError) {
@@ -124,18 +129,23 @@ public actor DoorController {
             // A door already open at start is not "forced", but it may still be held open.
             if doorOpen == true { startHeldOpenTimer() }
         }
-        logger.info("door I/O started", metadata: [
-            "door.backend": "\(backendSummary)",
-            "door.outputs": "\(outputs.keys.map(\.rawValue).sorted().joined(separator: ","))",
-            "door.inputs": "\(inputs.keys.map(\.rawValue).sorted().joined(separator: ","))",
-            "door.open": "\(doorOpen.map { "\($0)" } ?? "unknown")",
-        ])
+        logger.info(
+            "door I/O started",
+            metadata: [
+                "door.backend": "\(backendSummary)",
+                "door.outputs": "\(outputs.keys.map(\.rawValue).sorted().joined(separator: ","))",
+                "door.inputs": "\(inputs.keys.map(\.rawValue).sorted().joined(separator: ","))",
+                "door.open": "\(doorOpen.map { "\($0)" } ?? "unknown")",
+            ])
     }
 
     /// Puts the door in its safe state (relay de-energised, LEDs and buzzer off), releases the
     /// lines and ends `events`. Safe to call more than once.
     public func shutdown() async {
-        guard running || !outputs.isEmpty else { continuation.finish(); return }
+        guard running || !outputs.isEmpty else {
+            continuation.finish()
+            return
+        }
         running = false
         cancelTimers()
         safeState()
@@ -389,12 +399,19 @@ public actor DoorController {
         guard running else { return }
         let alarm = !alarms.isEmpty
         apply(.ledGranted, feedback == .granted ? .on : .off)
-        apply(.ledDenied, feedback == .denied ? .on
-              : feedback == .onePersonAtATime ? .fastBlink
-              : alarm ? .alarm : .off)
+        apply(
+            .ledDenied,
+            feedback == .denied
+                ? .on
+                : feedback == .onePersonAtATime
+                    ? .fastBlink
+                    : alarm ? .alarm : .off)
         apply(.ledFault, status == .offline ? .slowBlink : status == .fault || alarms.contains(.inputFailure) ? .on : .off)
-        apply(.ledIdle, feedback == .checking ? .fastBlink
-              : status == .idle && feedback == nil && !alarm ? .on : .off)
+        apply(
+            .ledIdle,
+            feedback == .checking
+                ? .fastBlink
+                : status == .idle && feedback == nil && !alarm ? .on : .off)
         let alarmSound = alarms.contains(.forcedOpen) || alarms.contains(.heldOpen) || alarms.contains(.tamper)
         if alarmSound {
             apply(.buzzer, .alarm)
@@ -496,7 +513,8 @@ public actor DoorController {
                 levels[role] = false
                 patterns[role] = .off
             } catch {
-                logger.critical("door: could not reach safe state", metadata: ["door.output": "\(role.rawValue)", "door.error": "\(error)"])
+                logger.critical(
+                    "door: could not reach safe state", metadata: ["door.output": "\(role.rawValue)", "door.error": "\(error)"])
             }
         }
     }

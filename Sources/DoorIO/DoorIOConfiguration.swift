@@ -274,7 +274,8 @@ public struct DoorIOConfiguration: Sendable, Hashable, Codable {
             throw .invalidConfiguration(key: "chip", reason: "name the GPIO chip (gpiodetect lists them)")
         }
         var seen: [GPIOLineSelector: String] = [:]
-        let all: [(String, GPIOLineSelector)] = outputs.map { ($0.key.rawValue, $0.value.line) }
+        let all: [(String, GPIOLineSelector)] =
+            outputs.map { ($0.key.rawValue, $0.value.line) }
             + inputs.map { ($0.key.rawValue, $0.value.line) }
         for (role, line) in all.sorted(by: { $0.0 < $1.0 }) {
             if let other = seen[line] {

@@ -56,29 +56,40 @@ public enum DoorIOError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .chipNotFound(let chip, let code, let available):
             if code == EACCES || code == EPERM {
-                return "cannot open GPIO chip \"\(chip)\": \(errnoText(code)). Run as root, or give the service user access to /dev/gpiochip* (group gpio on Raspberry Pi OS; SupplementaryGroups= in the systemd unit)."
+                return
+                    "cannot open GPIO chip \"\(chip)\": \(errnoText(code)). Run as root, or give the service user access to /dev/gpiochip* (group gpio on Raspberry Pi OS; SupplementaryGroups= in the systemd unit)."
             }
-            let list = available.isEmpty ? "no GPIO chips found under /dev (is this the right machine? use `backend: console` for a demo)"
+            let list =
+                available.isEmpty
+                ? "no GPIO chips found under /dev (is this the right machine? use `backend: console` for a demo)"
                 : "chips present: \(available.joined(separator: ", "))"
-            return "cannot open GPIO chip \"\(chip)\": \(errnoText(code)); \(list). Set door.chip to one of them (`kioskctl gpio info` or `gpiodetect` lists them)."
+            return
+                "cannot open GPIO chip \"\(chip)\": \(errnoText(code)); \(list). Set door.chip to one of them (`kioskctl gpio info` or `gpiodetect` lists them)."
         case .lineNotFound(let chip, let line, let role, let count, let available):
-            let names = available.isEmpty ? "its lines have no names; use an offset 0-\(max(count - 1, 0))"
+            let names =
+                available.isEmpty
+                ? "its lines have no names; use an offset 0-\(max(count - 1, 0))"
                 : "named lines: \(available.joined(separator: ", "))"
             let fix = role == "line" ? "Check the line name or offset" : "Fix \(configurationKey(role))"
-            return "GPIO chip \(chip) (\(count) lines) has no line \(line)\(role == "line" ? "" : " for \(role)"); \(names). \(fix) (`kioskctl gpio info \(chip)` lists them)."
+            return
+                "GPIO chip \(chip) (\(count) lines) has no line \(line)\(role == "line" ? "" : " for \(role)"); \(names). \(fix) (`kioskctl gpio info \(chip)` lists them)."
         case .lineBusy(let chip, let line, let consumer):
             let who = consumer.map { "held by consumer \"\($0)\"" } ?? "in use (the kernel does not say by whom)"
-            return "\(line) on \(chip) is busy: \(who). Stop that process or service (another kioskd? a `gpioset`?), or free it in the device tree, then retry."
+            return
+                "\(line) on \(chip) is busy: \(who). Stop that process or service (another kioskd? a `gpioset`?), or free it in the device tree, then retry."
         case .lineOperationFailed(let chip, let line, let operation, let code):
-            return "\(operation) failed for \(line) on \(chip): \(errnoText(code)). Check the line exists and supports it (`kioskctl gpio info \(chip)`); for bias errors set bias to asIs."
+            return
+                "\(operation) failed for \(line) on \(chip): \(errnoText(code)). Check the line exists and supports it (`kioskctl gpio info \(chip)`); for bias errors set bias to asIs."
         case .monitorFailed(let chip, let operation, let code):
-            return "input monitoring on \(chip) failed during \(operation): \(errnoText(code)). Door sensor, exit button and tamper are not watched; restart the service."
+            return
+                "input monitoring on \(chip) failed during \(operation): \(errnoText(code)). Door sensor, exit button and tamper are not watched; restart the service."
         case .invalidConfiguration(let key, let reason):
             return "invalid door configuration: \(configurationKey(key)) \(reason)."
         case .notRunning(let operation):
             return "door controller is not running (\(operation)); call start() first and do not use it after shutdown()."
         case .roleNotConfigured(let role):
-            return "no line is configured for \(role); add \(configurationKey(role)) to the configuration or name a line with --chip and an offset or line name."
+            return
+                "no line is configured for \(role); add \(configurationKey(role)) to the configuration or name a line with --chip and an offset or line name."
         }
     }
 }

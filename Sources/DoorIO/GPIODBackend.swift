@@ -1,6 +1,7 @@
 // Real lines through libgpiod 1.6 (the v1 API Debian bookworm and Raspberry Pi OS ship).
 import CGPIOD
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,13 +24,16 @@ public final class GPIODBackend: GPIOBackend {
         return "libgpiod \(String(cString: gpiod_version_string())) \(opened ?? chip)"
     }
 
-    public func requestOutputs(_ lines: [DoorOutputRole: GPIOOutputLine], consumer: String) throws(DoorIOError) -> [DoorOutputRole: any GPIOOutput] {
+    public func requestOutputs(_ lines: [DoorOutputRole: GPIOOutputLine], consumer: String) throws(DoorIOError) -> [DoorOutputRole:
+        any GPIOOutput]
+    {
         let handle = try GPIODChip(lookup: chip)
         var outputs: [DoorOutputRole: any GPIOOutput] = [:]
         do throws(DoorIOError) {
             for role in DoorOutputRole.allCases {
                 guard let config = lines[role] else { continue }
-                outputs[role] = try GPIODOutput(chip: handle, role: role.rawValue, config: config, consumer: consumer, initiallyActive: false)
+                outputs[role] = try GPIODOutput(
+                    chip: handle, role: role.rawValue, config: config, consumer: consumer, initiallyActive: false)
             }
         } catch {
             handle.close()  // releases whatever was requested before the failure

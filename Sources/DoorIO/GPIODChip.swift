@@ -1,6 +1,7 @@
 // The one owner of a libgpiod 1.6 chip handle, and the helpers that turn its errors into DoorIOError.
 import CGPIOD
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,7 +39,10 @@ final class GPIODChip: @unchecked Sendable {
     /// Closes the chip (releasing its lines). Safe to call more than once.
     func close() {
         lock.withLock { closed in
-            if !closed { gpiod_chip_close(handle); closed = true }
+            if !closed {
+                gpiod_chip_close(handle)
+                closed = true
+            }
         }
     }
 
@@ -78,12 +82,14 @@ final class GPIODChip: @unchecked Sendable {
 
     /// Describes a resolved line for errors.
     func describe(_ line: OpaquePointer, role: String, selector: GPIOLineSelector) -> GPIOLineDescription {
-        GPIOLineDescription(role: role, selector: selector, offset: gpiod_line_offset(line),
-                            name: gpiod_line_name(line).map { String(cString: $0) })
+        GPIOLineDescription(
+            role: role, selector: selector, offset: gpiod_line_offset(line),
+            name: gpiod_line_name(line).map { String(cString: $0) })
     }
 
     /// Turns a failed request into `lineBusy` (naming the holder) or `lineOperationFailed`.
-    func requestError(_ line: OpaquePointer, role: String, selector: GPIOLineSelector, operation: String, errno code: Int32) -> DoorIOError {
+    func requestError(_ line: OpaquePointer, role: String, selector: GPIOLineSelector, operation: String, errno code: Int32) -> DoorIOError
+    {
         let description = describe(line, role: role, selector: selector)
         if code == EBUSY {
             // The line info is cached since it was first read; refresh it to learn the holder.
@@ -99,7 +105,8 @@ final class GPIODChip: @unchecked Sendable {
         GPIOInventory.chipPaths().compactMap { path in
             guard let chip = gpiod_chip_open(path) else { return nil }
             defer { gpiod_chip_close(chip) }
-            return "\(String(cString: gpiod_chip_name(chip))) [\(String(cString: gpiod_chip_label(chip)))] (\(gpiod_chip_num_lines(chip)) lines)"
+            return
+                "\(String(cString: gpiod_chip_name(chip))) [\(String(cString: gpiod_chip_label(chip)))] (\(gpiod_chip_num_lines(chip)) lines)"
         }
     }
 }

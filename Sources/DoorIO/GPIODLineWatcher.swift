@@ -2,6 +2,7 @@
 import CGPIOD
 import Synchronization
 import SystemPackage
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,8 +51,9 @@ public final class GPIODLineWatcher: Sendable {
                     }
                     let value = gpiod_line_get_value(line)
                     if value < 0 {
-                        throw .lineOperationFailed(chip: chip.name, line: chip.describe(line, role: key, selector: config.line),
-                                                   operation: "read initial value", errno: errno)
+                        throw .lineOperationFailed(
+                            chip: chip.name, line: chip.describe(line, role: key, selector: config.line),
+                            operation: "read initial value", errno: errno)
                     }
                     levels[key] = value == 1
                     watched.append((key, gpiod_line_event_get_fd(line)))
@@ -76,8 +78,9 @@ public final class GPIODLineWatcher: Sendable {
         edges = stream
         exit = ThreadExit()
 
-        let work = WatchLoop(chip: chip, watched: watched, stopReader: PipeEnd(stopPipe.readEnd),
-                             continuation: continuation, exit: exit)
+        let work = WatchLoop(
+            chip: chip, watched: watched, stopReader: PipeEnd(stopPipe.readEnd),
+            continuation: continuation, exit: exit)
         if let code = DedicatedThread.start(work.run) {
             // The loop's end releases the lines; the write end closes with `stopSignal` as
             // this half-built watcher is destroyed.
@@ -126,8 +129,10 @@ private final class WatchLoop: @unchecked Sendable {
     let continuation: AsyncStream<GPIODLineWatcher.Report>.Continuation
     let exit: ThreadExit
 
-    init(chip: GPIODChip, watched: [(key: String, fd: Int32)], stopReader: consuming PipeEnd,
-         continuation: AsyncStream<GPIODLineWatcher.Report>.Continuation, exit: ThreadExit) {
+    init(
+        chip: GPIODChip, watched: [(key: String, fd: Int32)], stopReader: consuming PipeEnd,
+        continuation: AsyncStream<GPIODLineWatcher.Report>.Continuation, exit: ThreadExit
+    ) {
         self.chip = chip
         self.watched = watched
         self.stopReader = stopReader
@@ -223,12 +228,14 @@ enum DedicatedThread {
     static func start(_ body: @escaping @Sendable () -> Void) -> Int32? {
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var thread = pthread_t()
-        let code = pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-            box.body()
-            return nil
-        }, box)
+        let code = pthread_create(
+            &thread, nil,
+            { raw in
+                guard let raw else { return nil }
+                let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
+                box.body()
+                return nil
+            }, box)
         if code != 0 {
             Unmanaged<Box>.fromOpaque(box).release()
             return code

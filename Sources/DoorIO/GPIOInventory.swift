@@ -1,5 +1,6 @@
 // What GPIO chips and lines exist, and one-off line operations for `kioskctl gpio`.
 import CGPIOD
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,12 +63,13 @@ public enum GPIOInventory {
         return try chip.withHandle("list lines") { handle in
             let lines = (0..<UInt32(chip.lineCount)).compactMap { offset -> GPIOLineInfo? in
                 guard let line = gpiod_chip_get_line(handle, offset) else { return nil }
-                let bias: GPIOBias? = switch gpiod_line_bias(line) {
-                case Int32(GPIOD_LINE_BIAS_DISABLE): .disabled
-                case Int32(GPIOD_LINE_BIAS_PULL_UP): .pullUp
-                case Int32(GPIOD_LINE_BIAS_PULL_DOWN): .pullDown
-                default: nil
-                }
+                let bias: GPIOBias? =
+                    switch gpiod_line_bias(line) {
+                    case Int32(GPIOD_LINE_BIAS_DISABLE): .disabled
+                    case Int32(GPIOD_LINE_BIAS_PULL_UP): .pullUp
+                    case Int32(GPIOD_LINE_BIAS_PULL_DOWN): .pullDown
+                    default: nil
+                    }
                 return GPIOLineInfo(
                     offset: offset,
                     name: gpiod_line_name(line).map { String(cString: $0) },
@@ -101,8 +103,9 @@ public enum GPIOInventory {
             }
             let value = gpiod_line_get_value(line)
             if value < 0 {
-                throw .lineOperationFailed(chip: chip.name, line: chip.describe(line, role: "line", selector: config.line),
-                                           operation: "read value", errno: errno)
+                throw .lineOperationFailed(
+                    chip: chip.name, line: chip.describe(line, role: "line", selector: config.line),
+                    operation: "read value", errno: errno)
             }
             return value == 1
         }

@@ -46,7 +46,8 @@ public struct APICredentials: Sendable, Hashable, CustomStringConvertible {
         guard permissions & 0o077 == 0 else {
             throw .credentials(
                 path: path,
-                problem: "mode \(String(permissions, radix: 8)) lets other users read the secret; run `chmod 600 \(path)` (and check its owner)")
+                problem:
+                    "mode \(String(permissions, radix: 8)) lets other users read the secret; run `chmod 600 \(path)` (and check its owner)")
         }
         let text: String
         do { text = try readFile(path) } catch {

@@ -311,13 +311,15 @@ enum CurlTransfer {
         }
 
         if setupCode != CURLE_OK {
-            return .failure(.configuration("\(request.operation): libcurl refused an option: \(String(cString: curl_easy_strerror(setupCode)))"))
+            return .failure(
+                .configuration("\(request.operation): libcurl refused an option: \(String(cString: curl_easy_strerror(setupCode)))"))
         }
         guard performCode == CURLE_OK else {
             let reach = reach(of: performCode, handle: handle, bodyBytes: request.body?.count ?? 0)
-            return .failure(mapError(
-                performCode, errorBuffer: errorBuffer, request: request, settings: settings, state: state, reach: reach,
-                verifyResult: verifyResult(handle)))
+            return .failure(
+                mapError(
+                    performCode, errorBuffer: errorBuffer, request: request, settings: settings, state: state, reach: reach,
+                    verifyResult: verifyResult(handle)))
         }
         var status = 0
         _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)

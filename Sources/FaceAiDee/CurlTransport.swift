@@ -100,7 +100,8 @@ public struct CurlTransport: ClientTransport {
             do {
                 bytes = try await [UInt8](collecting: body, upTo: options.maxRequestBytes)
             } catch {
-                throw .configuration("\(operationID): the request body is larger than \(options.maxRequestBytes) bytes or unreadable (\(error))")
+                throw .configuration(
+                    "\(operationID): the request body is larger than \(options.maxRequestBytes) bytes or unreadable (\(error))")
             }
         }
         var lines: [String] = []

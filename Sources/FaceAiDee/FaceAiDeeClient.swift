@@ -117,8 +117,10 @@ public final class FaceAiDeeClient: Sendable {
     ///   - configuration: where the server is and how to reach it.
     ///   - credentials: the API key and secret; nil allows only ``issueKey(username:password:)``.
     /// - Parameter tokenClock: where the token session reads time (tests advance a manual one).
-    public init(configuration: FaceAiDeeConfiguration, credentials: APICredentials?,
-                tokenClock: TokenSession.Clock = .system) throws(FaceAiDeeError) {
+    public init(
+        configuration: FaceAiDeeConfiguration, credentials: APICredentials?,
+        tokenClock: TokenSession.Clock = .system
+    ) throws(FaceAiDeeError) {
         self.configuration = configuration
         let serverURL = try Self.serverURL(configuration.baseURL)
         if let caFile = configuration.caFile, access(caFile, R_OK) != 0 {
@@ -279,7 +281,9 @@ public final class FaceAiDeeClient: Sendable {
     }
 
     /// Replaces a face's image (`PATCH .../faces/{face_id}`).
-    public func updateFace(projectID: Int, userID: Int, faceID: Int, image: [UInt8], saveImage: Bool = false) async throws(FaceAiDeeError) -> AiDeeChange {
+    public func updateFace(projectID: Int, userID: Int, faceID: Int, image: [UInt8], saveImage: Bool = false) async throws(FaceAiDeeError)
+        -> AiDeeChange
+    {
         try await authorized("updateFace") { client, token in
             let body = try await client.updateFace(
                 path: .init(projectId: projectID, userId: userID, faceId: faceID), headers: .init(xAPIToken: token),
@@ -351,7 +355,9 @@ public final class FaceAiDeeClient: Sendable {
 
     private func requireSession() throws(FaceAiDeeError) -> TokenSession {
         guard let session else {
-            throw .configuration("no API credentials: give a credentials file (--credentials or KIOSK_CREDENTIALS), made by `kioskctl api key issue --save FILE`")
+            throw .configuration(
+                "no API credentials: give a credentials file (--credentials or KIOSK_CREDENTIALS), made by `kioskctl api key issue --save FILE`"
+            )
         }
         return session
     }
@@ -364,7 +370,7 @@ public final class FaceAiDeeClient: Sendable {
         let token = try await session.token()
         do {
             return try await call(operation) { try await body(client, token) }
-        } catch where error.httpStatus == 401 {
+        } catch  where error.httpStatus == 401 {
             await session.tokenRejected(token)
             let fresh = try await session.token()
             return try await call(operation) { try await body(client, fresh) }

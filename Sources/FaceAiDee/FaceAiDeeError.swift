@@ -99,13 +99,16 @@ public enum FaceAiDeeError: Error, Sendable, Hashable, CustomStringConvertible {
         case .timeout(let operation, let url, let seconds):
             return "\(operation): \(url) did not answer within \(formatSeconds(seconds)). Check the network or raise the timeout."
         case .tls(let operation, let url, let message):
-            return "\(operation): TLS with \(url) failed: \(message). Check the system clock, the server certificate and the CA file setting."
+            return
+                "\(operation): TLS with \(url) failed: \(message). Check the system clock, the server certificate and the CA file setting."
         case .http(let operation, let status, let message):
             return "\(operation): the server answered \(status) \(statusHint(status)): \(message)"
         case .undecodableBody(let operation, let status, let detail):
-            return "\(operation): the server's \(status) answer does not match the API contract (\(detail)). Check that the URL points at a Face AiDee server and not a proxy page."
+            return
+                "\(operation): the server's \(status) answer does not match the API contract (\(detail)). Check that the URL points at a Face AiDee server and not a proxy page."
         case .noAnswer(let operation, let url, let message):
-            return "\(operation): \(url) gave no answer: \(message). The server may have recorded it; it is not sent again unless outbox.ambiguous allows one more try."
+            return
+                "\(operation): \(url) gave no answer: \(message). The server may have recorded it; it is not sent again unless outbox.ambiguous allows one more try."
         case .cancelled(let operation):
             return "\(operation): cancelled"
         case .configuration(let problem):

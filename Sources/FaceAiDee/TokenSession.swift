@@ -23,8 +23,10 @@ public actor TokenSession {
         public var monotonic: @Sendable () -> ContinuousClock.Instant
         public var wall: @Sendable () -> AiDeeTimestamp
 
-        public init(monotonic: @escaping @Sendable () -> ContinuousClock.Instant,
-                    wall: @escaping @Sendable () -> AiDeeTimestamp) {
+        public init(
+            monotonic: @escaping @Sendable () -> ContinuousClock.Instant,
+            wall: @escaping @Sendable () -> AiDeeTimestamp
+        ) {
             self.monotonic = monotonic
             self.wall = wall
         }
@@ -70,8 +72,10 @@ public actor TokenSession {
     ///   - credentials: the API key and secret.
     ///   - renewalMargin: renew when less than this remains (at most half the token's lifetime).
     ///   - clock: where time is read (``Clock/system`` outside tests).
-    public init(client: Client, credentials: APICredentials, renewalMargin: Duration = .seconds(60),
-                clock: Clock = .system) {
+    public init(
+        client: Client, credentials: APICredentials, renewalMargin: Duration = .seconds(60),
+        clock: Clock = .system
+    ) {
         self.client = client
         self.credentials = credentials
         self.renewalMargin = renewalMargin

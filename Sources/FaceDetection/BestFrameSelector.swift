@@ -249,8 +249,9 @@ where Instant: Sendable, Instant.Duration == Duration {
     }
 
     private static func candidate(_ face: AssessedFace, frame: Frame, time: Instant, mapping: FrameMapping) -> Candidate {
-        Candidate(frame: frame, time: time, face: face,
-                  faceInFrame: face.face.scaled(x: mapping.scaleX, y: mapping.scaleY), mapping: mapping)
+        Candidate(
+            frame: frame, time: time, face: face,
+            faceInFrame: face.face.scaled(x: mapping.scaleX, y: mapping.scaleY), mapping: mapping)
     }
 
     private static func counted(_ failures: [QualityFailure], into counts: [QualityFailure: Int]) -> [QualityFailure: Int] {

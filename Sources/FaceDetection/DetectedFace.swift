@@ -75,8 +75,9 @@ public struct FaceLandmarks: Sendable, Hashable, Codable {
     /// Every point with its coordinates multiplied (mapping between image scales).
     public func scaled(x sx: Double, y sy: Double) -> FaceLandmarks {
         func s(_ p: FacePoint) -> FacePoint { FacePoint(x: p.x * sx, y: p.y * sy) }
-        return FaceLandmarks(rightEye: s(rightEye), leftEye: s(leftEye), noseTip: s(noseTip),
-                             mouthRight: s(mouthRight), mouthLeft: s(mouthLeft))
+        return FaceLandmarks(
+            rightEye: s(rightEye), leftEye: s(leftEye), noseTip: s(noseTip),
+            mouthRight: s(mouthRight), mouthLeft: s(mouthLeft))
     }
 }
 

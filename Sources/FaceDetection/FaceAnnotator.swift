@@ -12,8 +12,9 @@ public enum FaceAnnotator {
         var err = [CChar](repeating: 0, count: 256)
         let width = canvas.width, height = canvas.height, swap: Int32 = canvas.format == .rgb24 ? 1 : 0
         let rc = canvas.pixels.withUnsafeMutableBufferPointer { pixels in
-            cvision_draw_faces(pixels.baseAddress, Int32(width), Int32(height), 3, swap,
-                               shimFaces, Int32(shimFaces.count), &err, err.count)
+            cvision_draw_faces(
+                pixels.baseAddress, Int32(width), Int32(height), 3, swap,
+                shimFaces, Int32(shimFaces.count), &err, err.count)
         }
         guard rc == 0 else {
             throw .inferenceFailed(operation: "drawing \(faces.count) faces", reason: YuNetFaceDetector.message(err))

@@ -71,7 +71,10 @@ public struct FaceQualityScorer: Sendable {
             if imbalance > c.maximumLightingImbalance { failures.append(.unevenLighting) }
         } else {
             // The face lies (almost) entirely outside the image: nothing to measure.
-            variance = 0; meanLuminance = 0; clipped = 1; imbalance = 1
+            variance = 0
+            meanLuminance = 0
+            clipped = 1
+            imbalance = 1
             sharpness = 0
             exposure = 0
             failures.append(.blurred)
@@ -79,18 +82,20 @@ public struct FaceQualityScorer: Sendable {
 
         // Pose from the landmarks.
         let pose = Self.estimatePose(face.landmarks)
-        let poseScore = clamp01(min(
-            1 - abs(pose.yaw) / (2 * c.maximumYawDegrees),
-            1 - abs(pose.roll) / (2 * c.maximumRollDegrees),
-            1 - abs(pose.pitch) / (2 * c.maximumPitchDegrees)))
+        let poseScore = clamp01(
+            min(
+                1 - abs(pose.yaw) / (2 * c.maximumYawDegrees),
+                1 - abs(pose.roll) / (2 * c.maximumRollDegrees),
+                1 - abs(pose.pitch) / (2 * c.maximumPitchDegrees)))
         if abs(pose.yaw) > c.maximumYawDegrees { failures.append(.turnedSideways) }
         if abs(pose.roll) > c.maximumRollDegrees { failures.append(.tilted) }
         if abs(pose.pitch) > c.maximumPitchDegrees { failures.append(.lookingUpOrDown) }
 
         // Framing: the box plus margin must lie inside the image.
         let m = c.frameMarginFraction
-        let grown = FaceRect(x: face.box.x - m * face.box.width, y: face.box.y - m * face.box.height,
-                             width: face.box.width * (1 + 2 * m), height: face.box.height * (1 + 2 * m))
+        let grown = FaceRect(
+            x: face.box.x - m * face.box.width, y: face.box.y - m * face.box.height,
+            width: face.box.width * (1 + 2 * m), height: face.box.height * (1 + 2 * m))
         let inside = FaceRect(x: 0, y: 0, width: Double(image.width), height: Double(image.height))
         // A box wholly inside is exactly 0 outside: 1 - overlap / area is a few ulps off 0 for
         // such a box, and that rounding depends on the detector's last digits (the CPU).
@@ -132,8 +137,9 @@ public struct FaceQualityScorer: Sendable {
     /// The part of a YuNet box that is face: YuNet boxes include forehead, chin and some
     /// background at the sides.
     static func innerRegion(of box: FaceRect) -> FaceRect {
-        FaceRect(x: box.x + 0.15 * box.width, y: box.y + 0.15 * box.height,
-                 width: 0.7 * box.width, height: 0.75 * box.height)
+        FaceRect(
+            x: box.x + 0.15 * box.width, y: box.y + 0.15 * box.height,
+            width: 0.7 * box.width, height: 0.75 * box.height)
     }
 
     /// Head pose estimated from the five landmarks with a simple frontal-face model, in degrees.

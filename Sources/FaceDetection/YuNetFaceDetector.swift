@@ -220,7 +220,10 @@ extension DetectedFace {
     /// Back to the shim's layout (drawing).
     var cvision: cvision_face {
         var f = cvision_face()
-        f.x = Float(box.x); f.y = Float(box.y); f.width = Float(box.width); f.height = Float(box.height)
+        f.x = Float(box.x)
+        f.y = Float(box.y)
+        f.width = Float(box.width)
+        f.height = Float(box.height)
         f.score = Float(score)
         let pts = landmarks.all
         withUnsafeMutableBytes(of: &f.landmarks) { raw in

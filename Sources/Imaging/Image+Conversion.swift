@@ -47,7 +47,8 @@ extension Image {
             throw .invalidGeometry(operation: "convert YUYV", detail: "\(width)x\(height), \(stride) bytes per line (width must be even)")
         }
         guard buffer.count >= stride * (height - 1) + width * 2 else {
-            throw .invalidGeometry(operation: "convert YUYV", detail: "\(buffer.count) bytes for \(width)x\(height) at \(stride) bytes per line")
+            throw .invalidGeometry(
+                operation: "convert YUYV", detail: "\(buffer.count) bytes for \(width)x\(height) at \(stride) bytes per line")
         }
         var out = [UInt8](repeating: 0, count: width * height * format.channels)
         buffer.withUnsafeBufferPointer { src in
@@ -98,7 +99,9 @@ extension Image {
     /// Converts a YUYV buffer and shrinks it by an integer `factor` in one pass (box average of
     /// each factor×factor block), so detection gets ~320×240 from a 640×480 YUYV frame without
     /// converting every full-size pixel first. `factor` must be 1 or even.
-    public init(yuyv buffer: [UInt8], width: Int, height: Int, bytesPerLine: Int? = nil, format: PixelFormat, reducedBy factor: Int) throws(ImagingError) {
+    public init(yuyv buffer: [UInt8], width: Int, height: Int, bytesPerLine: Int? = nil, format: PixelFormat, reducedBy factor: Int)
+        throws(ImagingError)
+    {
         if factor == 1 {
             try self.init(yuyv: buffer, width: width, height: height, bytesPerLine: bytesPerLine, format: format)
             return
@@ -108,7 +111,8 @@ extension Image {
             throw .invalidGeometry(operation: "convert YUYV", detail: "reduce \(width)x\(height) by \(factor) (factor must be 1 or even)")
         }
         guard buffer.count >= stride * (height - 1) + width * 2 else {
-            throw .invalidGeometry(operation: "convert YUYV", detail: "\(buffer.count) bytes for \(width)x\(height) at \(stride) bytes per line")
+            throw .invalidGeometry(
+                operation: "convert YUYV", detail: "\(buffer.count) bytes for \(width)x\(height) at \(stride) bytes per line")
         }
         let outWidth = width / factor, outHeight = height / factor
         let pixelsPerBlock = factor * factor, pairsPerBlock = factor * factor / 2

@@ -38,11 +38,12 @@ extension Image {
         let region = rect.clamped(toWidth: width, height: height)
         guard !region.isEmpty else { return }
         let luma: Int = 77 * Int(color.red) + 150 * Int(color.green) + 29 * Int(color.blue)
-        let value: [UInt8] = switch format {
-        case .gray8: [Self.clamp((luma + 128) >> 8)]
-        case .rgb24: [color.red, color.green, color.blue]
-        case .bgr24: [color.blue, color.green, color.red]
-        }
+        let value: [UInt8] =
+            switch format {
+            case .gray8: [Self.clamp((luma + 128) >> 8)]
+            case .rgb24: [color.red, color.green, color.blue]
+            case .bgr24: [color.blue, color.green, color.red]
+            }
         let channels = format.channels, imageWidth = width
         pixels.withUnsafeMutableBufferPointer { dst in
             for y in region.y..<region.maxY {

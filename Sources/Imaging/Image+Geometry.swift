@@ -74,11 +74,12 @@ extension Image {
             throw .invalidGeometry(operation: "resize", detail: "target \(newWidth)x\(newHeight)")
         }
         if newWidth == width && newHeight == height { return self }
-        let useArea: Bool = switch method {
-        case .area: true
-        case .bilinear: false
-        case .automatic: newWidth <= width && newHeight <= height
-        }
+        let useArea: Bool =
+            switch method {
+            case .area: true
+            case .bilinear: false
+            case .automatic: newWidth <= width && newHeight <= height
+            }
         var image = Image(width: newWidth, height: newHeight, format: format, filledWith: 0)
         image.pixels = useArea ? areaResample(newWidth, newHeight) : bilinearResample(newWidth, newHeight)
         return image

@@ -65,15 +65,18 @@ public final class JPEGDecoder {
     /// Damaged data throws `ImagingError.corruptJPEG`; with `strict` (the default) that includes
     /// data TurboJPEG only warns about (a truncated frame decodes to a grey bottom part, which
     /// must not reach face detection). The corresponding C function is `tjDecompress2`.
-    public func decode(_ jpeg: [UInt8], to format: PixelFormat, scale: JPEGScale = .full, strict: Bool = true) throws(ImagingError) -> ScaledImage {
+    public func decode(_ jpeg: [UInt8], to format: PixelFormat, scale: JPEGScale = .full, strict: Bool = true) throws(ImagingError)
+        -> ScaledImage
+    {
         let header = try header(jpeg)
         let width = scale.scaled(header.width), height = scale.scaled(header.height)
         var pixels = [UInt8](repeating: 0, count: width * height * format.channels)
         let flags = strict ? Int32(TJFLAG_STOPONWARNING) : 0
         let rc = jpeg.withUnsafeBufferPointer { source in
             pixels.withUnsafeMutableBufferPointer { destination in
-                tjDecompress2(handle, source.baseAddress, UInt(source.count), destination.baseAddress,
-                              Int32(width), 0, Int32(height), Self.tjPixelFormat(format), flags)
+                tjDecompress2(
+                    handle, source.baseAddress, UInt(source.count), destination.baseAddress,
+                    Int32(width), 0, Int32(height), Self.tjPixelFormat(format), flags)
             }
         }
         if rc != 0 {
@@ -89,7 +92,9 @@ public final class JPEGDecoder {
 
     /// Decodes at the smallest TurboJPEG scale that still gives at least `minimumWidth` ×
     /// `minimumHeight` pixels, e.g. 640×480 → 320×240 for detection.
-    public func decode(_ jpeg: [UInt8], to format: PixelFormat, atLeastWidth minimumWidth: Int, height minimumHeight: Int, strict: Bool = true) throws(ImagingError) -> ScaledImage {
+    public func decode(
+        _ jpeg: [UInt8], to format: PixelFormat, atLeastWidth minimumWidth: Int, height minimumHeight: Int, strict: Bool = true
+    ) throws(ImagingError) -> ScaledImage {
         let header = try header(jpeg)
         let scale = JPEGScale.smallest(forWidth: header.width, height: header.height, atLeastWidth: minimumWidth, height: minimumHeight)
         return try decode(jpeg, to: format, scale: scale, strict: strict)
@@ -99,7 +104,8 @@ public final class JPEGDecoder {
     // mistakes (an empty frame, a PNG, a YUYV buffer) before TurboJPEG's generic one.
     private static func checkMarker(_ jpeg: [UInt8], operation: String) throws(ImagingError) {
         guard jpeg.count >= 4, jpeg[0] == 0xFF, jpeg[1] == 0xD8 else {
-            throw .corruptJPEG(operation: operation, message: jpeg.isEmpty ? "empty input" : "no SOI marker (\(jpeg.count) bytes)", isWarning: false)
+            throw .corruptJPEG(
+                operation: operation, message: jpeg.isEmpty ? "empty input" : "no SOI marker (\(jpeg.count) bytes)", isWarning: false)
         }
     }
 

@@ -43,8 +43,9 @@ public final class JPEGEncoder {
         var output: UnsafeMutablePointer<UInt8>? = nil
         var size: UInt = 0
         let rc = image.pixels.withUnsafeBufferPointer { pixels in
-            tjCompress2(handle, pixels.baseAddress, Int32(image.width), Int32(image.stride), Int32(image.height),
-                        JPEGDecoder.tjPixelFormat(image.format), &output, &size, sampling, quality, 0)
+            tjCompress2(
+                handle, pixels.baseAddress, Int32(image.width), Int32(image.stride), Int32(image.height),
+                JPEGDecoder.tjPixelFormat(image.format), &output, &size, sampling, quality, 0)
         }
         defer { if let output { tjFree(output) } }
         guard rc == 0, let output, size > 0 else {

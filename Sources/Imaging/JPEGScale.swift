@@ -45,7 +45,8 @@ public struct JPEGScale: Sendable, Hashable, CustomStringConvertible {
         var best = JPEGScale.full
         for factor in supported where factor.value <= 1 {
             if factor.scaled(width) >= minimumWidth && factor.scaled(height) >= minimumHeight,
-               factor.value < best.value {
+                factor.value < best.value
+            {
                 best = factor
             }
         }

@@ -28,11 +28,12 @@ public enum PNGDecoder {
         guard width > 0, height > 0, width <= 1 << 15, height <= 1 << 15 else {
             throw .invalidGeometry(operation: "decode PNG", detail: "\(width)x\(height)")
         }
-        image.format = switch format {
-        case .gray8: png_uint_32(CPNG_FORMAT_GRAY)
-        case .rgb24: png_uint_32(CPNG_FORMAT_RGB)
-        case .bgr24: png_uint_32(CPNG_FORMAT_BGR)
-        }
+        image.format =
+            switch format {
+            case .gray8: png_uint_32(CPNG_FORMAT_GRAY)
+            case .rgb24: png_uint_32(CPNG_FORMAT_RGB)
+            case .bgr24: png_uint_32(CPNG_FORMAT_BGR)
+            }
         var pixels = [UInt8](repeating: 0, count: width * height * format.channels)
         guard cpng_image_size(&image) == pixels.count else {
             throw .invalidGeometry(operation: "decode PNG", detail: "unexpected buffer size for \(width)x\(height) \(format)")

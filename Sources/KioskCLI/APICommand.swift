@@ -31,7 +31,9 @@ struct APICommand: AsyncParsableCommand {
 
 /// Options every `kioskctl api` leaf command takes.
 struct APIOptions: ParsableArguments {
-    @Option(name: .long, help: "Server root, e.g. https://api.example.com (env KIOSK_API_URL; default from the config file, else http://127.0.0.1:8080).")
+    @Option(
+        name: .long,
+        help: "Server root, e.g. https://api.example.com (env KIOSK_API_URL; default from the config file, else http://127.0.0.1:8080).")
     var url: String?
 
     @Option(name: .long, help: "Project id (env KIOSK_PROJECT_ID; default from the config file).")
@@ -125,7 +127,9 @@ struct ResolvedAPISettings {
     var credentialsFile: String
 
     /// Flags > environment > configuration file > defaults.
-    static func resolve(_ options: APIOptions, environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> ResolvedAPISettings {
+    static func resolve(_ options: APIOptions, environment: [String: String] = ProcessInfo.processInfo.environment) async throws
+        -> ResolvedAPISettings
+    {
         // The config file is read only when named or present at the default place; without it the
         // loader still supplies defaults and its own KIOSK_API_* variables.
         var file = options.config
@@ -149,7 +153,9 @@ struct ResolvedAPISettings {
         if let url = environment["KIOSK_API_URL"], !url.isEmpty { configuration.baseURL = url }
         if let text = environment["KIOSK_PROJECT_ID"], !text.isEmpty {
             guard let value = Int(text), value > 0 else {
-                throw APICommandFailure(description: "KIOSK_PROJECT_ID='\(text)' is not a project id (a positive integer)", exitCode: APIExit.usage, kind: "usage")
+                throw APICommandFailure(
+                    description: "KIOSK_PROJECT_ID='\(text)' is not a project id (a positive integer)", exitCode: APIExit.usage,
+                    kind: "usage")
             }
             projectID = value
         }
@@ -173,7 +179,8 @@ struct ResolvedAPISettings {
     func requireProject() throws -> Int {
         guard let projectID else {
             throw APICommandFailure(
-                description: "no project: give --project N, set KIOSK_PROJECT_ID, or set api.project_id in the config file (list them with `kioskctl api projects`)",
+                description:
+                    "no project: give --project N, set KIOSK_PROJECT_ID, or set api.project_id in the config file (list them with `kioskctl api projects`)",
                 exitCode: APIExit.usage, kind: "usage")
         }
         return projectID
@@ -208,7 +215,9 @@ enum APIRunner {
                 print(result.text)
             }
         } catch let error as FaceAiDeeError {
-            fail(options, message: error.description, kind: APIExit.kind(for: error), status: error.httpStatus, code: APIExit.code(for: error))
+            fail(
+                options, message: error.description, kind: APIExit.kind(for: error), status: error.httpStatus,
+                code: APIExit.code(for: error))
         } catch let failure as APICommandFailure {
             fail(options, message: failure.description, kind: failure.kind, status: nil, code: failure.exitCode)
         }
@@ -237,7 +246,9 @@ enum APIRunner {
     /// Reads an image file (JPEG or PNG, sent as-is).
     static func readImage(_ path: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw APICommandFailure(description: "cannot read image file \(path); check the path and its permissions", exitCode: APIExit.inputFile, kind: "input_file")
+            throw APICommandFailure(
+                description: "cannot read image file \(path); check the path and its permissions", exitCode: APIExit.inputFile,
+                kind: "input_file")
         }
         let bytes = [UInt8](data)
         let isJPEG = bytes.starts(with: [0xFF, 0xD8, 0xFF])
@@ -255,7 +266,8 @@ enum APIRunner {
             return try JSONDecoder().decode(CheckInCondition.self, from: Data(text.utf8))
         } catch {
             throw APICommandFailure(
-                description: "--condition is not a condition object like {\"group_id\": 2, \"properties\": {\"site\": \"seoul\"}} (property values are strings): \(error)",
+                description:
+                    "--condition is not a condition object like {\"group_id\": 2, \"properties\": {\"site\": \"seoul\"}} (property values are strings): \(error)",
                 exitCode: APIExit.usage, kind: "usage")
         }
     }

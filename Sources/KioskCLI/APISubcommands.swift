@@ -13,7 +13,8 @@ struct APIKeyCommand: AsyncParsableCommand {
     struct Issue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Issue an API key and secret for an account (POST /auth/key).",
-            discussion: "The secret is printed only with --show-secret; --save writes key and secret to a mode-0600 file for --credentials.")
+            discussion: "The secret is printed only with --show-secret; --save writes key and secret to a mode-0600 file for --credentials."
+        )
         @OptionGroup var api: APIOptions
         @Option(help: "Account name.") var username: String
         @Option(help: "Account password.") var password: String
@@ -59,7 +60,8 @@ struct APITokenCommand: AsyncParsableCommand {
     }
 
     struct Renew: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Issue a token, then renew it (PATCH /auth/token) and print the new expiry.")
+        static let configuration = CommandConfiguration(
+            abstract: "Issue a token, then renew it (PATCH /auth/token) and print the new expiry.")
         @OptionGroup var api: APIOptions
         func run() async throws {
             try await APIRunner.run(api) { client, _ in
@@ -89,11 +91,16 @@ struct APIProjectsCommand: AsyncParsableCommand {
         try await APIRunner.run(api) { client, _ in
             let projects = try await client.listProjects()
             let text = projects.isEmpty ? "no projects" : projects.map { "\($0.id)\t\($0.name)" }.joined(separator: "\n")
-            return (text, ["projects": projects.map { project -> [String: Any] in
-                var item: [String: Any] = ["id": project.id, "name": project.name]
-                if let created = project.createdAt { item["created_at"] = created.rfc3339 }
-                return item
-            }])
+            return (
+                text,
+                [
+                    "projects": projects.map { project -> [String: Any] in
+                        var item: [String: Any] = ["id": project.id, "name": project.name]
+                        if let created = project.createdAt { item["created_at"] = created.rfc3339 }
+                        return item
+                    }
+                ]
+            )
         }
     }
 }
@@ -125,12 +132,14 @@ struct APIUsersCommand: AsyncParsableCommand {
     }
 
     struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Update a user (PATCH /projects/{id}/users/{user}); only the given fields change.")
+        static let configuration = CommandConfiguration(
+            abstract: "Update a user (PATCH /projects/{id}/users/{user}); only the given fields change.")
         @OptionGroup var api: APIOptions
         @Option(help: "User id.") var user: Int
         @Option(help: "Group id.") var groupId: Int?
         @Option(help: "Registrant.") var registrant: String?
-        @Option(name: .customLong("property"), help: "A property key=value (repeatable; replaces all properties).") var properties: [String] = []
+        @Option(name: .customLong("property"), help: "A property key=value (repeatable; replaces all properties).") var properties:
+            [String] = []
 
         func run() async throws {
             try await APIRunner.run(api) { client, settings in
@@ -171,14 +180,20 @@ struct APIFacesCommand: AsyncParsableCommand {
         func run() async throws {
             try await APIRunner.run(api) { client, settings in
                 let faces = try await client.listFaces(projectID: try settings.requireProject(), userID: user)
-                let text = faces.isEmpty
+                let text =
+                    faces.isEmpty
                     ? "no faces"
                     : faces.map { "\($0.id)\t\($0.createdAt.rfc3339)\t\($0.hasImage ? "image saved" : "no image")" }.joined(separator: "\n")
-                return (text, ["faces": faces.map { face -> [String: Any] in
-                    var item: [String: Any] = ["id": face.id, "created_at": face.createdAt.rfc3339, "has_image": face.hasImage]
-                    if let updated = face.updatedAt { item["updated_at"] = updated.rfc3339 }
-                    return item
-                }])
+                return (
+                    text,
+                    [
+                        "faces": faces.map { face -> [String: Any] in
+                            var item: [String: Any] = ["id": face.id, "created_at": face.createdAt.rfc3339, "has_image": face.hasImage]
+                            if let updated = face.updatedAt { item["updated_at"] = updated.rfc3339 }
+                            return item
+                        }
+                    ]
+                )
             }
         }
     }
@@ -192,7 +207,8 @@ struct APIFacesCommand: AsyncParsableCommand {
         func run() async throws {
             try await APIRunner.run(api) { client, settings in
                 let bytes = try APIRunner.readImage(image)
-                let change = try await client.addFace(projectID: try settings.requireProject(), userID: user, image: bytes, saveImage: saveImage)
+                let change = try await client.addFace(
+                    projectID: try settings.requireProject(), userID: user, image: bytes, saveImage: saveImage)
                 return ("face \(change.id) added at \(change.at.rfc3339)", ["id": change.id, "created_at": change.at.rfc3339])
             }
         }
@@ -223,7 +239,9 @@ struct APIFacesCommand: AsyncParsableCommand {
                 } else {
                     text += ", no stored image (added without --save-image)"
                     if out != nil {
-                        throw APICommandFailure(description: "face \(stored.id) has no stored image to write (it was added without --save-image)", exitCode: APIExit.notFound, kind: "not_found")
+                        throw APICommandFailure(
+                            description: "face \(stored.id) has no stored image to write (it was added without --save-image)",
+                            exitCode: APIExit.notFound, kind: "not_found")
                     }
                 }
                 return (text, json)
@@ -268,7 +286,10 @@ struct APIFacesCommand: AsyncParsableCommand {
         func run() async throws {
             try await APIRunner.run(api) { client, settings in
                 let change = try await client.deleteAllFaces(projectID: try settings.requireProject(), userID: user)
-                return ("all faces of user \(change.id) deleted at \(change.at.rfc3339)", ["user_id": change.id, "deleted_at": change.at.rfc3339])
+                return (
+                    "all faces of user \(change.id) deleted at \(change.at.rfc3339)",
+                    ["user_id": change.id, "deleted_at": change.at.rfc3339]
+                )
             }
         }
     }
@@ -291,7 +312,10 @@ struct APICheckInCommand: AsyncParsableCommand {
                 projectID: try settings.requireProject(), jpeg: bytes, condition: try APIRunner.parseCondition(condition), option: option)
             return (
                 "user \(result.userID) \(result.status), similarity \(result.similarity) %, at \(result.checkedInAt.rfc3339)",
-                ["user_id": result.userID, "status": result.status, "similarity": result.similarity, "checkin_at": result.checkedInAt.rfc3339]
+                [
+                    "user_id": result.userID, "status": result.status, "similarity": result.similarity,
+                    "checkin_at": result.checkedInAt.rfc3339,
+                ]
             )
         }
     }
@@ -311,7 +335,10 @@ struct APISearchCommand: AsyncParsableCommand {
                 projectID: try settings.requireProject(), image: bytes, condition: try APIRunner.parseCondition(condition))
             return (
                 "closest user \(result.userID), similarity \(result.similarity) %, \(result.matched ? "matched" : "below the threshold")",
-                ["user_id": result.userID, "matched": result.matched, "similarity": result.similarity, "searched_at": result.searchedAt.rfc3339]
+                [
+                    "user_id": result.userID, "matched": result.matched, "similarity": result.similarity,
+                    "searched_at": result.searchedAt.rfc3339,
+                ]
             )
         }
     }

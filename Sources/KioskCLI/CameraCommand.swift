@@ -87,14 +87,17 @@ struct CameraListCommand: ParsableCommand {
             throw ExitCode(1)
         }
         for (info, names) in devices {
-            print("\(info.node)  \(info.card)  [driver \(info.driver), \(info.busInfo)]\(info.canStream ? "" : "  (no streaming I/O: unusable)")")
+            print(
+                "\(info.node)  \(info.card)  [driver \(info.driver), \(info.busInfo)]\(info.canStream ? "" : "  (no streaming I/O: unusable)")"
+            )
             for name in names { print("    by-id: \(name)") }
         }
     }
 }
 
 struct CameraFormatsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "formats", abstract: "List the pixel formats, sizes and frame rates a camera offers.")
+    static let configuration = CommandConfiguration(
+        commandName: "formats", abstract: "List the pixel formats, sizes and frame rates a camera offers.")
 
     @OptionGroup var options: CameraDeviceOptions
 
@@ -147,7 +150,8 @@ struct CameraControlsCommand: ParsableCommand {
             print("set \(setting.split(separator: "=")[0]) = \(value)")
         }
         for control in try V4L2Camera.controls(device: options.device) {
-            var line = "\(control.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(control.kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))"
+            var line =
+                "\(control.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(control.kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))"
             if let value = control.value {
                 let item = control.menu.first { $0.value == value }.map { " (\($0.name))" } ?? ""
                 line += " value=\(value)\(item)"
@@ -239,10 +243,14 @@ struct CameraFPSCommand: AsyncParsableCommand {
         }
         let stats = camera.statistics
         print("\(options.device): \(camera.negotiated.map { "\($0)" } ?? "not negotiated")")
-        print(String(format: "frames %llu in %.1f s, %.1f fps (driver timestamps), dropped %llu, damaged %llu, stalls %llu, reopens %llu",
-                     stats.captured, seconds, stats.framesPerSecond, stats.dropped, stats.corrupt, stats.stalls, stats.reopens))
+        print(
+            String(
+                format: "frames %llu in %.1f s, %.1f fps (driver timestamps), dropped %llu, damaged %llu, stalls %llu, reopens %llu",
+                stats.captured, seconds, stats.framesPerSecond, stats.dropped, stats.corrupt, stats.stalls, stats.reopens))
         if decoded > 0 {
-            let perFrame = Double(decodeTime.components.attoseconds) / 1e15 / Double(decoded) + Double(decodeTime.components.seconds) * 1000 / Double(decoded)
+            let perFrame =
+                Double(decodeTime.components.attoseconds) / 1e15 / Double(decoded) + Double(decodeTime.components.seconds) * 1000
+                / Double(decoded)
             print(String(format: "decode to ~320x240: %.2f ms per frame", perFrame))
         }
     }

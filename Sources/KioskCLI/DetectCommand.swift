@@ -29,15 +29,18 @@ public struct DetectCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Write an annotated JPEG here.", valueName: "out.jpg"))
     var annotate: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "YuNet model file. Default: $KIOSK_YUNET_MODEL, ./.assets/models/, then \(YuNetFaceDetector.installedModelPath).",
-        valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "YuNet model file. Default: $KIOSK_YUNET_MODEL, ./.assets/models/, then \(YuNetFaceDetector.installedModelPath).",
+            valueName: "path"))
     var model: String?
 
     @Option(name: .long, help: "Minimum detection score, 0 to 1.")
     var scoreThreshold = 0.7
 
-    @Option(name: .long, help: "The detector sees the image shrunk to fit N x N pixels (as the agent does with camera frames); 0 = full size.")
+    @Option(
+        name: .long, help: "The detector sees the image shrunk to fit N x N pixels (as the agent does with camera frames); 0 = full size.")
     var detectionSize = 320
 
     @Option(name: .long, help: "OpenCV threads.")
@@ -84,7 +87,9 @@ public struct DetectCommand: ParsableCommand {
             do {
                 try Data(jpeg).write(to: URL(fileURLWithPath: annotate))
             } catch {
-                throw ValidationError("cannot write the annotated image to \(annotate): \(error.localizedDescription); check the folder exists and is writable")
+                throw ValidationError(
+                    "cannot write the annotated image to \(annotate): \(error.localizedDescription); check the folder exists and is writable"
+                )
             }
             if !json { print("annotated image written to \(annotate)") }
         }
@@ -103,15 +108,18 @@ public struct DetectCommand: ParsableCommand {
             let b = face.box.map { f($0, 1) }.joined(separator: ", ")
             let q = face.quality
             lines.append("face \(index + 1): box [\(b)] score \(f(face.score, 3))")
-            lines.append("  landmarks: right eye \(pt(face.landmarks["right_eye"])), left eye \(pt(face.landmarks["left_eye"])), "
-                + "nose \(pt(face.landmarks["nose_tip"])), mouth right \(pt(face.landmarks["mouth_right"])), "
-                + "mouth left \(pt(face.landmarks["mouth_left"]))")
-            lines.append("  quality \(f(q.score)): size \(f(q.size)), detection \(f(q.detection)), sharpness \(f(q.sharpness)), "
-                + "exposure \(f(q.exposure)), pose \(f(q.pose)), framing \(f(q.framing))")
+            lines.append(
+                "  landmarks: right eye \(pt(face.landmarks["right_eye"])), left eye \(pt(face.landmarks["left_eye"])), "
+                    + "nose \(pt(face.landmarks["nose_tip"])), mouth right \(pt(face.landmarks["mouth_right"])), "
+                    + "mouth left \(pt(face.landmarks["mouth_left"]))")
+            lines.append(
+                "  quality \(f(q.score)): size \(f(q.size)), detection \(f(q.detection)), sharpness \(f(q.sharpness)), "
+                    + "exposure \(f(q.exposure)), pose \(f(q.pose)), framing \(f(q.framing))")
             let m = q.measurements
-            lines.append("  measured: inter-eye \(f(m["inter_eye_distance"] ?? 0, 1)) px, yaw \(f(m["yaw_degrees"] ?? 0, 0))°, "
-                + "roll \(f(m["roll_degrees"] ?? 0, 0))°, pitch \(f(m["pitch_degrees"] ?? 0, 0))°, "
-                + "luminance \(f(m["mean_luminance"] ?? 0, 0)), sharpness \(f(m["laplacian_variance"] ?? 0, 0))")
+            lines.append(
+                "  measured: inter-eye \(f(m["inter_eye_distance"] ?? 0, 1)) px, yaw \(f(m["yaw_degrees"] ?? 0, 0))°, "
+                    + "roll \(f(m["roll_degrees"] ?? 0, 0))°, pitch \(f(m["pitch_degrees"] ?? 0, 0))°, "
+                    + "luminance \(f(m["mean_luminance"] ?? 0, 0)), sharpness \(f(m["laplacian_variance"] ?? 0, 0))")
             if q.qualifies {
                 lines.append("  qualifies for a check-in")
             } else {

@@ -10,13 +10,16 @@ struct EventsCommand: AsyncParsableCommand {
         abstract: "Show the event journal: decisions, door events, queue drops, late outcomes, errors (oldest first).")
 
     @OptionGroup var state: StateDirectoryOptions
-    @Option(help: ArgumentHelp(
-        "Only events at or after this time: an ISO 8601 time (2026-11-29T08:00:00Z) or an age (30m, 2h, 7d).",
-        valueName: "time"))
+    @Option(
+        help: ArgumentHelp(
+            "Only events at or after this time: an ISO 8601 time (2026-11-29T08:00:00Z) or an age (30m, 2h, 7d).",
+            valueName: "time"))
     var since: String?
     @Option(help: "Show the latest N events.") var limit = 50
-    @Option(name: .customLong("kind"), help: ArgumentHelp(
-        "Only these kinds (repeatable): \(JournalKind.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "kind"))
+    @Option(
+        name: .customLong("kind"),
+        help: ArgumentHelp(
+            "Only these kinds (repeatable): \(JournalKind.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "kind"))
     var kinds: [String] = []
     @Flag(help: "Print JSON.") var json = false
 
@@ -26,7 +29,8 @@ struct EventsCommand: AsyncParsableCommand {
             throw ValidationError("--since: '\(since)' is neither an ISO 8601 time nor an age like 30m, 2h or 7d")
         }
         for kind in kinds where JournalKind(rawValue: kind) == nil {
-            throw ValidationError("--kind: unknown kind '\(kind)'; use one of \(JournalKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "--kind: unknown kind '\(kind)'; use one of \(JournalKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
@@ -50,8 +54,9 @@ struct EventsCommand: AsyncParsableCommand {
         if entries.isEmpty { print("no events") }
         for entry in entries {
             // Records hold server text (summaries, reasons): never raw control characters on a terminal.
-            print(CLIFormat.time(entry.time) + "  " + CLIFormat.columns([entry.event.kind.rawValue], widths: [13])
-                + LogText.escaped(Self.describe(entry.event)))
+            print(
+                CLIFormat.time(entry.time) + "  " + CLIFormat.columns([entry.event.kind.rawValue], widths: [13])
+                    + LogText.escaped(Self.describe(entry.event)))
         }
     }
 
@@ -64,8 +69,10 @@ struct EventsCommand: AsyncParsableCommand {
             if let s = r.similarity { parts.append(String(format: "similarity=%.3f", s)) }
             if let reason = r.reason { parts.append("reason=\"\(reason)\"") }
             let l = r.latencies
-            let stages = [("capture", l.capture), ("detect", l.detect), ("select", l.select), ("encode", l.encode),
-                          ("upload", l.upload), ("decide", l.decide)].compactMap { name, d in ms(d).map { "\(name)=\($0)" } }
+            let stages = [
+                ("capture", l.capture), ("detect", l.detect), ("select", l.select), ("encode", l.encode),
+                ("upload", l.upload), ("decide", l.decide),
+            ].compactMap { name, d in ms(d).map { "\(name)=\($0)" } }
             parts += stages
             if let item = r.queuedItemID { parts.append("queued=\(item)") }
             return parts.joined(separator: " ")
@@ -80,8 +87,10 @@ struct EventsCommand: AsyncParsableCommand {
             if let d = r.detail { parts.append(d) }
             return parts.joined(separator: " ")
         case let .lateOutcome(r):
-            var parts = [r.delivered ? "delivered" : "refused", "item=\(r.itemID)", "status=\(r.status)", "attempts=\(r.attempts)",
-                         "captured=\(CLIFormat.time(r.capturedAt))"]
+            var parts = [
+                r.delivered ? "delivered" : "refused", "item=\(r.itemID)", "status=\(r.status)", "attempts=\(r.attempts)",
+                "captured=\(CLIFormat.time(r.capturedAt))",
+            ]
             if let user = r.userID { parts.append("user=\(user)") }
             if let s = r.similarity { parts.append(String(format: "similarity=%.3f", s)) }
             parts.append("\"\(r.summary)\"")

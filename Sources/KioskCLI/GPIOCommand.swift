@@ -26,7 +26,10 @@ public struct GPIOCommand: AsyncParsableCommand {
 
 /// Options shared by the line commands.
 struct GPIOLineOptions: ParsableArguments {
-    @Option(name: .long, help: "GPIO chip: name (gpiochip0), label (pinctrl-rp1), path or number. Default: the chip that has the named line, else gpiochip0.")
+    @Option(
+        name: .long,
+        help: "GPIO chip: name (gpiochip0), label (pinctrl-rp1), path or number. Default: the chip that has the named line, else gpiochip0."
+    )
     var chip: String?
 
     @Flag(name: .long, help: "The line is active-low (on = pin low).")
@@ -35,9 +38,11 @@ struct GPIOLineOptions: ParsableArguments {
     @Option(name: .long, help: "Consumer name shown by gpioinfo while the line is held.")
     var consumer = "kioskctl"
 
-    @Option(name: .long, help: ArgumentHelp(
-        "kioskd configuration used to resolve door roles (default: \(ConfigurationLoader.defaultFile) when it exists).",
-        valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "kioskd configuration used to resolve door roles (default: \(ConfigurationLoader.defaultFile) when it exists).",
+            valueName: "file"))
     var config: String?
 
     /// The door configuration roles resolve through, if a configuration file is in use.
@@ -54,7 +59,8 @@ struct GPIOLineOptions: ParsableArguments {
             let loaded = try await ConfigurationLoader(file: path, environment: ProcessInfo.processInfo.environment).load()
             return loaded.doorConfiguration
         } catch {
-            throw GPIOCommandError(description: "cannot use \(path) to resolve door roles:\n\(error)\n(give --config, or --chip and a line name or offset)")
+            throw GPIOCommandError(
+                description: "cannot use \(path) to resolve door roles:\n\(error)\n(give --config, or --chip and a line name or offset)")
         }
     }
 
@@ -100,9 +106,10 @@ struct ResolvedLine: Equatable {
 
     /// Resolves LINE: a role (through `door` when given, else its conventional line name), a line
     /// name, or an offset; finds the chip for a name when none is given.
-    static func resolve(_ text: String, chip: String?, door: DoorIOConfiguration? = nil,
-                        lookup: (String) -> (chip: String, offset: UInt32)? = GPIOInventory.findLine) throws -> ResolvedLine
-    {
+    static func resolve(
+        _ text: String, chip: String?, door: DoorIOConfiguration? = nil,
+        lookup: (String) -> (chip: String, offset: UInt32)? = GPIOInventory.findLine
+    ) throws -> ResolvedLine {
         let role = role(text)
         if let role, let door {
             let outputs = Dictionary(uniqueKeysWithValues: door.outputs.map { ($0.key.rawValue, $0.value) })
@@ -115,7 +122,8 @@ struct ResolvedLine: Equatable {
             }
             throw GPIOCommandError(description: DoorIOError.roleNotConfigured(role: role).description)
         }
-        let selector: GPIOLineSelector = role.flatMap { DoorIOConfiguration.conventionalLineNames[$0] }.map { .name($0) }
+        let selector: GPIOLineSelector =
+            role.flatMap { DoorIOConfiguration.conventionalLineNames[$0] }.map { .name($0) }
             ?? GPIOLineSelector(parsing: text)
         if let chip { return ResolvedLine(chip: chip, selector: selector, role: role) }
         switch selector {
@@ -123,7 +131,9 @@ struct ResolvedLine: Equatable {
             return ResolvedLine(chip: "gpiochip0", selector: selector, role: nil)
         case .name(let name):
             guard let found = lookup(name) else {
-                throw GPIOCommandError(description: "no GPIO line named \"\(name)\" on any chip; give --chip and an offset (`kioskctl gpio info` lists the lines)")
+                throw GPIOCommandError(
+                    description:
+                        "no GPIO line named \"\(name)\" on any chip; give --chip and an offset (`kioskctl gpio info` lists the lines)")
             }
             return ResolvedLine(chip: found.chip, selector: selector, role: role)
         }

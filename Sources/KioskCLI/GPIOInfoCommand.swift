@@ -21,7 +21,8 @@ struct GPIOInfoCommand: AsyncParsableCommand {
             print("no GPIO chips found under /dev (no GPIO on this machine, or no permission: run as root or join the gpio group)")
             return
         }
-        let roleByLineName = Dictionary(DoorIOConfiguration.conventionalLineNames.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first })
+        let roleByLineName = Dictionary(
+            DoorIOConfiguration.conventionalLineNames.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first })
         for chip in chips {
             print("\(chip.name) [\(chip.label)] \(chip.lines.count) lines  (\(chip.path))")
             for line in chip.lines {

@@ -104,9 +104,13 @@ struct GPIOWatchCommand: AsyncParsableCommand {
             if let door = try await options.doorConfiguration() {
                 requested = DoorInputRole.allCases.filter { door.inputs[$0] != nil }.map(\.rawValue)
             } else {
-                requested = ["door-sensor", "exit-button", "tamper"].filter { GPIOInventory.findLine(named: $0) != nil || options.chip != nil }
+                requested = ["door-sensor", "exit-button", "tamper"].filter {
+                    GPIOInventory.findLine(named: $0) != nil || options.chip != nil
+                }
             }
-            if requested.isEmpty { throw ValidationError("no door-sensor, exit-button or tamper line configured or found by name; name the lines to watch") }
+            if requested.isEmpty {
+                throw ValidationError("no door-sensor, exit-button or tamper line configured or found by name; name the lines to watch")
+            }
         }
         var resolved: [ResolvedLine] = []
         for text in requested { resolved.append(try await options.resolve(text)) }

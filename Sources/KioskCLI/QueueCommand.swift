@@ -5,9 +5,11 @@ import Outbox
 
 /// Options shared by the queue and events commands: where the state directory is.
 struct StateDirectoryOptions: ParsableArguments {
-    @Option(name: .customLong("state-dir"), help: ArgumentHelp(
-        "kioskd's state directory (default: $KIOSK_STATE_DIRECTORY, else \(OutboxConfiguration.defaultStateDirectory)).",
-        valueName: "dir"))
+    @Option(
+        name: .customLong("state-dir"),
+        help: ArgumentHelp(
+            "kioskd's state directory (default: $KIOSK_STATE_DIRECTORY, else \(OutboxConfiguration.defaultStateDirectory)).",
+            valueName: "dir"))
     var stateDirectory: String?
 
     var resolved: String {
@@ -22,8 +24,9 @@ struct StateDirectoryOptions: ParsableArguments {
     /// Opens the database as a second user next to kioskd: no key (metadata only), never
     /// creates a file, never moves a corrupt one (kioskd owns it).
     func open() async throws -> OutboxDatabase {
-        try await OutboxDatabase.open(OutboxConfiguration(
-            stateDirectory: resolved, key: OutboxKeySource.none, createIfMissing: false, recoverCorruption: false))
+        try await OutboxDatabase.open(
+            OutboxConfiguration(
+                stateDirectory: resolved, key: OutboxKeySource.none, createIfMissing: false, recoverCorruption: false))
     }
 }
 
@@ -53,8 +56,10 @@ struct QueueStatusCommand: AsyncParsableCommand {
         }
         let now = Date()
         let l = status.limits
-        print("queue: \(status.items) item(s), \(CLIFormat.bytes(status.bytes))"
-            + "  (limits: \(l.maxItems) items, \(CLIFormat.bytes(l.maxBytes)), \(CLIFormat.duration(l.maxAge.secondsValue)); when full: \(l.fullPolicy.rawValue))")
+        print(
+            "queue: \(status.items) item(s), \(CLIFormat.bytes(status.bytes))"
+                + "  (limits: \(l.maxItems) items, \(CLIFormat.bytes(l.maxBytes)), \(CLIFormat.duration(l.maxAge.secondsValue)); when full: \(l.fullPolicy.rawValue))"
+        )
         if let oldest = status.oldestCapturedAt {
             print("oldest: captured \(CLIFormat.time(oldest)) (\(CLIFormat.duration(now.timeIntervalSince(oldest))) ago)")
         }
@@ -74,7 +79,9 @@ struct QueueStatusCommand: AsyncParsableCommand {
         }
         let c = status.counters
         print("counters: enqueued \(c.enqueued), delivered \(c.delivered), refused by server (final) \(c.finalOutcome)")
-        print("dropped: \(c.dropped)  (expired \(c.droppedExpired), item limit \(c.droppedItemLimit), byte limit \(c.droppedByteLimit), refused when full \(c.refused), purged \(c.purged))")
+        print(
+            "dropped: \(c.dropped)  (expired \(c.droppedExpired), item limit \(c.droppedItemLimit), byte limit \(c.droppedByteLimit), refused when full \(c.refused), purged \(c.purged))"
+        )
         if c.dropped > 0 { print("  details: kioskctl events --kind drop") }
     }
 }
@@ -107,10 +114,12 @@ struct QueueListCommand: AsyncParsableCommand {
         print(CLIFormat.columns(["ID", "CAPTURED", "ATTEMPTS", "NEXT", "SIZE", "LAST ERROR"], widths: [8, 26, 9, 12, 10]))
         for item in items {
             let wait = item.nextAttemptAt.timeIntervalSince(now)
-            print(CLIFormat.columns([
-                "\(item.id)", CLIFormat.time(item.capturedAt), "\(item.attempts)",
-                wait <= 0 ? "due" : "in " + CLIFormat.duration(wait), CLIFormat.bytes(item.size), item.lastError ?? "-",
-            ], widths: [8, 26, 9, 12, 10]))
+            print(
+                CLIFormat.columns(
+                    [
+                        "\(item.id)", CLIFormat.time(item.capturedAt), "\(item.attempts)",
+                        wait <= 0 ? "due" : "in " + CLIFormat.duration(wait), CLIFormat.bytes(item.size), item.lastError ?? "-",
+                    ], widths: [8, 26, 9, 12, 10]))
         }
     }
 }
@@ -142,8 +151,10 @@ struct QueuePurgeCommand: AsyncParsableCommand {
         abstract: "Delete queued items (all, or those captured before a given age); each is journaled as purged.")
 
     @OptionGroup var state: StateDirectoryOptions
-    @Option(name: .customLong("older-than"), help: ArgumentHelp(
-        "Only items captured longer ago than this: 90s, 15m, 2h, 7d.", valueName: "duration"))
+    @Option(
+        name: .customLong("older-than"),
+        help: ArgumentHelp(
+            "Only items captured longer ago than this: 90s, 15m, 2h, 7d.", valueName: "duration"))
     var olderThan: String?
 
     func validate() throws {

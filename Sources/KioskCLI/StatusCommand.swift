@@ -22,7 +22,9 @@ struct StatusCommand: AsyncParsableCommand {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: file))
         } catch {
-            throw ValidationError("cannot read \(file): is kioskd running? (systemctl status kioskd); a different path is set by status.file in kioskd.yaml and --file here")
+            throw ValidationError(
+                "cannot read \(file): is kioskd running? (systemctl status kioskd); a different path is set by status.file in kioskd.yaml and --file here"
+            )
         }
         let snapshot: StatusSnapshot
         do {
@@ -50,8 +52,11 @@ struct StatusCommand: AsyncParsableCommand {
         if let d = s.lastDecision {
             let who = d.userID.map { " user \($0)" } ?? ""
             let sim = d.similarity.map { String(format: " %.1f%%", $0) } ?? ""
-            let stages = d.latencyMs.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.0f", $0.value))" }.joined(separator: ", ")
-            lines.append("last:      \(d.granted ? "GRANTED" : "DENIED") \(d.reason)\(who)\(sim) at \(d.at.formatted(date: .omitted, time: .standard)) [ms: \(stages)]")
+            let stages = d.latencyMs.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.0f", $0.value))" }.joined(
+                separator: ", ")
+            lines.append(
+                "last:      \(d.granted ? "GRANTED" : "DENIED") \(d.reason)\(who)\(sim) at \(d.at.formatted(date: .omitted, time: .standard)) [ms: \(stages)]"
+            )
         } else {
             lines.append("last:      no decision yet")
         }
@@ -59,10 +64,14 @@ struct StatusCommand: AsyncParsableCommand {
             lines.append("decisions: " + s.decisions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         let c = s.camera
-        lines.append("camera:    \(c.source): \(c.connected ? String(format: "%.1f fps", c.fps) : "NOT DELIVERING FRAMES"), \(c.framesCaptured) captured, \(c.framesDropped) dropped, \(c.framesCorrupt) corrupt\(c.lastError.map { "; \($0)" } ?? "")")
+        lines.append(
+            "camera:    \(c.source): \(c.connected ? String(format: "%.1f fps", c.fps) : "NOT DELIVERING FRAMES"), \(c.framesCaptured) captured, \(c.framesDropped) dropped, \(c.framesCorrupt) corrupt\(c.lastError.map { "; \($0)" } ?? "")"
+        )
         if let ms = s.detectorMs { lines.append(String(format: "detector:  %.1f ms per frame", ms)) }
         let q = s.queue
-        lines.append("queue:     \(q.depth) waiting (\(q.bytes) bytes), \(q.delivered) delivered late, \(q.dropped) dropped\(q.lastError.map { "; \($0)" } ?? "")")
+        lines.append(
+            "queue:     \(q.depth) waiting (\(q.bytes) bytes), \(q.delivered) delivered late, \(q.dropped) dropped\(q.lastError.map { "; \($0)" } ?? "")"
+        )
         let v = s.server
         let health = v.healthy.map { $0 ? "reachable" : "UNREACHABLE" } ?? "not contacted yet"
         lines.append("server:    \(v.url): \(health)\(v.lastError.map { "; last error: \($0)" } ?? "")")
@@ -70,10 +79,13 @@ struct StatusCommand: AsyncParsableCommand {
             lines.append("SECURITY:  \(warning)")
         }
         if let ambiguous = s.ambiguousDeliveries, ambiguous > 0 {
-            lines.append("unanswered: \(ambiguous) check-ins got no answer after they were sent (possible duplicates; kioskctl events --kind possible-duplicate --kind drop)")
+            lines.append(
+                "unanswered: \(ambiguous) check-ins got no answer after they were sent (possible duplicates; kioskctl events --kind possible-duplicate --kind drop)"
+            )
         }
         if let expiry = v.tokenExpiresAt {
-            lines.append("token:     expires \(expiry.formatted(date: .abbreviated, time: .standard)) (in \(Int(expiry.timeIntervalSince(now))) s)")
+            lines.append(
+                "token:     expires \(expiry.formatted(date: .abbreviated, time: .standard)) (in \(Int(expiry.timeIntervalSince(now))) s)")
         }
         lines.append("door:      \(s.door)")
         return lines.joined(separator: "\n")

@@ -24,7 +24,10 @@ public struct EventJournal: Sendable {
         }
         let due = database.journalWrites.withLock { count -> Bool in
             count += 1
-            if count >= 256 { count = 0; return true }
+            if count >= 256 {
+                count = 0
+                return true
+            }
             return false
         }
         if due { try await prune() }

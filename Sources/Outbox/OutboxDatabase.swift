@@ -217,30 +217,31 @@ public final class OutboxDatabase: Sendable {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             // Times are integer milliseconds since 1970 (UTC).
-            try db.execute(sql: """
-                CREATE TABLE outbox_item (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,   -- creation order, never reused
-                    uuid TEXT NOT NULL UNIQUE,              -- idempotency key for the server
-                    created_at INTEGER NOT NULL,
-                    captured_at INTEGER NOT NULL,
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    next_attempt_at INTEGER NOT NULL,
-                    last_error TEXT,
-                    size INTEGER NOT NULL,                  -- sealed bytes, counted against the limit
-                    key_id TEXT NOT NULL,                   -- fingerprint of the sealing key
-                    sealed BLOB NOT NULL                    -- ChaCha20-Poly1305(payload), AAD = uuid
-                );
-                CREATE INDEX outbox_item_due ON outbox_item(next_attempt_at, id);
-                CREATE TABLE journal (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    at INTEGER NOT NULL,
-                    kind TEXT NOT NULL,
-                    body TEXT NOT NULL                      -- JSON of the record; never an image
-                );
-                CREATE INDEX journal_at ON journal(at);
-                CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-                CREATE TABLE state (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE outbox_item (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,   -- creation order, never reused
+                        uuid TEXT NOT NULL UNIQUE,              -- idempotency key for the server
+                        created_at INTEGER NOT NULL,
+                        captured_at INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at INTEGER NOT NULL,
+                        last_error TEXT,
+                        size INTEGER NOT NULL,                  -- sealed bytes, counted against the limit
+                        key_id TEXT NOT NULL,                   -- fingerprint of the sealing key
+                        sealed BLOB NOT NULL                    -- ChaCha20-Poly1305(payload), AAD = uuid
+                    );
+                    CREATE INDEX outbox_item_due ON outbox_item(next_attempt_at, id);
+                    CREATE TABLE journal (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        at INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        body TEXT NOT NULL                      -- JSON of the record; never an image
+                    );
+                    CREATE INDEX journal_at ON journal(at);
+                    CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE state (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
+                    """)
         }
         migrator.registerMigration("v2-unanswered-posts") { db in
             // How many posts of the item went out without an answer: bounds re-posts that may

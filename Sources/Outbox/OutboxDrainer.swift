@@ -129,21 +129,26 @@ public actor OutboxDrainer {
         do {
             switch result {
             case let .delivered(outcome):
-                let summary = item.unansweredPosts > 0
+                let summary =
+                    item.unansweredPosts > 0
                     ? outcome.summary + " (possible duplicate: an earlier post got no answer)" : outcome.summary
-                try await store.complete(item, outcome: LateOutcomeRecord(
-                    itemID: item.id, uuid: item.uuid, capturedAt: item.capturedAt, attempts: item.attempts + 1,
-                    delivered: true, status: outcome.status, userID: outcome.userID, similarity: outcome.similarity,
-                    summary: summary))
+                try await store.complete(
+                    item,
+                    outcome: LateOutcomeRecord(
+                        itemID: item.id, uuid: item.uuid, capturedAt: item.capturedAt, attempts: item.attempts + 1,
+                        delivered: true, status: outcome.status, userID: outcome.userID, similarity: outcome.similarity,
+                        summary: summary))
                 breaker.recordSuccess()
                 lastError = nil
                 lastDeliveryAt = answeredAt
                 await persistState()
                 return .delivered(itemID: item.id)
             case let .final(status, reason):
-                try await store.complete(item, outcome: LateOutcomeRecord(
-                    itemID: item.id, uuid: item.uuid, capturedAt: item.capturedAt, attempts: item.attempts + 1,
-                    delivered: false, status: status, summary: reason))
+                try await store.complete(
+                    item,
+                    outcome: LateOutcomeRecord(
+                        itemID: item.id, uuid: item.uuid, capturedAt: item.capturedAt, attempts: item.attempts + 1,
+                        delivered: false, status: status, summary: reason))
                 breaker.recordSuccess()  // the server is alive and answering
                 lastError = nil
                 await persistState()
@@ -155,17 +160,21 @@ public actor OutboxDrainer {
                 if configuration.ambiguous == .retry && item.unansweredPosts == 0 {
                     let next = answeredAt + configuration.backoff.delay(afterAttempts: attempts, random: random()).seconds
                     try await store.recordUnansweredPost(item, attempts: attempts, nextAttemptAt: next, reason: reason)
-                    logger.warning("outbox post got no answer; the server may have it; posting once more", metadata: [
-                        "outbox.item": "\(item.id)", "outbox.attempts": "\(attempts)", "outbox.reason": "\(reason)",
-                    ])
+                    logger.warning(
+                        "outbox post got no answer; the server may have it; posting once more",
+                        metadata: [
+                            "outbox.item": "\(item.id)", "outbox.attempts": "\(attempts)", "outbox.reason": "\(reason)",
+                        ])
                     await persistState()
                     return .retryScheduled(itemID: item.id, at: Date(unixMilliseconds: next.unixMilliseconds))
                 }
                 try await store.dropUnanswered(item, attempts: attempts, reason: reason)
-                logger.warning("outbox post got no answer; the server may have it; not sent again", metadata: [
-                    "outbox.item": "\(item.id)", "outbox.attempts": "\(attempts)", "outbox.reason": "\(reason)",
-                    "outbox.ambiguous": "\(configuration.ambiguous.rawValue)",
-                ])
+                logger.warning(
+                    "outbox post got no answer; the server may have it; not sent again",
+                    metadata: [
+                        "outbox.item": "\(item.id)", "outbox.attempts": "\(attempts)", "outbox.reason": "\(reason)",
+                        "outbox.ambiguous": "\(configuration.ambiguous.rawValue)",
+                    ])
                 await persistState()
                 return .droppedUnanswered(itemID: item.id)
             case let .retryable(reason), let .authentication(reason):
@@ -174,10 +183,12 @@ public actor OutboxDrainer {
                 try await store.reschedule(id: item.id, attempts: attempts, nextAttemptAt: next, error: reason)
                 breaker.recordFailure(at: answeredAt)
                 lastError = reason
-                logger.debug("outbox delivery failed", metadata: [
-                    "outbox.item": "\(item.id)", "outbox.attempts": "\(attempts)", "outbox.reason": "\(reason)",
-                    "outbox.breaker": "\(breaker.state.name)",
-                ])
+                logger.debug(
+                    "outbox delivery failed",
+                    metadata: [
+                        "outbox.item": "\(item.id)", "outbox.attempts": "\(attempts)", "outbox.reason": "\(reason)",
+                        "outbox.breaker": "\(breaker.state.name)",
+                    ])
                 await persistState()
                 return .retryScheduled(itemID: item.id, at: Date(unixMilliseconds: next.unixMilliseconds))
             }

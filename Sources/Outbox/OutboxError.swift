@@ -43,20 +43,24 @@ public enum OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .stateDirectoryUnavailable(path, reason):
-            return "outbox: state directory \(path) is unavailable (\(reason)); create it writable by the service user, or set --state-dir / KIOSK_STATE_DIRECTORY"
+            return
+                "outbox: state directory \(path) is unavailable (\(reason)); create it writable by the service user, or set --state-dir / KIOSK_STATE_DIRECTORY"
         case let .databaseMissing(path):
             return "outbox: no queue database at \(path); kioskd creates it on first start, or check --state-dir / KIOSK_STATE_DIRECTORY"
         case let .databaseCorrupt(path, movedTo, reason):
             if let movedTo {
-                return "outbox: database \(path) was corrupt (\(reason)); it was moved to \(movedTo) for support and a new, empty queue was started (items in the old file were not sent)"
+                return
+                    "outbox: database \(path) was corrupt (\(reason)); it was moved to \(movedTo) for support and a new, empty queue was started (items in the old file were not sent)"
             }
             return "outbox: database \(path) is corrupt (\(reason)); restart kioskd, which moves it aside and starts a new one"
         case let .diskFull(path, operation):
-            return "outbox: disk full while trying to \(operation) in \(path); the door keeps working but nothing more is queued: free space on that file system"
+            return
+                "outbox: disk full while trying to \(operation) in \(path); the door keeps working but nothing more is queued: free space on that file system"
         case let .database(operation, path, code, message):
             return "outbox: SQLite error \(code) while trying to \(operation) in \(path): \(message)"
         case let .keyFileMissing(path):
-            return "outbox: key file \(path) does not exist; create 32 random bytes there with mode 0600 (head -c 32 /dev/urandom > \(path); chmod 600 \(path)) or enable key generation"
+            return
+                "outbox: key file \(path) does not exist; create 32 random bytes there with mode 0600 (head -c 32 /dev/urandom > \(path); chmod 600 \(path)) or enable key generation"
         case let .keyFileInsecure(path, mode):
             return "outbox: key file \(path) has mode \(String(mode, radix: 8)), readable by others; run chmod 600 \(path)"
         case let .keyInvalid(source, reason):
@@ -65,15 +69,19 @@ public enum OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
             if let directory {
                 return "outbox: systemd credential \(name) not found in \(directory); add LoadCredential=\(name):/path/to/key to the unit"
             }
-            return "outbox: systemd credential \(name) requested but CREDENTIALS_DIRECTORY is not set; add LoadCredential=\(name):/path/to/key to the unit, or use a key file"
+            return
+                "outbox: systemd credential \(name) requested but CREDENTIALS_DIRECTORY is not set; add LoadCredential=\(name):/path/to/key to the unit, or use a key file"
         case let .keyUnavailable(operation):
             return "outbox: cannot \(operation) without the payload key; open the outbox with a key file or credential"
         case let .payloadUnreadable(itemID, reason):
-            return "outbox: queued item \(itemID) cannot be opened (\(reason)); was the key replaced? restore the old key, or purge the item with kioskctl queue purge"
+            return
+                "outbox: queued item \(itemID) cannot be opened (\(reason)); was the key replaced? restore the old key, or purge the item with kioskctl queue purge"
         case let .queueFull(limit):
-            return "outbox: queue full (\(limit)) and the policy is refuseNew; the check-in was not queued: restore the network or raise the limit"
+            return
+                "outbox: queue full (\(limit)) and the policy is refuseNew; the check-in was not queued: restore the network or raise the limit"
         case let .payloadTooLarge(bytes, limit):
-            return "outbox: payload of \(bytes) bytes exceeds the queue's byte limit of \(limit); raise outbox max bytes or send smaller crops"
+            return
+                "outbox: payload of \(bytes) bytes exceeds the queue's byte limit of \(limit); raise outbox max bytes or send smaller crops"
         case let .itemNotFound(id):
             return "outbox: no queued item \(id) (already sent, dropped or purged); see kioskctl queue list"
         case let .io(operation, path, reason):

@@ -51,7 +51,8 @@ public struct OutboxStore: Sendable {
             while count + 1 > limits.maxItems || bytes + sealed.count > limits.maxBytes {
                 let reason: DropReason = count + 1 > limits.maxItems ? .itemLimit : .byteLimit
                 guard limits.fullPolicy == .dropOldest else {
-                    let detail = reason == .itemLimit
+                    let detail =
+                        reason == .itemLimit
                         ? "max items \(limits.maxItems)" : "max bytes \(limits.maxBytes)"
                     try Self.journalDrop(db, DropRecord(reason: .refused, capturedAt: capturedAt, detail: detail), now: now)
                     return .refused(detail)
@@ -71,22 +72,28 @@ public struct OutboxStore: Sendable {
                                              unanswered_posts, last_error)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [uuid, now.unixMilliseconds, capturedAt.unixMilliseconds, unansweredPost == nil ? 0 : 1,
-                            now.unixMilliseconds, sealed.count, keyID, Data(sealed), unansweredPost == nil ? 0 : 1,
-                            unansweredPost.map { String($0.prefix(500)) }])
+                arguments: [
+                    uuid, now.unixMilliseconds, capturedAt.unixMilliseconds, unansweredPost == nil ? 0 : 1,
+                    now.unixMilliseconds, sealed.count, keyID, Data(sealed), unansweredPost == nil ? 0 : 1,
+                    unansweredPost.map { String($0.prefix(500)) },
+                ])
             let id = db.lastInsertedRowID
             try OutboxDatabase.bump(db, .enqueued)
             if let unansweredPost {
                 try OutboxDatabase.bump(db, .ambiguous)
-                try OutboxDatabase.insertJournal(db, .possibleDuplicate(PossibleDuplicateRecord(
-                    itemID: id, uuid: uuid, capturedAt: Date(unixMilliseconds: capturedAt.unixMilliseconds), attempts: 1,
-                    reason: unansweredPost)), at: now)
+                try OutboxDatabase.insertJournal(
+                    db,
+                    .possibleDuplicate(
+                        PossibleDuplicateRecord(
+                            itemID: id, uuid: uuid, capturedAt: Date(unixMilliseconds: capturedAt.unixMilliseconds), attempts: 1,
+                            reason: unansweredPost)), at: now)
             }
-            return .queued(OutboxItemSummary(
-                id: id, uuid: uuid, createdAt: Date(unixMilliseconds: now.unixMilliseconds),
-                capturedAt: Date(unixMilliseconds: capturedAt.unixMilliseconds), attempts: unansweredPost == nil ? 0 : 1,
-                nextAttemptAt: Date(unixMilliseconds: now.unixMilliseconds), lastError: unansweredPost, size: sealed.count,
-                unansweredPosts: unansweredPost == nil ? 0 : 1))
+            return .queued(
+                OutboxItemSummary(
+                    id: id, uuid: uuid, createdAt: Date(unixMilliseconds: now.unixMilliseconds),
+                    capturedAt: Date(unixMilliseconds: capturedAt.unixMilliseconds), attempts: unansweredPost == nil ? 0 : 1,
+                    nextAttemptAt: Date(unixMilliseconds: now.unixMilliseconds), lastError: unansweredPost, size: sealed.count,
+                    unansweredPosts: unansweredPost == nil ? 0 : 1))
         }
         switch outcome {
         case let .queued(item): return item
@@ -137,7 +144,8 @@ public struct OutboxStore: Sendable {
             }
             var limits = limits
             if let json = try String.fetchOne(db, sql: "SELECT value FROM state WHERE name = 'limits'"),
-               let published = try? JSONDecoder.outbox.decode(OutboxLimits.self, from: Data(json.utf8)) {
+                let published = try? JSONDecoder.outbox.decode(OutboxLimits.self, from: Data(json.utf8))
+            {
                 limits = published
             }
             var sender: SenderState?
@@ -159,10 +167,11 @@ public struct OutboxStore: Sendable {
     public func nextDue(at now: Date) async throws(OutboxError) -> OutboxDelivery? {
         guard let key = database.key else { throw .keyUnavailable(operation: "read a queued payload") }
         let found = try await database.read("read the next due item") { db -> (OutboxItemSummary, String, Data)? in
-            guard let row = try Row.fetchOne(
-                db,
-                sql: "SELECT \(Self.summaryColumns), key_id, sealed FROM outbox_item WHERE next_attempt_at <= ? ORDER BY id LIMIT 1",
-                arguments: [now.unixMilliseconds])
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT \(Self.summaryColumns), key_id, sealed FROM outbox_item WHERE next_attempt_at <= ? ORDER BY id LIMIT 1",
+                    arguments: [now.unixMilliseconds])
             else { return nil }
             return (Self.summary(row), row["key_id"], row["sealed"])
         }
@@ -221,8 +230,11 @@ public struct OutboxStore: Sendable {
                 arguments: [attempts, nextAttemptAt.unixMilliseconds, String(reason.prefix(500)), item.id])
             guard db.changesCount == 1 else { return }  // purged meanwhile
             try OutboxDatabase.bump(db, .ambiguous)
-            try OutboxDatabase.insertJournal(db, .possibleDuplicate(PossibleDuplicateRecord(
-                itemID: item.id, uuid: item.uuid, capturedAt: item.capturedAt, attempts: attempts, reason: reason)), at: now)
+            try OutboxDatabase.insertJournal(
+                db,
+                .possibleDuplicate(
+                    PossibleDuplicateRecord(
+                        itemID: item.id, uuid: item.uuid, capturedAt: item.capturedAt, attempts: attempts, reason: reason)), at: now)
         }
     }
 
@@ -235,10 +247,12 @@ public struct OutboxStore: Sendable {
             try db.execute(sql: "DELETE FROM outbox_item WHERE id = ?", arguments: [item.id])
             guard db.changesCount == 1 else { return }
             try OutboxDatabase.bump(db, .ambiguous)
-            try Self.journalDrop(db, DropRecord(
-                reason: .ambiguous, itemID: item.id, uuid: item.uuid, capturedAt: item.capturedAt, attempts: attempts,
-                lastError: String(reason.prefix(500)),
-                detail: "no answer after the whole request was sent: the server may have recorded it; not sent again"),
+            try Self.journalDrop(
+                db,
+                DropRecord(
+                    reason: .ambiguous, itemID: item.id, uuid: item.uuid, capturedAt: item.capturedAt, attempts: attempts,
+                    lastError: String(reason.prefix(500)),
+                    detail: "no answer after the whole request was sent: the server may have recorded it; not sent again"),
                 now: now)
         }
     }
@@ -250,9 +264,11 @@ public struct OutboxStore: Sendable {
         let now = database.clock.now()
         try await database.write("record a check-in without an answer") { db in
             try OutboxDatabase.bump(db, .ambiguous)
-            try Self.journalDrop(db, DropRecord(
-                reason: .ambiguous, capturedAt: capturedAt, attempts: 1, lastError: String(reason.prefix(500)),
-                detail: "live check-in: no answer after the whole request was sent; not queued (\(why))"),
+            try Self.journalDrop(
+                db,
+                DropRecord(
+                    reason: .ambiguous, capturedAt: capturedAt, attempts: 1, lastError: String(reason.prefix(500)),
+                    detail: "live check-in: no answer after the whole request was sent; not queued (\(why))"),
                 now: now)
         }
     }

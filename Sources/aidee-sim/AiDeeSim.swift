@@ -22,7 +22,8 @@ struct AiDeeSim: AsyncParsableCommand {
     @Option(help: "Folder with the YuNet and dlib model files (default: $KIOSK_ASSETS/models or ./.assets/models).")
     var models: String?
 
-    @Option(name: .customLong("account"), help: "An account: user:password, or user:password:nokeys (POST /auth/key answers 403). Repeatable.")
+    @Option(
+        name: .customLong("account"), help: "An account: user:password, or user:password:nokeys (POST /auth/key answers 403). Repeatable.")
     var accounts: [String] = []
 
     @Option(name: .customLong("project"), help: "A project: ID:NAME, or ID:NAME:user1,user2 to limit it to those accounts. Repeatable.")
@@ -34,7 +35,11 @@ struct AiDeeSim: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes (bigger answers 400).")
     var maxBodyBytes = 10 * 1024 * 1024
 
-    @Option(name: .customLong("fault"), help: "A fault rule: OPERATION:status=CODE[:rate=R], OPERATION:drop[:rate=R] or OPERATION:latency=MS[:rate=R]; OPERATION is an operationId or *. Repeatable.")
+    @Option(
+        name: .customLong("fault"),
+        help:
+            "A fault rule: OPERATION:status=CODE[:rate=R], OPERATION:drop[:rate=R] or OPERATION:latency=MS[:rate=R]; OPERATION is an operationId or *. Repeatable."
+    )
     var faults: [String] = []
 
     @Option(help: "Seed for fault rates (repeatable runs).")

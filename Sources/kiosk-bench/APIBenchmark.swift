@@ -29,8 +29,10 @@ struct APIBenchmark: AsyncParsableCommand {
                 let started = ContinuousClock.now
                 for _ in 0..<requests { _ = try await send(transport, base, payload) }
                 let seconds = Self.seconds(ContinuousClock.now - started)
-                print(String(format: "  POST %6d B, %-20@ %7.0f req/s  (mean %.3f ms)",
-                             size, label as NSString, Double(requests) / seconds, seconds / Double(requests) * 1000))
+                print(
+                    String(
+                        format: "  POST %6d B, %-20@ %7.0f req/s  (mean %.3f ms)",
+                        size, label as NSString, Double(requests) / seconds, seconds / Double(requests) * 1000))
             }
         }
         let texts = (0..<1000).map { String(format: "2020-01-01T12:%02d:%02d.%09d+09:00", $0 / 60 % 60, $0 % 60, $0 * 7919) }

@@ -59,8 +59,9 @@ struct DetectionBenchmark: ParsableCommand {
     private func accuracy(truth: BenchGroundTruth, images: [(String, Image)], model: String) throws {
         let nonFace = images.filter { truth.images[$0.0]?.faces.isEmpty == true }.count
         let groups = images.filter { (truth.images[$0.0]?.faces.count ?? 0) >= 5 }.count
-        print("accuracy on the face set: \(images.count) images (\(nonFace) without a face, \(groups) group photos); "
-              + "match = IoU >= 0.3 or centres inside each other")
+        print(
+            "accuracy on the face set: \(images.count) images (\(nonFace) without a face, \(groups) group photos); "
+                + "match = IoU >= 0.3 or centres inside each other")
         let defaults = YuNetFaceDetector.Configuration(modelPath: model)
         let cache = ProcessInfo.processInfo.environment["KIOSK_CACHE"].map { "\($0)/reference-venv/bin/python" }
         let python = cache ?? referencePython
@@ -73,15 +74,17 @@ struct DetectionBenchmark: ParsableCommand {
             let detector = try YuNetFaceDetector(configuration: configuration)
             var fit = "0"
             if case .fitWithin(let w, let h) = inputSize { fit = "\(w)x\(h)" }
-            let reference = try runFaceDetectorYN(python: python, model: model, fit: fit, score: 0.3,
-                                                  minimumWidth: defaults.minimumFaceSize, paths: images.map(\.0))
+            let reference = try runFaceDetectorYN(
+                python: python, model: model, fit: fit, score: 0.3,
+                minimumWidth: defaults.minimumFaceSize, paths: images.map(\.0))
             var ours = BenchScore(), theirs = BenchScore()
             var lowestFaceScore = 1.0, highestOtherScore = 0.0, highestOtherAt = "-"
             for (path, image) in images {
                 guard let entry = truth.images[path] else { continue }
                 let detections = try detector.detectSynchronously(in: image).map { (rect: $0.box, score: $0.score) }
                 let unmatched = ours.add(path, entry, detections, threshold: defaults.scoreThreshold)
-                for d in detections where entry.faceRects.contains(where: { BenchGroundTruth.matches($0, d.rect) }) && d.score >= defaults.scoreThreshold {
+                for d in detections
+                where entry.faceRects.contains(where: { BenchGroundTruth.matches($0, d.rect) }) && d.score >= defaults.scoreThreshold {
                     lowestFaceScore = min(lowestFaceScore, d.score)
                 }
                 for d in unmatched where d.score > highestOtherScore {
@@ -94,11 +97,14 @@ struct DetectionBenchmark: ParsableCommand {
             }
             print("  input \(inputSize), score >= \(defaults.scoreThreshold), min face \(Int(defaults.minimumFaceSize)) px:")
             for (name, score) in [("ours", ours), ("FaceDetectorYN \(reference.opencv)", theirs)] {
-                print("    \(name): faces >= 60 px \(score.found60)/\(score.faces60), all faces \(score.found)/\(score.faces); "
-                      + "false positives \(score.falsePositives) on \(score.falseImages.count) images \(score.falseImages.sorted())")
+                print(
+                    "    \(name): faces >= 60 px \(score.found60)/\(score.faces60), all faces \(score.found)/\(score.faces); "
+                        + "false positives \(score.falsePositives) on \(score.falseImages.count) images \(score.falseImages.sorted())")
             }
-            print(String(format: "    ours: lowest matched face score %.3f; highest score of anything else %.3f at %@",
-                         lowestFaceScore, highestOtherScore, highestOtherAt))
+            print(
+                String(
+                    format: "    ours: lowest matched face score %.3f; highest score of anything else %.3f at %@",
+                    lowestFaceScore, highestOtherScore, highestOtherAt))
             if !ours.missed60.isEmpty { print("    ours missed (>= 60 px): \(ours.missed60.joined(separator: ", "))") }
             if !theirs.missed60.isEmpty { print("    FaceDetectorYN missed (>= 60 px): \(theirs.missed60.joined(separator: ", "))") }
         }
@@ -110,12 +116,15 @@ struct DetectionBenchmark: ParsableCommand {
         let images: [String: Detections]
     }
 
-    private func runFaceDetectorYN(python: String, model: String, fit: String, score: Double, minimumWidth: Double,
-                                   paths: [String]) throws -> ReferenceDetections {
+    private func runFaceDetectorYN(
+        python: String, model: String, fit: String, score: Double, minimumWidth: Double,
+        paths: [String]
+    ) throws -> ReferenceDetections {
         let script = TestAssets.repositoryRoot.appendingPathComponent("scripts/bench/facedetectoryn_reference.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, "--model", model, "--fit", fit, "--score", "\(score)", "--min-width", "\(minimumWidth)"]
+        process.arguments =
+            [script, "--model", model, "--fit", fit, "--score", "\(score)", "--min-width", "\(minimumWidth)"]
             + paths.map { TestAssets.faceImage($0).path }
         let output = Pipe()
         process.standardOutput = output
@@ -128,7 +137,8 @@ struct DetectionBenchmark: ParsableCommand {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw ValidationError("\(script) failed with status \(process.terminationStatus); run scripts/setup-reference.sh and scripts/fetch-assets.sh")
+            throw ValidationError(
+                "\(script) failed with status \(process.terminationStatus); run scripts/setup-reference.sh and scripts/fetch-assets.sh")
         }
         return try JSONDecoder().decode(ReferenceDetections.self, from: data)
     }
@@ -136,7 +146,8 @@ struct DetectionBenchmark: ParsableCommand {
     // MARK: Timing
 
     private func timing(images: [Image], model: String) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kiosk-bench-detection-\(ProcessInfo.processInfo.processIdentifier)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kiosk-bench-detection-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
 
@@ -145,8 +156,9 @@ struct DetectionBenchmark: ParsableCommand {
         configuration.threads = threads
         let detector = try YuNetFaceDetector(configuration: configuration)
 
-        print("per-frame time, YuNet on \(images.count) frames (the set resized), \(threads) OpenCV thread(s), "
-              + "\(runs) runs x \(rounds) rounds; Swift = YuNetFaceDetector, Python = scripts/bench/yunet_reference.py")
+        print(
+            "per-frame time, YuNet on \(images.count) frames (the set resized), \(threads) OpenCV thread(s), "
+                + "\(runs) runs x \(rounds) rounds; Swift = YuNetFaceDetector, Python = scripts/bench/yunet_reference.py")
         for (width, height) in [(320, 240), (640, 480)] {
             var frames: [Image] = []
             var specs: [String] = []
@@ -174,8 +186,14 @@ struct DetectionBenchmark: ParsableCommand {
                     if round == 0, index < reference.frames.count, !Self.agree(faces, reference.frames[index].faces) { disagreements += 1 }
                 }
                 let s = Self.median(swiftSamples), p = Self.median(pythonSamples)
-                if s < bestSwift { bestSwift = s; swiftP90 = Self.percentile(swiftSamples, 0.9) }
-                if p < bestPython { bestPython = p; pythonP90 = Self.percentile(pythonSamples, 0.9) }
+                if s < bestSwift {
+                    bestSwift = s
+                    swiftP90 = Self.percentile(swiftSamples, 0.9)
+                }
+                if p < bestPython {
+                    bestPython = p
+                    pythonP90 = Self.percentile(pythonSamples, 0.9)
+                }
             }
             // Quality scoring of every face found in these frames (no reference to compare with).
             let scorer = FaceQualityScorer()
@@ -188,13 +206,17 @@ struct DetectionBenchmark: ParsableCommand {
                 }
             }
             if !qualitySamples.isEmpty {
-                print(String(format: "  %dx%d: quality scoring median %.2f ms per face (%d faces)",
-                             width, height, Self.median(qualitySamples), qualitySamples.count))
+                print(
+                    String(
+                        format: "  %dx%d: quality scoring median %.2f ms per face (%d faces)",
+                        width, height, Self.median(qualitySamples), qualitySamples.count))
             }
-            print(String(format: "  %dx%d: Swift median %.1f ms (p90 %.1f), Python median %.1f ms (p90 %.1f), ratio %.2f; "
-                         + "frames where the two disagree: %d of %d",
-                         width, height, bestSwift, swiftP90, bestPython, pythonP90, bestSwift / bestPython,
-                         disagreements, frames.count))
+            print(
+                String(
+                    format: "  %dx%d: Swift median %.1f ms (p90 %.1f), Python median %.1f ms (p90 %.1f), ratio %.2f; "
+                        + "frames where the two disagree: %d of %d",
+                    width, height, bestSwift, swiftP90, bestPython, pythonP90, bestSwift / bestPython,
+                    disagreements, frames.count))
         }
     }
 
@@ -220,19 +242,24 @@ struct DetectionBenchmark: ParsableCommand {
         let script = TestAssets.repositoryRoot.appendingPathComponent("scripts/bench/yunet_reference.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, "--model", model, "--threads", "\(threads)", "--repeat", "\(runs)",
-                             "--score", "0.7", "--nms", "0.3"] + specs
+        process.arguments =
+            [
+                script, "--model", model, "--threads", "\(threads)", "--repeat", "\(runs)",
+                "--score", "0.7", "--nms", "0.3",
+            ] + specs
         let output = Pipe()
         process.standardOutput = output
         do {
             try process.run()
         } catch {
-            throw ValidationError("cannot run \(python): \(error.localizedDescription); install python3-opencv (scripts/setup-deps.sh bench)")
+            throw ValidationError(
+                "cannot run \(python): \(error.localizedDescription); install python3-opencv (scripts/setup-deps.sh bench)")
         }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw ValidationError("\(script) failed with status \(process.terminationStatus); is python3-opencv installed? (scripts/setup-deps.sh bench)")
+            throw ValidationError(
+                "\(script) failed with status \(process.terminationStatus); is python3-opencv installed? (scripts/setup-deps.sh bench)")
         }
         return try JSONDecoder().decode(ReferenceOutput.self, from: data)
     }
@@ -277,8 +304,10 @@ struct BenchScore {
     var missed60: [String] = []
 
     /// Adds one image; returns the detections that are on no face and no ignored face (any score).
-    mutating func add(_ path: String, _ entry: BenchGroundTruth.Entry, _ detections: [(rect: FaceRect, score: Double)],
-                      threshold: Double) -> [(rect: FaceRect, score: Double)] {
+    mutating func add(
+        _ path: String, _ entry: BenchGroundTruth.Entry, _ detections: [(rect: FaceRect, score: Double)],
+        threshold: Double
+    ) -> [(rect: FaceRect, score: Double)] {
         let kept = detections.filter { $0.score >= threshold }
         let truth = entry.faceRects
         var pairs: [(Int, Int, Double)] = []
@@ -302,7 +331,8 @@ struct BenchScore {
         }
         let known = truth + entry.ignoreRects
         let others = detections.filter { d in !known.contains { BenchGroundTruth.matches($0, d.rect) } }
-        for (d, det) in kept.enumerated() where !usedDetections.contains(d) && !known.contains(where: { BenchGroundTruth.matches($0, det.rect) }) {
+        for (d, det) in kept.enumerated()
+        where !usedDetections.contains(d) && !known.contains(where: { BenchGroundTruth.matches($0, det.rect) }) {
             falsePositives += 1
             falseImages.insert(path)
         }

@@ -48,7 +48,9 @@ struct ImagingBenchmark: ParsableCommand {
         let frames = try images.map { try encoder.encode($0, quality: 85) }
         let yuyvFrames = images.map(Self.yuyv)
         let sizes = frames.map(\.count).sorted()
-        print("imaging, \(frames.count) frames of 640x480 (MJPEG q85, \(sizes[sizes.count / 2] / 1024) KiB median), \(runs) runs x \(rounds) rounds")
+        print(
+            "imaging, \(frames.count) frames of 640x480 (MJPEG q85, \(sizes[sizes.count / 2] / 1024) KiB median), \(runs) runs x \(rounds) rounds"
+        )
 
         func report(_ label: String, _ body: (Int) throws -> Void) rethrows {
             let ms = try median(frames.indices.map { index in try best { try body(index) } })
@@ -64,7 +66,8 @@ struct ImagingBenchmark: ParsableCommand {
         try report("read header only") { _ = try decoder.header(frames[$0]) }
         try report("encode 640x480 rgb24 q90 4:2:0") { _ = try encoder.encode(images[$0], quality: 90) }
         try report("encode face crop ~200x250 q90") {
-            _ = try encoder.encode(images[$0].cropped(to: PixelRect(x: 240, y: 120, width: 160, height: 200), margin: 0.12).image, quality: 90)
+            _ = try encoder.encode(
+                images[$0].cropped(to: PixelRect(x: 240, y: 120, width: 160, height: 200), margin: 0.12).image, quality: 90)
         }
         try report("YUYV 640x480 -> bgr24 320x240 (reduced in one pass)") {
             _ = try Image(yuyv: yuyvFrames[$0], width: 640, height: 480, format: .bgr24, reducedBy: 2)
@@ -158,8 +161,10 @@ struct ImagingBenchmark: ParsableCommand {
                 us += ((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128
                 vs += ((112 * r - 94 * g - 18 * b + 128) >> 8) + 128
             }
-            out[2 * i] = UInt8(clamping: ys[0]); out[2 * i + 1] = UInt8(clamping: us / 2)
-            out[2 * i + 2] = UInt8(clamping: ys[1]); out[2 * i + 3] = UInt8(clamping: vs / 2)
+            out[2 * i] = UInt8(clamping: ys[0])
+            out[2 * i + 1] = UInt8(clamping: us / 2)
+            out[2 * i + 2] = UInt8(clamping: ys[1])
+            out[2 * i + 3] = UInt8(clamping: vs / 2)
         }
         return out
     }

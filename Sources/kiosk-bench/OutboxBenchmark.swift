@@ -41,8 +41,10 @@ struct OutboxBenchmark: AsyncParsableCommand {
         let store = OutboxStore(database: first.database)
         let enqueue = try await Self.time(items) { _ in try await store.enqueue(payload, capturedAt: Date()) }
         let fileBytes = Self.size(first.database.path) + Self.size(first.database.path + "-wal")
-        print(String(format: "  durable enqueue:         %7.1f items/s  (mean %.2f ms, p95 %.2f ms)",
-                     enqueue.rate, enqueue.mean * 1000, enqueue.p95 * 1000))
+        print(
+            String(
+                format: "  durable enqueue:         %7.1f items/s  (mean %.2f ms, p95 %.2f ms)",
+                enqueue.rate, enqueue.mean * 1000, enqueue.p95 * 1000))
         print("  database + WAL size:     \(fileBytes / 1000) kB for \(items) items")
         let noop = OutboxDrainer(
             store: store, sender: ClosureOutboxSender(deliver: { _ in .delivered(DeliveredOutcome()) }))
@@ -56,23 +58,27 @@ struct OutboxBenchmark: AsyncParsableCommand {
         defer { receiver.stop() }
         for _ in 0..<items { try await store.enqueue(payload, capturedAt: Date()) }
         let url = URL(string: "http://127.0.0.1:\(receiver.port)/check-in")!
-        let http = OutboxDrainer(store: store, sender: ClosureOutboxSender(deliver: { delivery in
-            var request = URLRequest(url: url)
-            request.httpMethod = "POST"
-            request.httpBody = Data(delivery.payload.jpeg)
-            do {
-                let (_, response) = try await URLSession.shared.data(for: request)
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                return status == 200 ? .delivered(DeliveredOutcome()) : .retryable(reason: "HTTP \(status)")
-            } catch {
-                return .retryable(reason: "\(error)")
-            }
-        }))
+        let http = OutboxDrainer(
+            store: store,
+            sender: ClosureOutboxSender(deliver: { delivery in
+                var request = URLRequest(url: url)
+                request.httpMethod = "POST"
+                request.httpBody = Data(delivery.payload.jpeg)
+                do {
+                    let (_, response) = try await URLSession.shared.data(for: request)
+                    let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                    return status == 200 ? .delivered(DeliveredOutcome()) : .retryable(reason: "HTTP \(status)")
+                } catch {
+                    return .retryable(reason: "\(error)")
+                }
+            }))
         let drainHTTP = try await Self.time(items) { _ in
             guard case .delivered = await http.drainOnce() else { throw ValidationError("HTTP drain failed") }
         }
-        print(String(format: "  drain, HTTP on loopback: %7.1f items/s  (mean %.2f ms; %d requests received)",
-                     drainHTTP.rate, drainHTTP.mean * 1000, receiver.requests))
+        print(
+            String(
+                format: "  drain, HTTP on loopback: %7.1f items/s  (mean %.2f ms; %d requests received)",
+                drainHTTP.rate, drainHTTP.mean * 1000, receiver.requests))
     }
 
     struct Timing {
@@ -172,7 +178,10 @@ final class LoopbackReceiver: @unchecked Sendable {
             // Headers.
             var headerEnd: Int?
             while headerEnd == nil {
-                if let range = Self.find([13, 10, 13, 10], in: buffer) { headerEnd = range; break }
+                if let range = Self.find([13, 10, 13, 10], in: buffer) {
+                    headerEnd = range
+                    break
+                }
                 let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 guard n > 0 else { return }
                 buffer += chunk[0..<n]

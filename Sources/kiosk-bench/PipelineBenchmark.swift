@@ -74,8 +74,9 @@ struct PipelineBenchmark: AsyncParsableCommand {
 
         let relay = RelayTimes()
         let frames = FrameTimes()
-        var agent = KioskAgent(configuration: c, logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }),
-                               environment: [:])
+        var agent = KioskAgent(
+            configuration: c, logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }),
+            environment: [:])
         agent.doorBackend = ConsoleBackend(sink: { line in
             // The door's answer to the person: the relay for a grant, the red LED for a refusal.
             if line.contains("relay"), line.contains("ENERGISED") { relay.record(MonotonicTime.now()) }
@@ -100,8 +101,10 @@ struct PipelineBenchmark: AsyncParsableCommand {
             }
         }
         if serverDelay > 0 {
-            print(String(format: "pipeline: %d people at %d fps, the server answers after %.1f s, decision deadline %.1f s",
-                         rounds, fps, serverDelay, decisionDeadline))
+            print(
+                String(
+                    format: "pipeline: %d people at %d fps, the server answers after %.1f s, decision deadline %.1f s",
+                    rounds, fps, serverDelay, decisionDeadline))
         } else {
             print("pipeline: \(rounds) people at \(fps) fps, server time excluded (stand-in answers at once)")
         }
@@ -113,11 +116,16 @@ struct PipelineBenchmark: AsyncParsableCommand {
         }
         let median = sorted[sorted.count / 2]
         if serverDelay > 0 {
-            print(String(format: "  first face frame -> door signal: min %.1f ms, median %.1f ms, max %.1f ms (goal <= deadline + 150 ms = %.0f ms)",
-                         fastest, median, slowest, decisionDeadline * 1000 + 150))
+            print(
+                String(
+                    format:
+                        "  first face frame -> door signal: min %.1f ms, median %.1f ms, max %.1f ms (goal <= deadline + 150 ms = %.0f ms)",
+                    fastest, median, slowest, decisionDeadline * 1000 + 150))
         } else {
-            print(String(format: "  first face frame -> relay command: min %.1f ms, median %.1f ms, max %.1f ms (goal <= 150 ms)",
-                         fastest, median, slowest))
+            print(
+                String(
+                    format: "  first face frame -> relay command: min %.1f ms, median %.1f ms, max %.1f ms (goal <= 150 ms)",
+                    fastest, median, slowest))
         }
     }
 }

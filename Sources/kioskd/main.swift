@@ -24,7 +24,9 @@ struct Kioskd: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The configuration file.")
     var config: String = ConfigurationLoader.defaultFile
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override one key, e.g. --set pipeline.cooldown=8s (repeatable).", valueName: "key=value"))
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp("Override one key, e.g. --set pipeline.cooldown=8s (repeatable).", valueName: "key=value"))
     var overrides: [String] = []
 
     @Flag(help: "Validate the configuration (keys, values, referenced files) and exit 0 or 1.")
@@ -71,8 +73,12 @@ struct Kioskd: AsyncParsableCommand {
         do {
             try await agent.run()
         } catch let error as StartupError {
-            logger.critical("cannot start: \(error)", metadata: ["startup.part": "\(error.part.rawValue)",
-                                                                 "startup.code": "\(error.part.code)"])
+            logger.critical(
+                "cannot start: \(error)",
+                metadata: [
+                    "startup.part": "\(error.part.rawValue)",
+                    "startup.code": "\(error.part.code)",
+                ])
             throw ExitCode(error.exitStatus)
         }
     }

@@ -81,8 +81,9 @@ struct APITests {
         let sim = try await Sim.start()
         defer { Task { await sim.shutdown() } }
         let t = try await sim.token()
-        let created = try await sim.call("POST", "/api/v1/projects/1/users", token: t,
-                                         json: ["group_id": 1, "registrant": "USER", "status": "UNAPPROVED", "properties": ["site": "seoul"]])
+        let created = try await sim.call(
+            "POST", "/api/v1/projects/1/users", token: t,
+            json: ["group_id": 1, "registrant": "USER", "status": "UNAPPROVED", "properties": ["site": "seoul"]])
         #expect(created.status == 201)
         let id = try #require(created.json["id"] as? Int)
         #expect((created.json["created_at"] as? String).flatMap(AiDeeTimestamp.init(rfc3339:)) != nil)
@@ -142,14 +143,18 @@ struct APITests {
         let oversize = try await sim.call("POST", path, token: t, json: ["image": huge])
         #expect(oversize.status == 400)
         #expect((oversize.json["message"] as? String)?.contains("limit") == true)
-        #expect(try await sim.call("POST", "/api/v1/projects/1/users/9999/faces", token: t,
-                                   json: ["image": Data(obama).base64EncodedString()]).status == 404)
+        #expect(
+            try await sim.call(
+                "POST", "/api/v1/projects/1/users/9999/faces", token: t,
+                json: ["image": Data(obama).base64EncodedString()]
+            ).status == 404)
 
         let replaced = try await sim.call("PATCH", "\(path)/\(faceID)", token: t, json: ["image": try Faces.base64("facerec/obama2.jpg")])
         #expect(replaced.status == 200)
         #expect(try await sim.call("GET", "\(path)/\(faceID)", token: t).json["image"] == nil)
         #expect(try await sim.call("PATCH", "\(path)/\(faceID)", token: t, json: ["image": try Faces.base64(Faces.noFace)]).status == 409)
-        #expect(try await sim.call("PATCH", "\(path)/9999", token: t, json: ["image": try Faces.base64("facerec/obama2.jpg")]).status == 404)
+        #expect(
+            try await sim.call("PATCH", "\(path)/9999", token: t, json: ["image": try Faces.base64("facerec/obama2.jpg")]).status == 404)
 
         #expect(try await sim.call("DELETE", "\(path)/\(faceID)", token: t).status == 200)
         #expect(try await sim.call("DELETE", "\(path)/\(faceID)", token: t).status == 404)
@@ -179,16 +184,26 @@ struct APITests {
         #expect(similarity >= 80)
         #expect(try await sim.server.checkIns(projectID: 1).map(\.userID) == [obama])
 
-        let filtered = try await sim.call("POST", "/api/v1/projects/1/check-in", token: t,
-                                          json: ["image": probe, "condition": ["group_id": 1, "properties": ["site": "seoul"]]])
+        let filtered = try await sim.call(
+            "POST", "/api/v1/projects/1/check-in", token: t,
+            json: ["image": probe, "condition": ["group_id": 1, "properties": ["site": "seoul"]]])
         #expect(filtered.status == 200)
-        #expect(try await sim.call("POST", "/api/v1/projects/1/check-in", token: t,
-                                   json: ["image": probe, "condition": ["group_id": 2]]).status == 409)
-        #expect(try await sim.call("POST", "/api/v1/projects/1/check-in", token: t,
-                                   json: ["image": probe, "condition": ["properties": ["site": "busan"]]]).status == 409)
-        let stranger = try await sim.call("POST", "/api/v1/projects/1/check-in", token: t, json: ["image": try Faces.base64("facerec/biden.jpg")])
+        #expect(
+            try await sim.call(
+                "POST", "/api/v1/projects/1/check-in", token: t,
+                json: ["image": probe, "condition": ["group_id": 2]]
+            ).status == 409)
+        #expect(
+            try await sim.call(
+                "POST", "/api/v1/projects/1/check-in", token: t,
+                json: ["image": probe, "condition": ["properties": ["site": "busan"]]]
+            ).status == 409)
+        let stranger = try await sim.call(
+            "POST", "/api/v1/projects/1/check-in", token: t, json: ["image": try Faces.base64("facerec/biden.jpg")])
         #expect(stranger.status == 404)
-        #expect(try await sim.call("POST", "/api/v1/projects/1/check-in", token: t, json: ["image": try Faces.base64(Faces.noFace)]).status == 409)
+        #expect(
+            try await sim.call("POST", "/api/v1/projects/1/check-in", token: t, json: ["image": try Faces.base64(Faces.noFace)]).status
+                == 409)
         #expect(try await sim.call("POST", "/api/v1/projects/1/check-in", token: t, json: ["image": probe, "option": 9]).status == 400)
         #expect(try await sim.call("POST", "/api/v1/projects/1/check-in", token: t, json: ["image": probe, "option": 1]).status == 200)
         #expect(try await sim.server.checkIns(projectID: 1).count == 3)
@@ -197,11 +212,15 @@ struct APITests {
         #expect(found.status == 200)
         #expect(found.json["matched"] as? Bool == true)
         #expect(found.json["user_id"] as? Int == obama)
-        let near = try await sim.call("POST", "/api/v1/projects/1/_search", token: t, json: ["image": try Faces.base64("facerec/biden.jpg")])
+        let near = try await sim.call(
+            "POST", "/api/v1/projects/1/_search", token: t, json: ["image": try Faces.base64("facerec/biden.jpg")])
         #expect(near.status == 200)
         #expect(near.json["matched"] as? Bool == false)
-        #expect(try await sim.call("POST", "/api/v1/projects/1/_search", token: t,
-                                   json: ["image": probe, "condition": ["group_id": 7]]).status == 404)
+        #expect(
+            try await sim.call(
+                "POST", "/api/v1/projects/1/_search", token: t,
+                json: ["image": probe, "condition": ["group_id": 7]]
+            ).status == 404)
         #expect(try await sim.server.checkIns(projectID: 1).count == 3, "search records nothing")
     }
 
@@ -224,16 +243,20 @@ struct APITests {
         let token = try await first.token()
         let user = try await first.call("POST", "/api/v1/projects/1/users", token: token, json: ["group_id": 3]).json["id"] as? Int
         let userID = try #require(user)
-        #expect(try await first.call("POST", "/api/v1/projects/1/users/\(userID)/faces", token: token,
-                                     json: ["image": try Faces.base64("facerec/obama.jpg"), "save_image": true]).status == 201)
+        #expect(
+            try await first.call(
+                "POST", "/api/v1/projects/1/users/\(userID)/faces", token: token,
+                json: ["image": try Faces.base64("facerec/obama.jpg"), "save_image": true]
+            ).status == 201)
         await first.shutdown()
 
         let second = try await Sim.start(dataDirectory: dir)
         defer { Task { await second.shutdown() } }
         #expect(try await second.call("GET", "/api/v1/projects", token: token).status == 200, "tokens persist")
         #expect(try await second.call("GET", "/api/v1/projects/1/users/\(userID)/faces", token: token).array.count == 1)
-        let checkIn = try await second.call("POST", "/api/v1/projects/1/check-in", token: token,
-                                            json: ["image": try Faces.base64("facerec/obama2.jpg")])
+        let checkIn = try await second.call(
+            "POST", "/api/v1/projects/1/check-in", token: token,
+            json: ["image": try Faces.base64("facerec/obama2.jpg")])
         #expect(checkIn.status == 200)
         #expect(checkIn.json["user_id"] as? Int == userID)
     }

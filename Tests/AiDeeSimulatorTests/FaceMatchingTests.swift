@@ -31,7 +31,9 @@ struct FaceMatchingTests {
                 }
             }
         }
-        print("face matching: lowest same-person similarity \(lowestSame) %, highest different-person \(highestDifferent) %, threshold \(threshold) %")
+        print(
+            "face matching: lowest same-person similarity \(lowestSame) %, highest different-person \(highestDifferent) %, threshold \(threshold) %"
+        )
     }
 
     @Test("the similarity mapping puts dlib's 0.6 at the default threshold and is invertible")

@@ -26,10 +26,13 @@ struct RobustnessTests {
             [], [0xFF, 0xD8], Array("GIF89a".utf8),
         ]
         for bytes in garbage {
-            let reply = try await sim.call("POST", "/api/v1/projects/1/check-in", token: t, json: ["image": Data(bytes).base64EncodedString()])
+            let reply = try await sim.call(
+                "POST", "/api/v1/projects/1/check-in", token: t, json: ["image": Data(bytes).base64EncodedString()])
             #expect(reply.status == 400, "\(bytes.prefix(8)) → \(reply.status) \(reply.text)")
         }
-        for body in ["", "null", "[]", "{\"image\": null}", "{\"image\": \"\", \"option\": \"3\"}", "{\"condition\": 5, \"image\": \"AA==\"}"] {
+        for body in [
+            "", "null", "[]", "{\"image\": null}", "{\"image\": \"\", \"option\": \"3\"}", "{\"condition\": 5, \"image\": \"AA==\"}",
+        ] {
             let reply = try await sim.call("POST", "/api/v1/projects/1/check-in", token: t, raw: Data(body.utf8))
             #expect(reply.status == 400, "\(body) → \(reply.status) \(reply.text)")
         }

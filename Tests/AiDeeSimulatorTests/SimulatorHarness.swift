@@ -2,13 +2,15 @@
 // malformed bodies the generated client never would).
 import AiDeeSimulator
 import Foundation
+import TestSupport
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import TestSupport
 
 /// Models and face images are present (the asset step ran).
-let assetsAvailable = TestAssets.available
+let assetsAvailable =
+    TestAssets.available
     && FileManager.default.fileExists(atPath: TestAssets.faceDescriptorModel.path)
 
 /// A running simulator plus a few HTTP helpers.
@@ -20,8 +22,10 @@ struct Sim {
 
     /// Starts a simulator with accounts `kiosk` (may issue keys), `viewer` (nokeys) and `other`,
     /// project 1 `HQ` for everyone and project 2 `Lab` for `other` only.
-    static func start(dataDirectory: URL? = nil, tokenTTL: TimeInterval = 3600, maxBodyBytes: Int = 10 * 1024 * 1024,
-                      faults: [FaultRule] = []) async throws -> Sim {
+    static func start(
+        dataDirectory: URL? = nil, tokenTTL: TimeInterval = 3600, maxBodyBytes: Int = 10 * 1024 * 1024,
+        faults: [FaultRule] = []
+    ) async throws -> Sim {
         let configuration = SimulatorConfiguration(
             dataDirectory: dataDirectory,
             modelsDirectory: TestAssets.root.appendingPathComponent("models"),
@@ -45,8 +49,10 @@ struct Sim {
     }
 
     /// One request; `body` is sent as-is (JSON objects are serialised first).
-    func call(_ method: String, _ path: String, token: String? = nil, json: Any? = nil, raw: Data? = nil,
-              timeout: TimeInterval = 30) async throws -> Reply {
+    func call(
+        _ method: String, _ path: String, token: String? = nil, json: Any? = nil, raw: Data? = nil,
+        timeout: TimeInterval = 30
+    ) async throws -> Reply {
         var request = URLRequest(url: URL(string: base + path)!)
         request.httpMethod = method
         request.timeoutInterval = timeout
@@ -80,8 +86,10 @@ enum Faces {
     static func base64(_ relative: String) throws -> String { Data(try bytes(relative)).base64EncodedString() }
 
     /// Images of one person (Barack Obama) in the public set.
-    static let obama = ["facerec/obama.jpg", "facerec/obama2.jpg", "facerec/obama3.jpg", "facerec/32bit.png",
-                        "facerec/obama_partial_face.jpg", "facerec/obama_partial_face2.jpg"]
+    static let obama = [
+        "facerec/obama.jpg", "facerec/obama2.jpg", "facerec/obama3.jpg", "facerec/32bit.png",
+        "facerec/obama_partial_face.jpg", "facerec/obama_partial_face2.jpg",
+    ]
     /// Other people.
     static let others = ["facerec/biden.jpg", "mpl/grace_hopper.jpg", "skimage/astronaut.png", "skimage/camera.png"]
     /// An image with no face.

@@ -5,23 +5,26 @@
 import AiDeeAPI
 import AiDeeSimulator
 import Foundation
+import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
 
 @Suite("aidee-sim is as strict as a real server", .enabled(if: assetsAvailable, "needs the models: run scripts/fetch-assets.sh"))
 struct StrictnessTests {
     /// Every operation that takes `X-API-Token`, with a body where it has one.
-    static var tokenOperations: [(method: String, path: String, body: Any?)] { [
-        ("PATCH", "/api/v1/auth/token", nil), ("DELETE", "/api/v1/auth/token", nil), ("GET", "/api/v1/projects", nil),
-        ("POST", "/api/v1/projects/1/users", [String: Any]()), ("PATCH", "/api/v1/projects/1/users/1", ["group_id": 2]),
-        ("DELETE", "/api/v1/projects/1/users/1", nil), ("GET", "/api/v1/projects/1/users/1/faces", nil),
-        ("DELETE", "/api/v1/projects/1/users/1/faces", nil), ("POST", "/api/v1/projects/1/users/1/faces", ["image": "AA=="]),
-        ("GET", "/api/v1/projects/1/users/1/faces/1", nil), ("PATCH", "/api/v1/projects/1/users/1/faces/1", ["image": "AA=="]),
-        ("DELETE", "/api/v1/projects/1/users/1/faces/1", nil), ("POST", "/api/v1/projects/1/check-in", ["image": "AA=="]),
-        ("POST", "/api/v1/projects/1/_search", ["image": "AA=="]),
-    ] }
+    static var tokenOperations: [(method: String, path: String, body: Any?)] {
+        [
+            ("PATCH", "/api/v1/auth/token", nil), ("DELETE", "/api/v1/auth/token", nil), ("GET", "/api/v1/projects", nil),
+            ("POST", "/api/v1/projects/1/users", [String: Any]()), ("PATCH", "/api/v1/projects/1/users/1", ["group_id": 2]),
+            ("DELETE", "/api/v1/projects/1/users/1", nil), ("GET", "/api/v1/projects/1/users/1/faces", nil),
+            ("DELETE", "/api/v1/projects/1/users/1/faces", nil), ("POST", "/api/v1/projects/1/users/1/faces", ["image": "AA=="]),
+            ("GET", "/api/v1/projects/1/users/1/faces/1", nil), ("PATCH", "/api/v1/projects/1/users/1/faces/1", ["image": "AA=="]),
+            ("DELETE", "/api/v1/projects/1/users/1/faces/1", nil), ("POST", "/api/v1/projects/1/check-in", ["image": "AA=="]),
+            ("POST", "/api/v1/projects/1/_search", ["image": "AA=="]),
+        ]
+    }
 
     @Test("a missing, empty or bad X-API-Token is 401 on every operation that needs one, before the body is read")
     func missingTokenIs401() async throws {
@@ -60,7 +63,9 @@ struct StrictnessTests {
         #expect(declared.count == 9)
         #expect(declared.values.map(\.count).reduce(0, +) == 16)
         for (template, methods) in declared {
-            let path = "/api/v1" + template.replacingOccurrences(of: "{project_id}", with: "1")
+            let path =
+                "/api/v1"
+                + template.replacingOccurrences(of: "{project_id}", with: "1")
                 .replacingOccurrences(of: "{user_id}", with: "1").replacingOccurrences(of: "{face_id}", with: "1")
             for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"] where !methods.contains(method) {
                 let reply = try await sim.raw(method, path, token: t)
@@ -109,11 +114,13 @@ struct StrictnessTests {
         let created = try await sim.call("POST", "/api/v1/projects/1/users", token: t, json: [:])
         #expect(created.json["id"] as? Int == user + 1)
         // "null" inside a string is text, and an extra field the contract does not name may be null.
-        let extra = try await sim.call("POST", "/api/v1/projects/1/users", token: t,
-                                       raw: Data(#"{"registrant": "null", "note": null, "properties": {"k": "null"}}"#.utf8))
+        let extra = try await sim.call(
+            "POST", "/api/v1/projects/1/users", token: t,
+            raw: Data(#"{"registrant": "null", "note": null, "properties": {"k": "null"}}"#.utf8))
         #expect(extra.status == 201, "\(extra.text)")
         // A value inside properties must be a string: null there is refused by the decoder.
-        #expect(try await sim.call("POST", "/api/v1/projects/1/users", token: t, raw: Data(#"{"properties": {"k": null}}"#.utf8)).status == 400)
+        #expect(
+            try await sim.call("POST", "/api/v1/projects/1/users", token: t, raw: Data(#"{"properties": {"k": null}}"#.utf8)).status == 400)
     }
 
     @Test("an image that is not strict padded base64 is 400, even when the bytes behind it are a face")
@@ -162,10 +169,16 @@ struct StrictnessTests {
         #expect(try await sim.call("POST", "/api/v1/projects/9223372036854775807/users", token: t, json: [:]).status == 403)
         #expect(try await sim.call("GET", "/api/v1/projects/1/users/9223372036854775807/faces", token: t).status == 404)
         #expect(try await sim.call("GET", "/api/v1/projects/1/users/1313053426157007216067506864128/faces", token: t).status == 400)
-        #expect(try await sim.call("PATCH", "/api/v1/projects/1/users/\(user)", token: t,
-                                   raw: Data(#"{"group_id": 9223372036854775808}"#.utf8)).status == 400)
-        #expect(try await sim.call("PATCH", "/api/v1/projects/1/users/\(user)", token: t,
-                                   raw: Data(#"{"group_id": 9223372036854775807}"#.utf8)).status == 200)
+        #expect(
+            try await sim.call(
+                "PATCH", "/api/v1/projects/1/users/\(user)", token: t,
+                raw: Data(#"{"group_id": 9223372036854775808}"#.utf8)
+            ).status == 400)
+        #expect(
+            try await sim.call(
+                "PATCH", "/api/v1/projects/1/users/\(user)", token: t,
+                raw: Data(#"{"group_id": 9223372036854775807}"#.utf8)
+            ).status == 200)
     }
 
     /// Path templates and their methods, read from the contract's `paths:` block (two-space path
@@ -175,7 +188,10 @@ struct StrictnessTests {
         var inPaths = false
         var current: String?
         for line in yaml.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line == "paths:" { inPaths = true; continue }
+            if line == "paths:" {
+                inPaths = true
+                continue
+            }
             guard inPaths else { continue }
             if !line.isEmpty, !line.hasPrefix(" ") { break }
             if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") {

@@ -1,20 +1,23 @@
 import Foundation
 import Imaging
-import Testing
 import TestSupport
+import Testing
+
+@testable import Camera
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-@testable import Camera
 
 @Suite("Camera without hardware: controls, frames, errors")
 struct CameraUnitTests {
     static let powerLine = CameraControl(
         id: 0x0098_0918, label: "Power Line Frequency", name: "power_line_frequency", aliases: ["power_line_frequency"],
         kind: .menu, minimum: 0, maximum: 3, step: 1, defaultValue: 1, value: 1,
-        menu: [.init(value: 0, name: "Disabled"), .init(value: 1, name: "50 Hz"), .init(value: 2, name: "60 Hz"), .init(value: 3, name: "Auto")],
+        menu: [
+            .init(value: 0, name: "Disabled"), .init(value: 1, name: "50 Hz"), .init(value: 2, name: "60 Hz"),
+            .init(value: 3, name: "Auto"),
+        ],
         isReadOnly: false, isInactive: false)
 
     @Test("control labels normalise the way v4l2-ctl spells them")
@@ -54,8 +57,9 @@ struct CameraUnitTests {
 
     @Test("a YUYV frame decodes to half size for detection, and full size for the crop")
     func yuyvFrameDecode() throws {
-        let frame = Frame(sequence: 1, timestamp: .now(), width: 640, height: 480,
-                          payload: .yuyv([UInt8](repeating: 128, count: 640 * 480 * 2), bytesPerLine: 1280))
+        let frame = Frame(
+            sequence: 1, timestamp: .now(), width: 640, height: 480,
+            payload: .yuyv([UInt8](repeating: 128, count: 640 * 480 * 2), bytesPerLine: 1280))
         let decoder = try JPEGDecoder()
         let small = try frame.decoded(to: .gray8, atLeastWidth: 320, height: 240, using: decoder)
         #expect(small.image.width == 320 && small.image.height == 240 && small.scale.value == 0.5)
@@ -131,4 +135,3 @@ struct CameraUnitTests {
         return condition()
     }
 }
-

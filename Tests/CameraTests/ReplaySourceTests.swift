@@ -1,7 +1,7 @@
 import Foundation
 import Imaging
-import Testing
 import TestSupport
+import Testing
 
 @testable import Camera
 
@@ -32,7 +32,8 @@ struct ReplaySourceTests {
         #expect(frames.map(\.sequence) == [1, 2, 3, 4])
         #expect(frames[2].width == 512 && frames[2].height == 600)
         guard case .jpeg = frames[0].payload, case .image(let png) = frames[3].payload else {
-            Issue.record("unexpected payloads"); return
+            Issue.record("unexpected payloads")
+            return
         }
         #expect(png.width == 512 && png.format == .rgb24)
         #expect(zip(frames, frames.dropFirst()).allSatisfy { $0.timestamp < $1.timestamp })
@@ -45,7 +46,8 @@ struct ReplaySourceTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let source = try ReplaySource(.folder(dir.path), framesPerSecond: 20, loop: true, deliverEveryFrame: true)
         let frames = try await CameraFixture.collect(source, count: 10)
-        let span = Double(frames[9].timestamp.duration(since: frames[0].timestamp).components.attoseconds) / 1e18
+        let span =
+            Double(frames[9].timestamp.duration(since: frames[0].timestamp).components.attoseconds) / 1e18
             + Double(frames[9].timestamp.duration(since: frames[0].timestamp).components.seconds)
         // 9 intervals at 20 fps = 0.45 s; allow a loaded shared machine plenty of slack.
         #expect(span > 0.3 && span < 2.0, "span \(span) s")

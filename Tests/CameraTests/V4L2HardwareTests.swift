@@ -1,7 +1,7 @@
 import Foundation
 import Imaging
-import Testing
 import TestSupport
+import Testing
 
 @testable import Camera
 
@@ -45,13 +45,19 @@ struct V4L2HardwareTests {
         var configuration = CameraConfiguration(device: device)
         let (frame, format) = try V4L2Camera.captureOne(configuration, warmUp: 1)
         #expect(format.pixelFormat == .yuyv && format.width == 640 && format.height == 480)
-        guard case .yuyv = frame.payload else { Issue.record("expected a YUYV frame"); return }
+        guard case .yuyv = frame.payload else {
+            Issue.record("expected a YUYV frame")
+            return
+        }
         configuration.formats = [.mjpeg]
         do {
             _ = try V4L2Camera.captureOne(configuration)
             Issue.record("vivid has no MJPEG, yet negotiation succeeded")
         } catch {
-            guard case .unsupportedFormat(_, _, let supported) = error else { Issue.record("\(error)"); return }
+            guard case .unsupportedFormat(_, _, let supported) = error else {
+                Issue.record("\(error)")
+                return
+            }
             #expect(supported.contains { $0.hasPrefix("YUYV") })
         }
     }
@@ -94,7 +100,10 @@ struct V4L2HardwareTests {
         configuration.formats = [.grey]
         let (frame, format) = try V4L2Camera.captureOne(configuration, warmUp: 1)
         #expect(format.pixelFormat == .grey)
-        guard case .image(let image) = frame.payload else { Issue.record("expected an image payload"); return }
+        guard case .image(let image) = frame.payload else {
+            Issue.record("expected an image payload")
+            return
+        }
         #expect(image.format == .gray8 && image.width == 640 && image.height == 480)
     }
 
@@ -130,7 +139,7 @@ struct V4L2HardwareTests {
             group.cancelAll()
             return first
         }
-        try? V4L2Camera.setControl(device: device, ControlSetting(name: drop.name, value: "0"))
+        _ = try? V4L2Camera.setControl(device: device, ControlSetting(name: drop.name, value: "0"))
         #expect(resumed, "\(camera.statistics)")
         #expect(camera.statistics.stalls >= 1 && camera.statistics.reopens >= 1)
     }
@@ -170,7 +179,9 @@ struct V4L2HardwareTests {
         let useUnbind = FileManager.default.fileExists(atPath: unbind)
         let args = ProcessInfo.processInfo.environment["VHW_VIVID_ARGS"] ?? "n_devs=1 node_types=0x1"
         let unplug = useUnbind ? "echo vivid.0 > \(unbind)" : "rmmod vivid"
-        let replug = useUnbind ? "echo vivid.0 > /sys/bus/platform/drivers/vivid/bind"
+        let replug =
+            useUnbind
+            ? "echo vivid.0 > /sys/bus/platform/drivers/vivid/bind"
             : "modprobe vivid \(args) 2>/dev/null || insmod /vhw-mod/vivid.ko \(args)"
         let outcome: Bool = try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
@@ -208,8 +219,9 @@ struct LoopbackHardwareTests {
     func facePhotoThroughLoopback() async throws {
         let device = try #require(Hardware.loopback)
         let photo = try CameraFixture.vgaImage()
-        let feeder = try LoopbackFeeder(device: device, width: 640, height: 480, pixelFormat: .yuyv,
-                                        frame: CameraFixture.yuyv(from: photo), framesPerSecond: 10)
+        let feeder = try LoopbackFeeder(
+            device: device, width: 640, height: 480, pixelFormat: .yuyv,
+            frame: CameraFixture.yuyv(from: photo), framesPerSecond: 10)
         defer { feeder.stop() }
         let camera = V4L2Camera(configuration: CameraConfiguration(device: device))
         let frames = try await CameraFixture.collect(camera, count: 3, timeout: .seconds(30))
@@ -230,7 +242,10 @@ struct LoopbackHardwareTests {
         let frames = try await CameraFixture.collect(camera, count: 3, timeout: .seconds(30))
         #expect(camera.negotiated?.pixelFormat == .mjpeg)
         let frame = try #require(frames.last)
-        guard case .jpeg(let bytes) = frame.payload else { Issue.record("expected an MJPEG frame"); return }
+        guard case .jpeg(let bytes) = frame.payload else {
+            Issue.record("expected an MJPEG frame")
+            return
+        }
         #expect(bytes == jpeg)
         let small = try frame.decoded(to: .bgr24, atLeastWidth: 320, height: 240, using: JPEGDecoder())
         #expect(small.image.width == 320 && small.image.height == 240)

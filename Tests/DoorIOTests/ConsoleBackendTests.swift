@@ -1,6 +1,7 @@
 // The console backend: named as such, prints every transition, and drives the door logic.
 import Synchronization
 import Testing
+
 @testable import DoorIO
 
 @Suite("Console backend")
@@ -69,7 +70,9 @@ struct DoorIOConfigurationTests {
     @Test func validationNamesTheKey() {
         var configuration = fastConfiguration()
         configuration.relayPulse = .zero
-        #expect(throws: DoorIOError.invalidConfiguration(key: "relayPulse", reason: "must be greater than zero")) { try configuration.validate() }
+        #expect(throws: DoorIOError.invalidConfiguration(key: "relayPulse", reason: "must be greater than zero")) {
+            try configuration.validate()
+        }
 
         configuration = fastConfiguration(holdUntilOpen: .seconds(5))
         configuration.doorSensor = nil
@@ -91,7 +94,8 @@ struct DoorIOConfigurationTests {
     }
 
     @Test func errorMessagesSayWhatToDo() {
-        let busy = DoorIOError.lineBusy(chip: "gpiochip0", line: GPIOLineDescription(role: "relay", selector: .name("door-relay"), offset: 17), consumer: "gpioset")
+        let busy = DoorIOError.lineBusy(
+            chip: "gpiochip0", line: GPIOLineDescription(role: "relay", selector: .name("door-relay"), offset: 17), consumer: "gpioset")
         #expect(busy.description.contains("\"gpioset\""))
         #expect(busy.description.contains("offset 17"))
         let missing = DoorIOError.chipNotFound(chip: "gpiochip4", errno: 2, available: ["gpiochip0 [pinctrl-bcm2711] (58 lines)"])
@@ -105,7 +109,8 @@ struct DoorIOConfigurationTests {
     }
 
     @Test func startFailsCleanlyOnAMissingChip() async {
-        let door = DoorController(configuration: DoorIOConfiguration(chip: "no-such-chip-here", relay: GPIOOutputLine(.offset(0))), logger: .quiet)
+        let door = DoorController(
+            configuration: DoorIOConfiguration(chip: "no-such-chip-here", relay: GPIOOutputLine(.offset(0))), logger: .quiet)
         await #expect { try await door.start() } throws: { error in
             if case .chipNotFound(chip: "no-such-chip-here", _, _)? = error as? DoorIOError { true } else { false }
         }

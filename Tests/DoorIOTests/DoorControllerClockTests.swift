@@ -1,5 +1,6 @@
 // Door timing on an injected clock: exact lengths, and stale timers forced to wake late.
 import Testing
+
 @testable import DoorIO
 
 @Suite("Door controller on a manual clock")

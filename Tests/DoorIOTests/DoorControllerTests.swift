@@ -1,6 +1,7 @@
+import Logging
 // Door logic on the recording test stand-in: pulses, patterns, debounce, door sensor, alarms.
 import Testing
-import Logging
+
 @testable import DoorIO
 
 /// A configuration with every line and short timings so the suite runs in seconds.
@@ -125,8 +126,9 @@ struct DoorControllerTests {
         // The alarm sounds: the buzzer is switched on, and on again after its pause (the
         // repeating alarm, not a one-shot beep). It blinks, so its level at one moment says nothing.
         #expect(await eventually { backend.transitions(of: .buzzer).first?.active == true })
-        #expect(await eventually(.seconds(10)) { backend.transitions(of: .buzzer).filter(\.active).count >= 2 },
-                "buzzer: \(backend.transitions(of: .buzzer).map(\.active))")
+        #expect(
+            await eventually(.seconds(10)) { backend.transitions(of: .buzzer).filter(\.active).count >= 2 },
+            "buzzer: \(backend.transitions(of: .buzzer).map(\.active))")
         backend.edge(.doorSensor, active: true)
         await events.waitFor { $0 == .doorClosed }
         #expect(await door.state().alarms.isEmpty)
@@ -259,8 +261,9 @@ struct DoorControllerTests {
         // Wait for the blinking rather than a fixed time: under a fully loaded test run the
         // pattern's timer can be late by a second or more (the pattern itself is checked on a
         // real chip in GPIOHardwareTests).
-        #expect(await eventually { backend.transitions(of: .ledFault).count >= 3 },
-                "fault LED changed \(backend.transitions(of: .ledFault).count) times (500 ms blink)")
+        #expect(
+            await eventually { backend.transitions(of: .ledFault).count >= 3 },
+            "fault LED changed \(backend.transitions(of: .ledFault).count) times (500 ms blink)")
         await door.signal(.idle)
         #expect(await eventually { !backend.level(.ledFault) && backend.level(.ledIdle) })
         let settled = backend.transitions(of: .ledFault).count

@@ -1,6 +1,7 @@
 // `kioskctl gpio`: argument parsing, validation and how LINE resolves (no hardware needed).
 import ArgumentParser
 import Testing
+
 @testable import DoorIO
 @testable import KioskCLI
 
@@ -38,7 +39,8 @@ struct GPIOCommandTests {
     }
 
     @Test func offsetsAndPlainNames() throws {
-        #expect(try ResolvedLine.resolve("17", chip: "pinctrl-rp1", lookup: Self.lookup)
+        #expect(
+            try ResolvedLine.resolve("17", chip: "pinctrl-rp1", lookup: Self.lookup)
                 == ResolvedLine(chip: "pinctrl-rp1", selector: .offset(17), role: nil))
         #expect(try ResolvedLine.resolve("17", chip: nil, lookup: Self.lookup).chip == "gpiochip0")
         #expect(throws: GPIOCommandError.self) { try ResolvedLine.resolve("GPIO99", chip: nil, lookup: Self.lookup) }

@@ -2,6 +2,7 @@
 // Outputs are observed through gpio-sim's sysfs `value`, inputs driven through its `pull`.
 import Foundation
 import Testing
+
 @testable import DoorIO
 
 /// The simulated chip from the VM harness (docs/TESTING.md); nil on a host without it.
@@ -43,8 +44,10 @@ enum SimulatedGPIO {
 
     /// A configuration on the harness chip by line names; door sensor wired normally-open so the
     /// harness's pull-down start state reads "door closed".
-    static func configuration(relayPulse: Duration = .milliseconds(600), debounce: Duration = .milliseconds(50),
-                              relayActiveLow: Bool = false) -> DoorIOConfiguration {
+    static func configuration(
+        relayPulse: Duration = .milliseconds(600), debounce: Duration = .milliseconds(50),
+        relayActiveLow: Bool = false
+    ) -> DoorIOConfiguration {
         DoorIOConfiguration(
             backend: .gpiod, chip: chip ?? "", consumer: "kioskd-test",
             relay: GPIOOutputLine(.name("door-relay"), activeLow: relayActiveLow),
@@ -81,7 +84,8 @@ struct GPIOHardwareTests {
     }
 
     @Test func activeLowRelayIdlesHighAndPulsesLow() async throws {
-        let door = DoorController(configuration: SimulatedGPIO.configuration(relayPulse: .milliseconds(300), relayActiveLow: true), logger: .quiet)
+        let door = DoorController(
+            configuration: SimulatedGPIO.configuration(relayPulse: .milliseconds(300), relayActiveLow: true), logger: .quiet)
         try await door.start()
         #expect(try SimulatedGPIO.value(SimulatedGPIO.relay) == 1, "active-low relay: inactive = pin high")
         await door.signal(.granted())
@@ -181,15 +185,17 @@ struct GPIOHardwareTests {
         #expect(try await SimulatedGPIO.waitForValue(SimulatedGPIO.relay, 1) != nil, "gpioset drove the relay")
         kill(holder.processIdentifier, SIGKILL)
         holder.waitUntilExit()
-        #expect(try await SimulatedGPIO.waitForValue(SimulatedGPIO.relay, 0, timeout: .seconds(3)) != nil,
-                "the relay pin returned to its pull after the holder died")
+        #expect(
+            try await SimulatedGPIO.waitForValue(SimulatedGPIO.relay, 0, timeout: .seconds(3)) != nil,
+            "the relay pin returned to its pull after the holder died")
         let info = try GPIOInventory.chip(SimulatedGPIO.chip ?? "")
         #expect(info.lines[SimulatedGPIO.relay].consumer == nil)
     }
 
     @Test func busyLineNamesItsHolder() async throws {
-        let other = try GPIOHeldOutput(chip: SimulatedGPIO.chip ?? "", line: GPIOOutputLine(.name("door-relay")),
-                                       consumer: "other-tool", active: false)
+        let other = try GPIOHeldOutput(
+            chip: SimulatedGPIO.chip ?? "", line: GPIOOutputLine(.name("door-relay")),
+            consumer: "other-tool", active: false)
         defer { other.release() }
         let door = DoorController(configuration: SimulatedGPIO.configuration(), logger: .quiet)
         var caught: DoorIOError?
@@ -214,7 +220,9 @@ struct GPIOHardwareTests {
         await #expect {
             try await door.start()
         } throws: { error in
-            guard let error = error as? DoorIOError, case .lineNotFound(_, _, let role, let count, let available) = error else { return false }
+            guard let error = error as? DoorIOError, case .lineNotFound(_, _, let role, let count, let available) = error else {
+                return false
+            }
             return role == "buzzer" && count == 8 && available.contains("door-relay (0)")
         }
         let info = try GPIOInventory.chip(SimulatedGPIO.chip ?? "")
@@ -231,7 +239,8 @@ struct GPIOHardwareTests {
     }
 
     @Test func watcherReportsRawEdgesWithLevels() async throws {
-        let watcher = try GPIODLineWatcher(chip: SimulatedGPIO.chip ?? "", lines: ["exit": GPIOInputLine(.name("exit-button"))], consumer: "watch-test")
+        let watcher = try GPIODLineWatcher(
+            chip: SimulatedGPIO.chip ?? "", lines: ["exit": GPIOInputLine(.name("exit-button"))], consumer: "watch-test")
         #expect(watcher.initialLevels["exit"] == false)
         try SimulatedGPIO.drive(SimulatedGPIO.exitButton, high: true)
         try await Task.sleep(for: .milliseconds(100))
@@ -252,13 +261,15 @@ struct GPIOHardwareTests {
             #expect(watcher.initialLevels["tamper"] == false)
             #expect(try GPIOInventory.chip(chip).lines[SimulatedGPIO.tamper].consumer == "dropped-watcher")
         }
-        #expect(await eventually { (try? GPIOInventory.chip(chip).lines[SimulatedGPIO.tamper].consumer) == .some(nil) },
-                "the watching thread ended and released the line")
+        #expect(
+            await eventually { (try? GPIOInventory.chip(chip).lines[SimulatedGPIO.tamper].consumer) == .some(nil) },
+            "the watching thread ended and released the line")
     }
 
     @Test func inventoryShowsTheHarnessLines() throws {
         let info = try GPIOInventory.chip(SimulatedGPIO.chip ?? "")
         #expect(info.lines.count == 8)
-        #expect(info.lines.prefix(7).map(\.name) == ["door-relay", "led-green", "led-red", "buzzer", "door-sensor", "exit-button", "tamper"])
+        #expect(
+            info.lines.prefix(7).map(\.name) == ["door-relay", "led-green", "led-red", "buzzer", "door-sensor", "exit-button", "tamper"])
     }
 }

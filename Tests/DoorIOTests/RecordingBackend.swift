@@ -19,7 +19,8 @@ final class RecordingBackend: GPIOBackend {
 
     var summary: String { "recording test stand-in" }
 
-    func requestOutputs(_ lines: [DoorOutputRole: GPIOOutputLine], consumer: String) throws(DoorIOError) -> [DoorOutputRole: any GPIOOutput] {
+    func requestOutputs(_ lines: [DoorOutputRole: GPIOOutputLine], consumer: String) throws(DoorIOError) -> [DoorOutputRole: any GPIOOutput]
+    {
         var result: [DoorOutputRole: any GPIOOutput] = [:]
         for role in lines.keys {
             result[role] = RecordingOutput(role: role, backend: self)

@@ -3,8 +3,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import Testing
 import TestSupport
+import Testing
 
 @Suite("API credentials file")
 struct CredentialsTests {
@@ -167,11 +167,11 @@ struct ErrorClassificationTests {
         switch (failure, error) {
         case (.status(let code), .http("issueKey", let status, _)): #expect(status == code)
         case (.htmlInsteadOfJSON, .undecodableBody("issueKey", 201, _)),
-             (.nothingListening, .network("issueKey", _, _)),
-             (.tooSlow, .timeout("issueKey", _, _)),
-             (.callerCancelled, .cancelled("issueKey")),
-             (.unusableURL, .configuration),
-             (.noCredentialsFile, .credentials):
+            (.nothingListening, .network("issueKey", _, _)),
+            (.tooSlow, .timeout("issueKey", _, _)),
+            (.callerCancelled, .cancelled("issueKey")),
+            (.unusableURL, .configuration),
+            (.noCredentialsFile, .credentials):
             break
         default:
             Issue.record("\(failure) arrived as \(error)")
@@ -222,8 +222,9 @@ final class AnsweringServer: Sendable {
             let code = try context.parameters.require("code", as: Int.self)
             var fields = HTTPFields()
             fields[.contentType] = "application/json"
-            return Response(status: .init(code: code), headers: fields,
-                            body: .init(byteBuffer: ByteBuffer(string: #"{"code":\#(code),"message":"answer \#(code)"}"#)))
+            return Response(
+                status: .init(code: code), headers: fields,
+                body: .init(byteBuffer: ByteBuffer(string: #"{"code":\#(code),"message":"answer \#(code)"}"#)))
         }
         router.post("/html/:code/**") { _, context -> Response in
             let code = try context.parameters.require("code", as: Int.self)

@@ -1,15 +1,16 @@
 import AiDeeSimulator
 import FaceAiDee
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Whether the server may have acted on a failed request, through the real libcurl transport
 /// against `aidee-sim` on loopback, counted on the simulator: a check-in is never reported in a
 /// way that lets the caller post it again after the server recorded it, and libcurl never sends
 /// it twice by itself.
-@Suite("Failure classification: was the request carried out?", .serialized,
-       .enabled(if: TestAssets.available, "assets missing: run scripts/fetch-assets.sh"))
+@Suite(
+    "Failure classification: was the request carried out?", .serialized,
+    .enabled(if: TestAssets.available, "assets missing: run scripts/fetch-assets.sh"))
 struct FailureClassificationTests {
     struct Site {
         let sim: AiDeeSimulatorServer
@@ -17,9 +18,10 @@ struct FailureClassificationTests {
         let face: [UInt8]
 
         static func start(requestTimeout: Duration = .seconds(15)) async throws -> Site {
-            let sim = try await AiDeeSimulatorServer.start(SimulatorConfiguration(
-                modelsDirectory: TestAssets.root.appendingPathComponent("models"),
-                accounts: [.init(username: "kiosk", password: "pw")], projects: [.init(id: 1, name: "HQ")], faultSeed: 3))
+            let sim = try await AiDeeSimulatorServer.start(
+                SimulatorConfiguration(
+                    modelsDirectory: TestAssets.root.appendingPathComponent("models"),
+                    accounts: [.init(username: "kiosk", password: "pw")], projects: [.init(id: 1, name: "HQ")], faultSeed: 3))
             let face = [UInt8](try Data(contentsOf: TestAssets.faceImage("images/facerec/obama.jpg")))
             let user = try await sim.createUser(projectID: 1, status: "APPROVED")
             _ = try await sim.enrollFace(projectID: 1, userID: user, image: face)

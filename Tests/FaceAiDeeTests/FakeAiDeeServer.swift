@@ -134,15 +134,29 @@ struct FakeAiDeeAPI: APIProtocol {
     }
 
     // The rest of the contract is the simulator's job.
-    func createUser(_ input: Operations.CreateUser.Input) async throws -> Operations.CreateUser.Output { .undocumented(statusCode: 501, .init()) }
-    func updateUser(_ input: Operations.UpdateUser.Input) async throws -> Operations.UpdateUser.Output { .undocumented(statusCode: 501, .init()) }
-    func deleteUser(_ input: Operations.DeleteUser.Input) async throws -> Operations.DeleteUser.Output { .undocumented(statusCode: 501, .init()) }
-    func listFaces(_ input: Operations.ListFaces.Input) async throws -> Operations.ListFaces.Output { .undocumented(statusCode: 501, .init()) }
-    func deleteAllFaces(_ input: Operations.DeleteAllFaces.Input) async throws -> Operations.DeleteAllFaces.Output { .undocumented(statusCode: 501, .init()) }
+    func createUser(_ input: Operations.CreateUser.Input) async throws -> Operations.CreateUser.Output {
+        .undocumented(statusCode: 501, .init())
+    }
+    func updateUser(_ input: Operations.UpdateUser.Input) async throws -> Operations.UpdateUser.Output {
+        .undocumented(statusCode: 501, .init())
+    }
+    func deleteUser(_ input: Operations.DeleteUser.Input) async throws -> Operations.DeleteUser.Output {
+        .undocumented(statusCode: 501, .init())
+    }
+    func listFaces(_ input: Operations.ListFaces.Input) async throws -> Operations.ListFaces.Output {
+        .undocumented(statusCode: 501, .init())
+    }
+    func deleteAllFaces(_ input: Operations.DeleteAllFaces.Input) async throws -> Operations.DeleteAllFaces.Output {
+        .undocumented(statusCode: 501, .init())
+    }
     func addFace(_ input: Operations.AddFace.Input) async throws -> Operations.AddFace.Output { .undocumented(statusCode: 501, .init()) }
     func getFace(_ input: Operations.GetFace.Input) async throws -> Operations.GetFace.Output { .undocumented(statusCode: 501, .init()) }
-    func updateFace(_ input: Operations.UpdateFace.Input) async throws -> Operations.UpdateFace.Output { .undocumented(statusCode: 501, .init()) }
-    func deleteFace(_ input: Operations.DeleteFace.Input) async throws -> Operations.DeleteFace.Output { .undocumented(statusCode: 501, .init()) }
+    func updateFace(_ input: Operations.UpdateFace.Input) async throws -> Operations.UpdateFace.Output {
+        .undocumented(statusCode: 501, .init())
+    }
+    func deleteFace(_ input: Operations.DeleteFace.Input) async throws -> Operations.DeleteFace.Output {
+        .undocumented(statusCode: 501, .init())
+    }
     func search(_ input: Operations.Search.Input) async throws -> Operations.Search.Output { .undocumented(statusCode: 501, .init()) }
 }
 

@@ -2,14 +2,16 @@ import AiDeeAPI
 import AiDeeSimulator
 import FaceAiDee
 import Foundation
+import TestSupport
+import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
-import TestSupport
 
 /// Models and face images are present (the asset step ran).
-private let simulatorAssets = TestAssets.available
+private let simulatorAssets =
+    TestAssets.available
     && FileManager.default.fileExists(atPath: TestAssets.faceDescriptorModel.path)
 
 /// The generated client over libcurl against the real simulator on loopback: every operation and
@@ -24,12 +26,15 @@ struct SimulatorClientTests {
         var root: String { "http://127.0.0.1:\(sim.port)" }
 
         static func start(tokenTTL: TimeInterval = 3600, requestTimeout: Duration = .seconds(15)) async throws -> Setup {
-            let sim = try await AiDeeSimulatorServer.start(SimulatorConfiguration(
-                modelsDirectory: TestAssets.root.appendingPathComponent("models"),
-                accounts: [.init(username: "kiosk", password: "pw"), .init(username: "viewer", password: "pw", canIssueKeys: false),
-                           .init(username: "other", password: "pw")],
-                projects: [.init(id: 1, name: "HQ"), .init(id: 2, name: "Lab", members: ["other"])],
-                tokenTTL: tokenTTL, faultSeed: 7))
+            let sim = try await AiDeeSimulatorServer.start(
+                SimulatorConfiguration(
+                    modelsDirectory: TestAssets.root.appendingPathComponent("models"),
+                    accounts: [
+                        .init(username: "kiosk", password: "pw"), .init(username: "viewer", password: "pw", canIssueKeys: false),
+                        .init(username: "other", password: "pw"),
+                    ],
+                    projects: [.init(id: 1, name: "HQ"), .init(id: 2, name: "Lab", members: ["other"])],
+                    tokenTTL: tokenTTL, faultSeed: 7))
             let keyClient = try FaceAiDeeClient(configuration: .init(baseURL: "http://127.0.0.1:\(sim.port)"), credentials: nil)
             let credentials = try await keyClient.issueKey(username: "kiosk", password: "pw")
             let client = try FaceAiDeeClient(
@@ -89,12 +94,16 @@ struct SimulatorClientTests {
         #expect(try await client.listProjects().map(\.id) == [1])
 
         let created = try await client.createUser(
-            projectID: 1, AiDeeNewUser(groupId: 2, registrant: "USER", status: "APPROVED",
-                                       properties: AiDeeProperties(additionalProperties: ["site": "seoul"])))
+            projectID: 1,
+            AiDeeNewUser(
+                groupId: 2, registrant: "USER", status: "APPROVED",
+                properties: AiDeeProperties(additionalProperties: ["site": "seoul"])))
         #expect(created.at.nanoseconds >= 0)
         let updated = try await client.updateUser(projectID: 1, userID: created.id, AiDeeUserUpdate(groupId: 3))
         #expect(updated.id == created.id)
-        await expectStatus(404) { () async throws(FaceAiDeeError) in try await client.updateUser(projectID: 1, userID: 999, AiDeeUserUpdate(groupId: 1)) }
+        await expectStatus(404) { () async throws(FaceAiDeeError) in
+            try await client.updateUser(projectID: 1, userID: 999, AiDeeUserUpdate(groupId: 1))
+        }
         await expectStatus(403) { () async throws(FaceAiDeeError) in try await client.createUser(projectID: 2, AiDeeNewUser()) }
         let deleted = try await client.deleteUser(projectID: 1, userID: created.id)
         #expect(deleted.id == created.id)
@@ -108,7 +117,8 @@ struct SimulatorClientTests {
         let obamaJPEG = try Self.image("facerec/obama.jpg"), obama2JPEG = try Self.image("facerec/obama2.jpg")
         let bidenJPEG = try Self.image("facerec/biden.jpg"), fruitsJPEG = try Self.image("ocvdoc/fruits.jpg")
         let obama = try await client.createUser(
-            projectID: 1, AiDeeNewUser(groupId: 1, properties: AiDeeProperties(additionalProperties: ["site": "seoul"]))).id
+            projectID: 1, AiDeeNewUser(groupId: 1, properties: AiDeeProperties(additionalProperties: ["site": "seoul"]))
+        ).id
 
         let face = try await client.addFace(projectID: 1, userID: obama, image: try Self.image("facerec/obama.jpg"), saveImage: true)
         let listed = try await client.listFaces(projectID: 1, userID: obama)
@@ -121,7 +131,9 @@ struct SimulatorClientTests {
         await expectStatus(409) { () async throws(FaceAiDeeError) in
             try await client.addFace(projectID: 1, userID: obama, image: fruitsJPEG)
         }
-        await expectStatus(400) { () async throws(FaceAiDeeError) in try await client.addFace(projectID: 1, userID: obama, image: Array("not an image".utf8)) }
+        await expectStatus(400) { () async throws(FaceAiDeeError) in
+            try await client.addFace(projectID: 1, userID: obama, image: Array("not an image".utf8))
+        }
         await expectStatus(404) { () async throws(FaceAiDeeError) in try await client.addFace(projectID: 1, userID: 999, image: obamaJPEG) }
         await expectStatus(404) { () async throws(FaceAiDeeError) in try await client.getFace(projectID: 1, userID: obama, faceID: 999) }
 
@@ -149,7 +161,9 @@ struct SimulatorClientTests {
         }
 
         _ = try await client.deleteFace(projectID: 1, userID: obama, faceID: face.id)
-        await expectStatus(404) { () async throws(FaceAiDeeError) in try await client.deleteFace(projectID: 1, userID: obama, faceID: face.id) }
+        await expectStatus(404) { () async throws(FaceAiDeeError) in
+            try await client.deleteFace(projectID: 1, userID: obama, faceID: face.id)
+        }
         _ = try await client.addFace(projectID: 1, userID: obama, image: try Self.image("facerec/obama.jpg"))
         let cleared = try await client.deleteAllFaces(projectID: 1, userID: obama)
         #expect(cleared.id == obama)

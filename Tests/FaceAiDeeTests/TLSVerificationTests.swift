@@ -2,8 +2,8 @@ import FaceAiDee
 import Foundation
 import HTTPTypes
 import OpenAPIRuntime
-import Testing
 import TestSupport
+import Testing
 
 /// TLS verification through the real libcurl transport, against a TLS test server on loopback
 /// (`openssl s_server -WWW` on 127.0.0.1) with certificates made by the `openssl` command line
@@ -12,8 +12,10 @@ import TestSupport
 @Suite("TLS verification (openssl s_server on loopback)", .serialized)
 struct TLSVerificationTests {
     static func get(_ server: OpenSSLTestServer, caFile: String?, verify: Bool = true) async throws -> (HTTPResponse, [UInt8]) {
-        let transport = CurlTransport(options: .init(connectTimeout: .seconds(3), requestTimeout: .seconds(5),
-                                                     verifyTLS: verify, caFile: caFile, unrepeatableOperations: ["checkIn"]))
+        let transport = CurlTransport(
+            options: .init(
+                connectTimeout: .seconds(3), requestTimeout: .seconds(5),
+                verifyTLS: verify, caFile: caFile, unrepeatableOperations: ["checkIn"]))
         let request = HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/answer.json")
         let (response, body) = try await transport.send(
             request, body: nil, baseURL: try #require(URL(string: server.url)), operationID: "checkIn")
@@ -56,8 +58,9 @@ struct TLSVerificationTests {
         (.good, "unable to get local issuer certificate", false),  // our CA is not in the system store
     ])
     func badCertificateIsATLSError(_ leaf: TestCertificates.Leaf, _ expected: String, _ withCAFile: Bool) async throws {
-        let error = try #require(try await Self.tlsFailure(leaf, caFile: { withCAFile ? $0.caFile : nil }),
-                                 "\(leaf) passed verification")
+        let error = try #require(
+            try await Self.tlsFailure(leaf, caFile: { withCAFile ? $0.caFile : nil }),
+            "\(leaf) passed verification")
         guard case .tls(let operation, let url, let message) = error else {
             Issue.record("\(leaf): expected a TLS error, got \(error)")
             return

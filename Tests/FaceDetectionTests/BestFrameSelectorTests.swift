@@ -1,6 +1,7 @@
 import Imaging
-import Testing
 import TestSupport
+import Testing
+
 @testable import FaceDetection
 
 /// A frame in a replayed sequence: its number (the selector's `Frame`), its time offset and faces.
@@ -54,53 +55,88 @@ struct BestFrameSelectorTests {
     @Test("a good-enough face is submitted on its first frame")
     func immediateSubmit() {
         let decisions = replay([Step(ms: 0, faces: [face(score: 0.95)])])
-        guard case .submit(let candidate, .goodEnough) = decisions[0] else { Issue.record("\(decisions[0])"); return }
+        guard case .submit(let candidate, .goodEnough) = decisions[0] else {
+            Issue.record("\(decisions[0])")
+            return
+        }
         #expect(candidate.frame == 0)
     }
 
     @Test("early submit: a qualifying face opens the window; a good-enough one ends it at once")
     func earlySubmit() {
-        let steps = [Step(ms: 0, faces: [face(score: 0.6, failures: [.blurred])]),
-                     Step(ms: 66, faces: [face(score: 0.7)]),
-                     Step(ms: 133, faces: [face(score: 0.75)]),
-                     Step(ms: 200, faces: [face(score: 0.9)]),
-                     Step(ms: 266, faces: [face(score: 0.99)])]
+        let steps = [
+            Step(ms: 0, faces: [face(score: 0.6, failures: [.blurred])]),
+            Step(ms: 66, faces: [face(score: 0.7)]),
+            Step(ms: 133, faces: [face(score: 0.75)]),
+            Step(ms: 200, faces: [face(score: 0.9)]),
+            Step(ms: 266, faces: [face(score: 0.99)]),
+        ]
         let d = replay(steps)
-        guard case .searching(_, let failures) = d[0] else { Issue.record("\(d[0])"); return }
+        guard case .searching(_, let failures) = d[0] else {
+            Issue.record("\(d[0])")
+            return
+        }
         #expect(failures == [.blurred])
-        guard case .collecting(let best, _) = d[1], best.frame == 1 else { Issue.record("\(d[1])"); return }
-        guard case .collecting(let better, _) = d[2], better.frame == 2 else { Issue.record("\(d[2])"); return }
-        guard case .submit(let chosen, .goodEnough) = d[3] else { Issue.record("\(d[3])"); return }
+        guard case .collecting(let best, _) = d[1], best.frame == 1 else {
+            Issue.record("\(d[1])")
+            return
+        }
+        guard case .collecting(let better, _) = d[2], better.frame == 2 else {
+            Issue.record("\(d[2])")
+            return
+        }
+        guard case .submit(let chosen, .goodEnough) = d[3] else {
+            Issue.record("\(d[3])")
+            return
+        }
         #expect(chosen.frame == 3)
         // Idle again: the next good frame starts a new selection (cooldown is the caller's).
-        guard case .submit(_, .goodEnough) = d[4] else { Issue.record("\(d[4])"); return }
+        guard case .submit(_, .goodEnough) = d[4] else {
+            Issue.record("\(d[4])")
+            return
+        }
     }
 
     @Test("window: the best candidate is submitted when the window ends, even if the face left")
     func windowElapsed() {
-        var steps = [Step(ms: 0, faces: [face(score: 0.7)]),
-                     Step(ms: 100, faces: [face(score: 0.8)]),
-                     Step(ms: 200, faces: [face(score: 0.65)])]
+        var steps = [
+            Step(ms: 0, faces: [face(score: 0.7)]),
+            Step(ms: 100, faces: [face(score: 0.8)]),
+            Step(ms: 200, faces: [face(score: 0.65)]),
+        ]
         steps += frames(300, 580, [])
         steps.append(Step(ms: 620, faces: []))
         let d = replay(steps)
         for decision in d.dropLast() {
-            guard case .collecting = decision else { Issue.record("\(decision)"); return }
+            guard case .collecting = decision else {
+                Issue.record("\(decision)")
+                return
+            }
         }
-        guard case .submit(let chosen, .windowElapsed) = d.last else { Issue.record("\(String(describing: d.last))"); return }
+        guard case .submit(let chosen, .windowElapsed) = d.last else {
+            Issue.record("\(String(describing: d.last))")
+            return
+        }
         #expect(chosen.frame == 1)
         #expect(chosen.face.quality.score == 0.8)
     }
 
     @Test("give up: faces in view for the timeout and none qualifies; reasons most frequent first")
     func giveUp() {
-        let steps = frames(0, 1000, [face(score: 0.3, failures: [.tooDark, .blurred])])
+        let steps =
+            frames(0, 1000, [face(score: 0.3, failures: [.tooDark, .blurred])])
             + frames(1066, 3100, [face(score: 0.3, failures: [.tooDark])])
         let d = replay(steps)
         for decision in d.dropLast() {
-            guard case .searching = decision else { Issue.record("\(decision)"); return }
+            guard case .searching = decision else {
+                Issue.record("\(decision)")
+                return
+            }
         }
-        guard case .giveUp(.noQualifyingFace(let failures)) = d.last else { Issue.record("\(String(describing: d.last))"); return }
+        guard case .giveUp(.noQualifyingFace(let failures)) = d.last else {
+            Issue.record("\(String(describing: d.last))")
+            return
+        }
         #expect(failures == [.tooDark, .blurred])
     }
 
@@ -109,7 +145,10 @@ struct BestFrameSelectorTests {
         let steps = frames(0, 500, [face(score: 0.3, failures: [.turnedSideways])]) + frames(566, 2000, [])
         let d = replay(steps)
         #expect(!d.contains { if case .giveUp = $0 { true } else { false } })
-        guard case .idle = d.last else { Issue.record("\(String(describing: d.last))"); return }
+        guard case .idle = d.last else {
+            Issue.record("\(String(describing: d.last))")
+            return
+        }
     }
 
     @Test("several faces, largest wins: a small background face neither blocks nor is chosen")
@@ -117,7 +156,10 @@ struct BestFrameSelectorTests {
         let near = face(score: 0.9, width: 160, x: 200)
         let far = face(score: 0.99, width: 60, x: 20)
         let d = replay([Step(ms: 0, faces: [far, near])])
-        guard case .submit(let chosen, .goodEnough) = d[0] else { Issue.record("\(d[0])"); return }
+        guard case .submit(let chosen, .goodEnough) = d[0] else {
+            Issue.record("\(d[0])")
+            return
+        }
         #expect(chosen.face.face.box.width == 160)
     }
 
@@ -128,16 +170,30 @@ struct BestFrameSelectorTests {
         let one = face(score: 0.7, width: 160, x: 200)
         let other = face(score: 0.7, width: 120, x: 20)
         let distant = face(score: 0.5, failures: [.tooSmall], width: 30, x: 500)
-        let steps = [Step(ms: 0, faces: [one]),
-                     Step(ms: 66, faces: [one, other]),
-                     Step(ms: 133, faces: [one, distant]),
-                     Step(ms: 900, faces: [one])]
+        let steps = [
+            Step(ms: 0, faces: [one]),
+            Step(ms: 66, faces: [one, other]),
+            Step(ms: 133, faces: [one, distant]),
+            Step(ms: 900, faces: [one]),
+        ]
         let d = replay(steps, configuration: configuration)
-        guard case .collecting = d[0] else { Issue.record("\(d[0])"); return }
-        guard case .multipleFaces(count: 2) = d[1] else { Issue.record("\(d[1])"); return }
+        guard case .collecting = d[0] else {
+            Issue.record("\(d[0])")
+            return
+        }
+        guard case .multipleFaces(count: 2) = d[1] else {
+            Issue.record("\(d[1])")
+            return
+        }
         // A face too small to check in does not count as a second person; a new window opens.
-        guard case .collecting(let best, _) = d[2], best.frame == 2 else { Issue.record("\(d[2])"); return }
-        guard case .submit(let chosen, .windowElapsed) = d[3] else { Issue.record("\(d[3])"); return }
+        guard case .collecting(let best, _) = d[2], best.frame == 2 else {
+            Issue.record("\(d[2])")
+            return
+        }
+        guard case .submit(let chosen, .windowElapsed) = d[3] else {
+            Issue.record("\(d[3])")
+            return
+        }
         #expect(chosen.frame == 2)
     }
 
@@ -145,15 +201,19 @@ struct BestFrameSelectorTests {
     func fullFrameMapping() {
         let mapping = FrameMapping(detectionWidth: 320, detectionHeight: 240, frameWidth: 1280, frameHeight: 960)
         let d = replay([Step(ms: 0, faces: [face(score: 0.95, width: 100, x: 10)])], mapping: mapping)
-        guard case .submit(let chosen, _) = d[0] else { Issue.record("\(d[0])"); return }
+        guard case .submit(let chosen, _) = d[0] else {
+            Issue.record("\(d[0])")
+            return
+        }
         #expect(chosen.faceInFrame.box == FaceRect(x: 40, y: 200, width: 400, height: 480))
         #expect(chosen.faceInFrame.landmarks.rightEye == FacePoint(x: 160, y: 360))
         let crop = chosen.cropRect(margin: 0.25)
         #expect(crop.x == 0 && crop.y == 80 && crop.width == 540 && crop.height == 720)
     }
 
-    @Test("replayed real frames: too small, then blurred, then sharp; the sharp frame is sent",
-          .enabled(if: TestAssets.available, "assets missing: run scripts/fetch-assets.sh"))
+    @Test(
+        "replayed real frames: too small, then blurred, then sharp; the sharp frame is sent",
+        .enabled(if: TestAssets.available, "assets missing: run scripts/fetch-assets.sh"))
     func replayRealFrames() throws {
         let detector = try Fixtures.detector.get()
         let scorer = FaceQualityScorer()
@@ -166,15 +226,25 @@ struct BestFrameSelectorTests {
             let assessed = try detector.detectSynchronously(in: image).map {
                 AssessedFace(face: $0, quality: scorer.assess($0, in: image))
             }
-            decisions.append(selector.observe(
-                faces: assessed, frame: index, at: start.advanced(by: .milliseconds(66 * index)),
-                mapping: .identity(width: image.width, height: image.height)))
+            decisions.append(
+                selector.observe(
+                    faces: assessed, frame: index, at: start.advanced(by: .milliseconds(66 * index)),
+                    mapping: .identity(width: image.width, height: image.height)))
         }
-        guard case .searching(_, let small) = decisions[0] else { Issue.record("\(decisions[0])"); return }
+        guard case .searching(_, let small) = decisions[0] else {
+            Issue.record("\(decisions[0])")
+            return
+        }
         #expect(small.contains(.tooSmall))
-        guard case .searching(_, let blurred) = decisions[1] else { Issue.record("\(decisions[1])"); return }
+        guard case .searching(_, let blurred) = decisions[1] else {
+            Issue.record("\(decisions[1])")
+            return
+        }
         #expect(blurred.contains(.blurred))
-        guard case .submit(let chosen, .goodEnough) = decisions[2] else { Issue.record("\(decisions[2])"); return }
+        guard case .submit(let chosen, .goodEnough) = decisions[2] else {
+            Issue.record("\(decisions[2])")
+            return
+        }
         #expect(chosen.frame == 2)
     }
 }

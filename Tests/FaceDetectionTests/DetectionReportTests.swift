@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import FaceDetection
 
 @Suite("Detection report (kioskctl detect --json)", .enabled(if: TestAssets.available, "assets missing: run scripts/fetch-assets.sh"))

@@ -1,6 +1,7 @@
 import Imaging
-import Testing
 import TestSupport
+import Testing
+
 @testable import FaceDetection
 
 @Suite("Face quality", .enabled(if: TestAssets.available, "assets missing: run scripts/fetch-assets.sh"))

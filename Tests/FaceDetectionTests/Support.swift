@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import TestSupport
+
 @testable import FaceDetection
 
 /// The project's face set ground truth (Tests/Fixtures/faces/ground_truth.json); its `_doc`
@@ -42,7 +43,10 @@ struct GroundTruth: Decodable {
 /// Recall and false positives of one detector's boxes against the ground truth.
 struct DetectionScore {
     /// One detection: box in image pixels and score.
-    struct Box { let rect: FaceRect; let score: Double }
+    struct Box {
+        let rect: FaceRect
+        let score: Double
+    }
 
     var relevantFaces = 0
     var found = 0
@@ -65,7 +69,8 @@ struct DetectionScore {
         var faceTaken = Set<Int>(), detectionTaken = Set<Int>()
         for pair in pairs.sorted(by: { $0.iou > $1.iou })
         where !faceTaken.contains(pair.face) && !detectionTaken.contains(pair.detection)
-            && detections[pair.detection].score >= foundAt {
+            && detections[pair.detection].score >= foundAt
+        {
             faceTaken.insert(pair.face)
             detectionTaken.insert(pair.detection)
         }
@@ -114,21 +119,28 @@ enum FaceDetectorYNReference {
     }
 
     /// Detections for each image (absolute paths), fitted within `fit` like the Swift detector.
-    static func run(images: [String], fit: (width: Int, height: Int), score: Double, nms: Double,
-                    minimumWidth: Double) throws -> Output {
+    static func run(
+        images: [String], fit: (width: Int, height: Int), score: Double, nms: Double,
+        minimumWidth: Double
+    ) throws -> Output {
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
-            throw Failure(description: "the FaceDetectorYN reference is not set up (no \(python.path)): run scripts/setup-reference.sh (make assets does)")
+            throw Failure(
+                description:
+                    "the FaceDetectorYN reference is not set up (no \(python.path)): run scripts/setup-reference.sh (make assets does)")
         }
         let script = TestAssets.repositoryRoot.appendingPathComponent("scripts/bench/facedetectoryn_reference.py").path
         let process = Process()
         process.executableURL = python
-        process.arguments = [script, "--model", TestAssets.yunetModel.path, "--fit", "\(fit.width)x\(fit.height)",
-                             "--score", "\(score)", "--nms", "\(nms)", "--min-width", "\(minimumWidth)"] + images
+        process.arguments =
+            [
+                script, "--model", TestAssets.yunetModel.path, "--fit", "\(fit.width)x\(fit.height)",
+                "--score", "\(score)", "--nms", "\(nms)", "--min-width", "\(minimumWidth)",
+            ] + images
         let stdout = Pipe()
         // stderr to a file: libpng warnings must not fill a pipe nobody reads while stdout is read.
         let errURL = try TestAssets.temporaryDirectory("reference").appendingPathComponent("stderr")
         defer { try? FileManager.default.removeItem(at: errURL.deletingLastPathComponent()) }
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let stderr = try FileHandle(forWritingTo: errURL)
         defer { try? stderr.close() }
         process.standardOutput = stdout
@@ -138,8 +150,9 @@ enum FaceDetectorYNReference {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let message = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-            throw Failure(description: "\(script) failed (status \(process.terminationStatus)): \(message.suffix(600)); "
-                          + "run scripts/setup-reference.sh and scripts/fetch-assets.sh")
+            throw Failure(
+                description: "\(script) failed (status \(process.terminationStatus)): \(message.suffix(600)); "
+                    + "run scripts/setup-reference.sh and scripts/fetch-assets.sh")
         }
         return try JSONDecoder().decode(Output.self, from: data)
     }

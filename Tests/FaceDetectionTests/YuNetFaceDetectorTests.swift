@@ -1,7 +1,8 @@
 import Foundation
 import Imaging
-import Testing
 import TestSupport
+import Testing
+
 @testable import FaceDetection
 
 // No `.enabled(if:)`: without the assets every test fails with the model's own error, which
@@ -60,21 +61,26 @@ struct YuNetFaceDetectorTests {
             let found = try detector.detectSynchronously(in: image).map { DetectionScore.Box(rect: $0.box, score: $0.score) }
             ours.add(path, truth: entry, detections: found, foundAt: low, falseAt: high)
             let output = try #require(reference.images[TestAssets.faceImage(path).path], "\(path): no answer from the reference")
-            let boxes = output.faces.map { DetectionScore.Box(rect: FaceRect(x: $0[0], y: $0[1], width: $0[2], height: $0[3]), score: $0[4]) }
+            let boxes = output.faces.map {
+                DetectionScore.Box(rect: FaceRect(x: $0[0], y: $0[1], width: $0[2], height: $0[3]), score: $0[4])
+            }
             theirs.add(path, truth: entry, detections: boxes, foundAt: high, falseAt: low)
         }
-        let summary = "ours: \(ours.found)/\(ours.relevantFaces) faces, false positives on \(ours.falsePositiveImages.sorted()); "
+        let summary =
+            "ours: \(ours.found)/\(ours.relevantFaces) faces, false positives on \(ours.falsePositiveImages.sorted()); "
             + "FaceDetectorYN (OpenCV \(reference.opencv)): \(theirs.found)/\(theirs.relevantFaces), false positives on \(theirs.falsePositiveImages.sorted())"
         #expect(ours.relevantFaces >= 50, "\(summary)")
         #expect(ours.found >= theirs.found, "recall below the reference: missed \(ours.missed); \(summary)")
-        #expect(ours.falsePositiveImages.count <= theirs.falsePositiveImages.count,
-                "more false-positive images than the reference: \(ours.falsePositives); \(summary)")
+        #expect(
+            ours.falsePositiveImages.count <= theirs.falsePositiveImages.count,
+            "more false-positive images than the reference: \(ours.falsePositives); \(summary)")
         // Not only relative: the door must not lose more than one relevant face in twenty.
         #expect(ours.recall >= 0.95, "missed \(ours.missed); \(summary)")
     }
 
-    @Test("finds every face >= 60 px of the group photos (NMS over all candidates, the cap after it)",
-          arguments: [("images/insightface/t1.jpg", 6), ("images/dlib/bald_guys.jpg", 24)])
+    @Test(
+        "finds every face >= 60 px of the group photos (NMS over all candidates, the cap after it)",
+        arguments: [("images/insightface/t1.jpg", 6), ("images/dlib/bald_guys.jpg", 24)])
     func groupPhotos(path: String, faces expected: Int) throws {
         let truth = try GroundTruth.load()
         let entry = try #require(truth.images[path], "\(path) is not in ground_truth.json")
@@ -88,8 +94,9 @@ struct YuNetFaceDetectorTests {
         // The shipped threshold: every face here scores >= 0.82, far from 0.7.
         let detector = try YuNetFaceDetector(configuration: Self.accuracyConfiguration(scoreThreshold: 0.7))
         var score = DetectionScore()
-        score.add(path, truth: entry, detections: try detector.detectSynchronously(in: image).map { .init(rect: $0.box, score: $0.score) },
-                  foundAt: 0.7, falseAt: 0.7 + Self.scoreMargin)
+        score.add(
+            path, truth: entry, detections: try detector.detectSynchronously(in: image).map { .init(rect: $0.box, score: $0.score) },
+            foundAt: 0.7, falseAt: 0.7 + Self.scoreMargin)
         #expect(score.found == expected, "missed \(score.missed)")
         #expect(score.falsePositives.isEmpty, "\(score.falsePositives)")
     }
@@ -108,8 +115,9 @@ struct YuNetFaceDetectorTests {
         #expect(zip(faces, faces.dropFirst()).allSatisfy { $0.score >= $1.score }, "best first")
     }
 
-    @Test("boxes and landmarks come back in the input image's pixels whatever the format and input size",
-          arguments: [PixelFormat.bgr24, .rgb24, .gray8])
+    @Test(
+        "boxes and landmarks come back in the input image's pixels whatever the format and input size",
+        arguments: [PixelFormat.bgr24, .rgb24, .gray8])
     func formatsAndScale(format: PixelFormat) throws {
         let truth = try #require(try GroundTruth.load().images["images/mpl/grace_hopper.jpg"]?.faceRects.first)
         let image = try Fixtures.image("images/mpl/grace_hopper.jpg", format: format)
@@ -163,8 +171,9 @@ struct YuNetFaceDetectorTests {
         #expect(message.contains(path) && message.contains("scripts/fetch-assets.sh"))
     }
 
-    @Test("a corrupt or truncated model is a clear error, not a crash",
-          arguments: ["garbage", "truncated", "empty"])
+    @Test(
+        "a corrupt or truncated model is a clear error, not a crash",
+        arguments: ["garbage", "truncated", "empty"])
     func corruptModel(kind: String) throws {
         let dir = try TestAssets.temporaryDirectory("yunet")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -183,7 +192,8 @@ struct YuNetFaceDetectorTests {
             Issue.record("a \(kind) model loaded")
         } catch {
             guard case .modelUnusable(let path, let reason) = error else {
-                Issue.record("unexpected error \(error)"); return
+                Issue.record("unexpected error \(error)")
+                return
             }
             #expect(path == url.path)
             #expect(!reason.isEmpty)

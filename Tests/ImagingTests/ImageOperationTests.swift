@@ -97,7 +97,7 @@ struct ImageOperationTests {
         func pixel(_ x: Int, _ y: Int) -> [UInt8] { Array(image.pixels[(y * 20 + x) * 3..<(y * 20 + x) * 3 + 3]) }
         #expect(pixel(0, 2) == [0, 0, 255])
         #expect(pixel(9, 5) == [0, 0, 255])  // right edge at x = 9
-        #expect(pixel(5, 5) == [0, 0, 0])    // inside stays untouched
+        #expect(pixel(5, 5) == [0, 0, 0])  // inside stays untouched
         #expect(pixel(18, 18) == [0, 255, 0])
     }
 }
@@ -110,8 +110,10 @@ struct YUYVReductionTests {
         for i in stride(from: 0, to: buffer.count, by: 4) {
             // Values inside the gamut: the colour conversion clips nothing, so averaging before
             // or after it agrees within rounding.
-            buffer[i] = UInt8(60 + (i / 4) % 120); buffer[i + 1] = UInt8(118 + (i / 64) % 20)
-            buffer[i + 2] = UInt8(60 + (i / 8) % 120); buffer[i + 3] = UInt8(138 - (i / 128) % 20)
+            buffer[i] = UInt8(60 + (i / 4) % 120)
+            buffer[i + 1] = UInt8(118 + (i / 64) % 20)
+            buffer[i + 2] = UInt8(60 + (i / 8) % 120)
+            buffer[i + 3] = UInt8(138 - (i / 128) % 20)
         }
         for format in [PixelFormat.gray8, .bgr24] {
             let reduced = try Image(yuyv: buffer, width: 64, height: 32, format: format, reducedBy: factor)

@@ -1,7 +1,7 @@
 import Foundation
 import Imaging
-import Testing
 import TestSupport
+import Testing
 
 enum Fixture {
     /// The bytes of a face-set file, or a test failure naming the asset step.

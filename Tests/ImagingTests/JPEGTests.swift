@@ -1,6 +1,6 @@
 import Imaging
-import Testing
 import TestSupport
+import Testing
 
 @Suite("JPEG through TurboJPEG")
 struct JPEGTests {
@@ -85,7 +85,10 @@ struct JPEGTests {
             _ = try decoder.decode(truncated, to: .gray8)
             Issue.record("a truncated frame decoded in strict mode")
         } catch {
-            guard case .corruptJPEG = error else { Issue.record("unexpected \(error)"); return }
+            guard case .corruptJPEG = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
             #expect(error.description.contains("skip this frame"))
         }
         // Lenient decoding still yields a picture for the truncated frame (files, not cameras).

@@ -1,12 +1,15 @@
 import Foundation
 import Imaging
-import Testing
 import TestSupport
+import Testing
 
 @Suite("PNG decode and ImageFile")
 struct PNGAndFileTests {
-    @Test("RGBA, RGB and gray PNGs decode to every format with their real sizes",
-          arguments: [("images/facerec/32bit.png", 626, 1200), ("images/skimage/astronaut.png", 512, 512), ("images/skimage/camera.png", 512, 512)])
+    @Test(
+        "RGBA, RGB and gray PNGs decode to every format with their real sizes",
+        arguments: [
+            ("images/facerec/32bit.png", 626, 1200), ("images/skimage/astronaut.png", 512, 512), ("images/skimage/camera.png", 512, 512),
+        ])
     func decodes(path: String, width: Int, height: Int) throws {
         let bytes = try Fixture.bytes(path)
         for format in [PixelFormat.gray8, .rgb24, .bgr24] {

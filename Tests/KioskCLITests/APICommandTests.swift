@@ -1,13 +1,14 @@
 import AiDeeSimulator
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The built `kioskctl` next to the test bundle (`swift build --build-tests` builds both).
 private let kioskctlPath: String = URL(fileURLWithPath: CommandLine.arguments[0])
     .deletingLastPathComponent().appendingPathComponent("kioskctl").path
 
-private let canRun = FileManager.default.isExecutableFile(atPath: kioskctlPath)
+private let canRun =
+    FileManager.default.isExecutableFile(atPath: kioskctlPath)
     && FileManager.default.fileExists(atPath: TestAssets.faceDescriptorModel.path)
 
 /// `kioskctl api` as a user runs it: the real binary, against aidee-sim on loopback, checking
@@ -37,14 +38,18 @@ struct APICommandTests {
         }
 
         static func start() async throws -> Fixture {
-            let sim = try await AiDeeSimulatorServer.start(SimulatorConfiguration(
-                modelsDirectory: TestAssets.root.appendingPathComponent("models"),
-                accounts: [.init(username: "kiosk", password: "pw"), .init(username: "viewer", password: "pw", canIssueKeys: false),
-                           .init(username: "other", password: "pw")],
-                projects: [.init(id: 1, name: "HQ"), .init(id: 2, name: "Lab", members: ["other"])]))
+            let sim = try await AiDeeSimulatorServer.start(
+                SimulatorConfiguration(
+                    modelsDirectory: TestAssets.root.appendingPathComponent("models"),
+                    accounts: [
+                        .init(username: "kiosk", password: "pw"), .init(username: "viewer", password: "pw", canIssueKeys: false),
+                        .init(username: "other", password: "pw"),
+                    ],
+                    projects: [.init(id: 1, name: "HQ"), .init(id: 2, name: "Lab", members: ["other"])]))
             let folder = try TestAssets.temporaryDirectory("kioskctl-api")
             // The config-file layer: only the project comes from here.
-            try "api:\n  project_id: 1\n".write(toFile: folder.appendingPathComponent("kioskd.yaml").path, atomically: true, encoding: .utf8)
+            try "api:\n  project_id: 1\n".write(
+                toFile: folder.appendingPathComponent("kioskd.yaml").path, atomically: true, encoding: .utf8)
             return Fixture(sim: sim, folder: folder)
         }
 
@@ -89,7 +94,8 @@ struct APICommandTests {
     @Test func tokensProjectsAndUsersWithExitCodes() async throws {
         let fixture = try await Fixture.start()
         defer { Task { await fixture.stop() } }
-        #expect(try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials]).status == 0)
+        #expect(
+            try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials]).status == 0)
 
         let token = try await fixture.api(["token", "issue", "--json"])
         #expect(token.status == 0)
@@ -103,10 +109,14 @@ struct APICommandTests {
 
         // No project anywhere: usage. From the config file: fine.
         #expect(try await fixture.api(["users", "create"]).status == 64)
-        let created = try await fixture.api(["users", "create", "--config", fixture.config, "--group-id", "2", "--property", "site=seoul", "--json"])
+        let created = try await fixture.api([
+            "users", "create", "--config", fixture.config, "--group-id", "2", "--property", "site=seoul", "--json",
+        ])
         #expect(created.status == 0, "\(created.stderr)")
         let userID = try #require(created.json["id"] as? Int)
-        #expect(try await fixture.api(["users", "update", "--user", "\(userID)", "--group-id", "3"], environment: ["KIOSK_PROJECT_ID": "1"]).status == 0)
+        #expect(
+            try await fixture.api(["users", "update", "--user", "\(userID)", "--group-id", "3"], environment: ["KIOSK_PROJECT_ID": "1"])
+                .status == 0)
         #expect(try await fixture.api(["users", "update", "--project", "1", "--user", "999", "--group-id", "3"]).status == 3)
         #expect(try await fixture.api(["users", "delete", "--project", "2", "--user", "\(userID)"]).status == 77)
         #expect(try await fixture.api(["users", "delete", "--project", "1", "--user", "\(userID)"]).status == 0)
@@ -117,17 +127,21 @@ struct APICommandTests {
     @Test func facesAndRecognition() async throws {
         let fixture = try await Fixture.start()
         defer { Task { await fixture.stop() } }
-        #expect(try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials]).status == 0)
+        #expect(
+            try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials]).status == 0)
         let env = ["KIOSK_PROJECT_ID": "1"]
-        let user = try #require(try await fixture.api(["users", "create", "--group-id", "1", "--json"], environment: env).json["id"] as? Int)
+        let user = try #require(
+            try await fixture.api(["users", "create", "--group-id", "1", "--json"], environment: env).json["id"] as? Int)
         let obama = TestAssets.faceImage("images/facerec/obama.jpg").path
-        let added = try await fixture.api(["faces", "add", "--user", "\(user)", "--image", obama, "--save-image", "--json"], environment: env)
+        let added = try await fixture.api(
+            ["faces", "add", "--user", "\(user)", "--image", obama, "--save-image", "--json"], environment: env)
         #expect(added.status == 0, "\(added.stderr)")
         let face = try #require(added.json["id"] as? Int)
         let listed = try await fixture.api(["faces", "list", "--user", "\(user)", "--json"], environment: env)
         #expect((listed.json["faces"] as? [[String: Any]])?.first?["has_image"] as? Bool == true)
         let out = fixture.folder.appendingPathComponent("back.jpg").path
-        #expect(try await fixture.api(["faces", "get", "--user", "\(user)", "--face", "\(face)", "--out", out], environment: env).status == 0)
+        #expect(
+            try await fixture.api(["faces", "get", "--user", "\(user)", "--face", "\(face)", "--out", out], environment: env).status == 0)
         #expect(FileManager.default.contentsEqual(atPath: out, andPath: obama))
 
         let checkIn = try await fixture.api(
@@ -135,19 +149,27 @@ struct APICommandTests {
         #expect(checkIn.status == 0, "\(checkIn.stderr)")
         #expect(checkIn.json["user_id"] as? Int == user && checkIn.json["status"] as? String == "APPROVED")
         let excluded = try await fixture.api(
-            ["check-in", "--image", TestAssets.faceImage("images/facerec/obama2.jpg").path, "--condition", #"{"group_id": 9}"#], environment: env)
+            ["check-in", "--image", TestAssets.faceImage("images/facerec/obama2.jpg").path, "--condition", #"{"group_id": 9}"#],
+            environment: env)
         #expect(excluded.status == 4)
-        let stranger = try await fixture.api(["check-in", "--image", TestAssets.faceImage("images/facerec/biden.jpg").path, "--json"], environment: env)
+        let stranger = try await fixture.api(
+            ["check-in", "--image", TestAssets.faceImage("images/facerec/biden.jpg").path, "--json"], environment: env)
         #expect(stranger.status == 3)
         #expect((stranger.json["error"] as? [String: Any])?["kind"] as? String == "not_found")
-        let search = try await fixture.api(["search", "--image", TestAssets.faceImage("images/facerec/obama2.jpg").path, "--json"], environment: env)
+        let search = try await fixture.api(
+            ["search", "--image", TestAssets.faceImage("images/facerec/obama2.jpg").path, "--json"], environment: env)
         #expect(search.json["matched"] as? Bool == true)
 
-        #expect(try await fixture.api(["faces", "add", "--user", "\(user)", "--image", TestAssets.faceImage("images/ocvdoc/fruits.jpg").path], environment: env).status == 4)
+        #expect(
+            try await fixture.api(
+                ["faces", "add", "--user", "\(user)", "--image", TestAssets.faceImage("images/ocvdoc/fruits.jpg").path], environment: env
+            ).status == 4)
         #expect(try await fixture.api(["check-in", "--image", "/nonexistent.jpg"], environment: env).status == 66)
         #expect(try await fixture.api(["check-in", "--image", obama, "--condition", "{bad"], environment: env).status == 64)
         #expect(try await fixture.api(["check-in", "--image", obama, "--option", "9"], environment: env).status == 5)
-        #expect(try await fixture.api(["faces", "update", "--user", "\(user)", "--face", "\(face)", "--image", obama], environment: env).status == 0)
+        #expect(
+            try await fixture.api(["faces", "update", "--user", "\(user)", "--face", "\(face)", "--image", obama], environment: env).status
+                == 0)
         #expect(try await fixture.api(["faces", "delete", "--user", "\(user)", "--face", "\(face)"], environment: env).status == 0)
         #expect(try await fixture.api(["faces", "delete", "--user", "\(user)", "--face", "\(face)"], environment: env).status == 3)
         #expect(try await fixture.api(["faces", "delete-all", "--user", "\(user)"], environment: env).status == 0)
@@ -163,7 +185,8 @@ struct APICommandTests {
         let missing = try await fixture.api(["projects", "--json"])
         #expect(missing.status == 78)
         #expect((missing.json["error"] as? [String: Any])?["kind"] as? String == "credentials")
-        #expect(try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials]).status == 0)
+        #expect(
+            try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials]).status == 0)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: fixture.credentials)
         let open = try await fixture.api(["projects"])
         #expect(open.status == 78 && open.stderr.contains("chmod 600"))

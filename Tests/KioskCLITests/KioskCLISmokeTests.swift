@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KioskCLI
 
 /// The `kioskctl` command tree as the argument parser sees it, without running any command.

@@ -3,6 +3,7 @@ import FaceDetection
 import Foundation
 import Outbox
 import Testing
+
 @testable import KioskCore
 
 /// The pipeline's state machine through its seams: scripted detections, a scripted server and

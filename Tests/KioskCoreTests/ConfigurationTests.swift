@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import KioskCore
 
 @Suite("Configuration loading")
@@ -21,7 +22,8 @@ struct ConfigurationTests {
 
     @Test("the file, then the environment, then flags, each overriding the one before")
     func layering() async throws {
-        let path = try write("""
+        let path = try write(
+            """
             api:
               url: https://faces.example.com
               project_id: 7
@@ -48,7 +50,8 @@ struct ConfigurationTests {
 
     @Test("every bad value is reported with its key and source, not replaced by a default")
     func badValues() async throws {
-        let path = try write("""
+        let path = try write(
+            """
             api:
               project_id: seven
             pipeline:
@@ -111,10 +114,12 @@ struct ConfigurationTests {
         }
     }
 
-    @Test("durations", arguments: [
-        ("600ms", Duration.milliseconds(600)), ("3s", .seconds(3)), ("1.5s", .milliseconds(1500)),
-        ("2", .seconds(2)), ("5m", .seconds(300)), ("7d", .seconds(604_800)),
-    ])
+    @Test(
+        "durations",
+        arguments: [
+            ("600ms", Duration.milliseconds(600)), ("3s", .seconds(3)), ("1.5s", .milliseconds(1500)),
+            ("2", .seconds(2)), ("5m", .seconds(300)), ("7d", .seconds(604_800)),
+        ])
     func durations(text: String, expected: Duration) {
         #expect(ConfigDuration.parse(text) == expected)
     }

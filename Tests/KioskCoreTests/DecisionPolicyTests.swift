@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KioskCore
 
 @Suite("Decision policy and schedule")
@@ -40,7 +41,10 @@ struct DecisionPolicyTests {
         let now = date("2026-11-30T10:00:00Z")
         let secure = try policy().decide(.unreachable(reason: "timeout"), at: now)
         #expect(!secure.granted && secure.reason == .offline && secure.queueForLater)
-        let open = try policy { $0.offline = .failOpen; $0.queueOffline = false }.decide(.unreachable(reason: "503"), at: now)
+        let open = try policy {
+            $0.offline = .failOpen
+            $0.queueOffline = false
+        }.decide(.unreachable(reason: "503"), at: now)
         #expect(open.granted && open.reason == .grantedOffline && !open.queueForLater)
     }
 
@@ -48,18 +52,23 @@ struct DecisionPolicyTests {
     func schedule() throws {
         let p = try policy { $0.schedule = ["mon-fri 07:00-19:00", "sat 09:00-13:00"] }
         let user = CheckInOutcome.matched(userID: 2, status: "APPROVED", similarity: 95)
-        #expect(p.decide(user, at: date("2026-11-30T07:00:00Z")).granted)       // Monday, opening minute
-        #expect(!p.decide(user, at: date("2026-11-30T19:00:00Z")).granted)      // Monday, closing minute
-        #expect(p.decide(user, at: date("2026-12-05T12:59:00Z")).granted)       // Saturday
+        #expect(p.decide(user, at: date("2026-11-30T07:00:00Z")).granted)  // Monday, opening minute
+        #expect(!p.decide(user, at: date("2026-11-30T19:00:00Z")).granted)  // Monday, closing minute
+        #expect(p.decide(user, at: date("2026-12-05T12:59:00Z")).granted)  // Saturday
         #expect(p.decide(user, at: date("2026-12-06T12:00:00Z")).reason == .outsideSchedule)  // Sunday
         // Fail-open never opens outside the schedule either.
-        let open = try policy { $0.offline = .failOpen; $0.schedule = ["mon 08:00-09:00"] }
+        let open = try policy {
+            $0.offline = .failOpen
+            $0.schedule = ["mon 08:00-09:00"]
+        }
         #expect(!open.decide(.unreachable(reason: "x"), at: date("2026-11-30T10:00:00Z")).granted)
     }
 
-    @Test("schedule syntax errors say what is wrong", arguments: [
-        "mon-fri", "funday 07:00-19:00", "mon 19:00-07:00", "mon 7-19", "mon 25:00-26:00",
-    ])
+    @Test(
+        "schedule syntax errors say what is wrong",
+        arguments: [
+            "mon-fri", "funday 07:00-19:00", "mon 19:00-07:00", "mon 7-19", "mon 25:00-26:00",
+        ])
     func scheduleErrors(entry: String) {
         #expect(throws: WeeklySchedule.ScheduleError.self) { try WeeklySchedule.Window(parsing: entry) }
     }

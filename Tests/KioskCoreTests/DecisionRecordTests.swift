@@ -2,8 +2,9 @@ import Foundation
 import Logging
 import Outbox
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import KioskCore
 
 #if canImport(Glibc)
@@ -79,8 +80,9 @@ struct DecisionRecordTests {
     @Test("a status group that does not exist is an error that names the setting")
     func unknownStatusGroup() throws {
         let directory = try TestAssets.temporaryDirectory("kiosk-status")
-        let writer = StatusFileWriter(statusPath: directory.appendingPathComponent("s.json").path, metricsPath: nil,
-                                      group: "no-such-group-kiosk")
+        let writer = StatusFileWriter(
+            statusPath: directory.appendingPathComponent("s.json").path, metricsPath: nil,
+            group: "no-such-group-kiosk")
         #expect {
             try writer.write(StatusSnapshot())
         } throws: { error in
@@ -98,17 +100,20 @@ struct DecisionRecordTests {
         let store = OutboxStore(database: database)
         let board = StatusBoard()
         let woken = Atomic<Int>(0)
-        let recorder = DecisionRecorder(journal: journal, outbox: store, status: board,
-                                        logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }),
-                                        queued: { woken.add(1, ordering: .relaxed) })
+        let recorder = DecisionRecorder(
+            journal: journal, outbox: store, status: board,
+            logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }),
+            queued: { woken.add(1, ordering: .relaxed) })
         let policy = try DecisionPolicy(settings: c.policy)
         let offline = policy.decide(.unreachable(reason: "connect refused"), at: Date())
         #expect(offline.queueForLater && !offline.granted)
-        await recorder.record(offline, outcome: .unreachable(reason: "connect refused"), latencies: StageLatencies(),
-                              jpeg: [0xFF, 0xD8, 0xFF, 0xD9], conditionJSON: #"{"group_id": 2}"#, option: 3, keepImage: false)
+        await recorder.record(
+            offline, outcome: .unreachable(reason: "connect refused"), latencies: StageLatencies(),
+            jpeg: [0xFF, 0xD8, 0xFF, 0xD9], conditionJSON: #"{"group_id": 2}"#, option: 3, keepImage: false)
         let granted = policy.decide(.matched(userID: 4, status: "APPROVED", similarity: 91), at: Date())
-        await recorder.record(granted, outcome: .matched(userID: 4, status: "APPROVED", similarity: 91),
-                              latencies: StageLatencies(), jpeg: nil, conditionJSON: "", option: nil, keepImage: false)
+        await recorder.record(
+            granted, outcome: .matched(userID: 4, status: "APPROVED", similarity: 91),
+            latencies: StageLatencies(), jpeg: nil, conditionJSON: "", option: nil, keepImage: false)
 
         #expect(try await store.status().items == 1)
         #expect(woken.load(ordering: .relaxed) == 1)

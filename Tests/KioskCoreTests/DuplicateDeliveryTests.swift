@@ -4,15 +4,17 @@ import FaceAiDee
 import Foundation
 import Logging
 import Outbox
-import Testing
 import TestSupport
+import Testing
+
 @testable import KioskCore
 
 /// A check-in is never recorded twice except where the classification says it may be, and
 /// then at most once more: counted on `aidee-sim`, through the real libcurl transport, the real
 /// `FaceAiDeeGateway`, the real outbox drainer and the decision recorder on a real SQLite file.
-@Suite("Duplicate delivery: queue and live path against aidee-sim", .serialized,
-       .enabled(if: TestAssets.available, "assets missing: run scripts/fetch-assets.sh"))
+@Suite(
+    "Duplicate delivery: queue and live path against aidee-sim", .serialized,
+    .enabled(if: TestAssets.available, "assets missing: run scripts/fetch-assets.sh"))
 struct DuplicateDeliveryTests {
     struct Site {
         let sim: AiDeeSimulatorServer
@@ -24,22 +26,26 @@ struct DuplicateDeliveryTests {
         var journal: EventJournal { EventJournal(database: database) }
 
         static func start() async throws -> Site {
-            let sim = try await AiDeeSimulatorServer.start(SimulatorConfiguration(
-                modelsDirectory: TestAssets.root.appendingPathComponent("models"),
-                accounts: [.init(username: "kiosk", password: "pw")], projects: [.init(id: 1, name: "Lobby")], faultSeed: 5))
+            let sim = try await AiDeeSimulatorServer.start(
+                SimulatorConfiguration(
+                    modelsDirectory: TestAssets.root.appendingPathComponent("models"),
+                    accounts: [.init(username: "kiosk", password: "pw")], projects: [.init(id: 1, name: "Lobby")], faultSeed: 5))
             let face = [UInt8](try Data(contentsOf: TestAssets.faceImage("images/facerec/obama.jpg")))
             let user = try await sim.createUser(projectID: 1, status: "APPROVED")
             _ = try await sim.enrollFace(projectID: 1, userID: user, image: face)
             let (key, secret) = try await sim.issueCredentials(username: "kiosk", password: "pw")
             var configuration = KioskConfiguration()
             configuration.api.url = "http://127.0.0.1:\(sim.port)"
-            let client = try FaceAiDeeClient(configuration: configuration.apiClientConfiguration,
-                                             credentials: APICredentials(key: key, secret: secret))
+            let client = try FaceAiDeeClient(
+                configuration: configuration.apiClientConfiguration,
+                credentials: APICredentials(key: key, secret: secret))
             let directory = try TestAssets.temporaryDirectory("kiosk-duplicates")
-            let database = try await OutboxDatabase.open(OutboxConfiguration(
-                stateDirectory: directory.path, key: .file(path: directory.path + "/outbox.key", generateIfMissing: true)))
-            return Site(sim: sim, gateway: FaceAiDeeGateway(client: client, projectID: 1, condition: CheckInCondition(), option: nil),
-                        face: face, directory: directory, database: database)
+            let database = try await OutboxDatabase.open(
+                OutboxConfiguration(
+                    stateDirectory: directory.path, key: .file(path: directory.path + "/outbox.key", generateIfMissing: true)))
+            return Site(
+                sim: sim, gateway: FaceAiDeeGateway(client: client, projectID: 1, condition: CheckInCondition(), option: nil),
+                face: face, directory: directory, database: database)
         }
 
         func drainer(_ policy: AmbiguousDeliveryPolicy) -> OutboxDrainer {
@@ -47,8 +53,9 @@ struct DuplicateDeliveryTests {
         }
 
         func recorder(_ policy: AmbiguousDeliveryPolicy) -> DecisionRecorder {
-            DecisionRecorder(journal: journal, outbox: store, status: StatusBoard(),
-                             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), ambiguous: policy)
+            DecisionRecorder(
+                journal: journal, outbox: store, status: StatusBoard(),
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), ambiguous: policy)
         }
 
         func enqueue() async throws {
@@ -192,8 +199,9 @@ struct DuplicateDeliveryTests {
         settings.offline = .failOpen
         let decision = try DecisionPolicy(settings: settings).decide(outcome, at: Date())
         #expect(decision.reason == .grantedOffline && decision.queueForLater)
-        await site.recorder(policy).record(decision, outcome: outcome, latencies: StageLatencies(), jpeg: site.face,
-                                           conditionJSON: "", option: nil, keepImage: false)
+        await site.recorder(policy).record(
+            decision, outcome: outcome, latencies: StageLatencies(), jpeg: site.face,
+            conditionJSON: "", option: nil, keepImage: false)
         site.sim.faults.set([])
         let drainer = site.drainer(policy)
         while case .delivered = await drainer.drainOnce() {}
@@ -228,8 +236,9 @@ struct TLSDoorTests {
         var configuration = KioskConfiguration()
         configuration.api.url = server.url
         configuration.api.caFile = certificates.caFile
-        let client = try FaceAiDeeClient(configuration: configuration.apiClientConfiguration,
-                                         credentials: APICredentials(key: "k", secret: "s"))
+        let client = try FaceAiDeeClient(
+            configuration: configuration.apiClientConfiguration,
+            credentials: APICredentials(key: "k", secret: "s"))
         let gateway = FaceAiDeeGateway(client: client, projectID: 1, condition: CheckInCondition(), option: nil)
         let outcome = await gateway.checkIn(jpeg: [0xFF, 0xD8, 0xFF, 0xD9])
         guard case .untrustedServer(let reason) = outcome else {
@@ -261,7 +270,8 @@ struct TLSDoorTests {
         #expect(snapshot.prometheusText().contains("kiosk_insecure_transport 1"))
         #expect(snapshot.prometheusText().contains("kiosk_ambiguous_deliveries_total 3"))
         // Status files from before these fields still decode.
-        let old = #"{"version":"0.1.0","pid":1,"state":"idle","decisions":{},"camera":{"source":"","connected":false,"fps":0,"frames_captured":0,"frames_dropped":0,"frames_corrupt":0},"queue":{"depth":0,"bytes":0,"dropped":0,"delivered":0},"server":{"url":""},"door":"idle","started_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}"#
+        let old =
+            #"{"version":"0.1.0","pid":1,"state":"idle","decisions":{},"camera":{"source":"","connected":false,"fps":0,"frames_captured":0,"frames_dropped":0,"frames_corrupt":0},"queue":{"depth":0,"bytes":0,"dropped":0,"delivered":0},"server":{"url":""},"door":"idle","started_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}"#
         #expect((try? StatusSnapshot.decode(Data(old.utf8)))?.ambiguousDeliveries == nil)
     }
 

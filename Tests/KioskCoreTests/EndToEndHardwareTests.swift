@@ -1,14 +1,16 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Imaging
 import Logging
 import Outbox
-import Testing
 import TestSupport
+import Testing
+
 @testable import Camera
 @testable import KioskCore
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// The whole agent on real kernel devices, inside the project's VM (make test-hw): face frames
 /// pushed into v4l2loopback → V4L2Camera → detector → libcurl → qemu's user network → aidee-sim on
@@ -44,17 +46,22 @@ enum EndToEndHardware {
     static func server() throws -> Server {
         if let error = environment["VHW_AIDEE_ERROR"] { throw ServerMissing(description: error) }
         guard let url = environment["VHW_AIDEE_URL"], let credentials = environment["VHW_AIDEE_CREDENTIALS"],
-              let project = environment["VHW_AIDEE_PROJECT"].flatMap({ Int($0) }) else {
-            throw ServerMissing(description: """
-                no aidee-sim: VHW_AIDEE_URL, VHW_AIDEE_CREDENTIALS and VHW_AIDEE_PROJECT are set by \
-                scripts/vhw/run-hw-stage.sh (run this suite with VHW_HW_FILTER=EndToEndHardware scripts/vhw/run-hw-stage.sh)
-                """)
+            let project = environment["VHW_AIDEE_PROJECT"].flatMap({ Int($0) })
+        else {
+            throw ServerMissing(
+                description: """
+                    no aidee-sim: VHW_AIDEE_URL, VHW_AIDEE_CREDENTIALS and VHW_AIDEE_PROJECT are set by \
+                    scripts/vhw/run-hw-stage.sh (run this suite with VHW_HW_FILTER=EndToEndHardware scripts/vhw/run-hw-stage.sh)
+                    """)
         }
         return Server(url: url, credentialsFile: credentials, projectID: project)
     }
 }
 
-@Suite(.serialized, .enabled(if: EndToEndHardware.available, "needs the VM harness (v4l2loopback + gpio-sim): run make test-hw; KIOSK_E2E_HARDWARE=0 skips it"))
+@Suite(
+    .serialized,
+    .enabled(
+        if: EndToEndHardware.available, "needs the VM harness (v4l2loopback + gpio-sim): run make test-hw; KIOSK_E2E_HARDWARE=0 skips it"))
 struct EndToEndHardwareTests {
     static var environment: [String: String] { EndToEndHardware.environment }
 
@@ -78,8 +85,10 @@ struct EndToEndHardwareTests {
     /// Polls `condition` until it holds; the instant it did, or nil after `timeout`. Deadlines
     /// are generous on purpose (emulation speed differs several-fold between machines); a test
     /// passing early never waits for them.
-    static func wait(timeout: Duration, every interval: Duration = .milliseconds(10),
-                     until condition: () async -> Bool) async -> ContinuousClock.Instant? {
+    static func wait(
+        timeout: Duration, every interval: Duration = .milliseconds(10),
+        until condition: () async -> Bool
+    ) async -> ContinuousClock.Instant? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if await condition() { return .now }
@@ -103,8 +112,9 @@ struct EndToEndHardwareTests {
         if let band {
             let rows = band.clamped(to: 0..<image.height)
             var cut = Image(width: image.width, height: rows.count, format: .rgb24, filledWith: 0)
-            cut.pixels.replaceSubrange(0..<cut.pixels.count,
-                                       with: image.pixels[(rows.lowerBound * image.stride)..<(rows.upperBound * image.stride)])
+            cut.pixels.replaceSubrange(
+                0..<cut.pixels.count,
+                with: image.pixels[(rows.lowerBound * image.stride)..<(rows.upperBound * image.stride)])
             image = cut
         }
         let (width, height) = (frameWidth, frameHeight)
@@ -122,7 +132,10 @@ struct EndToEndHardwareTests {
 
     /// Granted check-ins the server recorded for the project (aidee-sim's admin route).
     static func checkIns(_ server: EndToEndHardware.Server) async throws -> Int {
-        struct Body: Decodable { let check_ins: [Entry]; struct Entry: Decodable { let id: Int } }
+        struct Body: Decodable {
+            let check_ins: [Entry]
+            struct Entry: Decodable { let id: Int }
+        }
         guard let url = URL(string: "\(server.url)/_sim/projects/\(server.projectID)/check-ins") else {
             throw EndToEndHardware.ServerMissing(description: "VHW_AIDEE_URL '\(server.url)' is not a URL")
         }
@@ -140,8 +153,9 @@ struct EndToEndHardwareTests {
     /// The detector's time for the last frame, from the status file (nil before the first frame).
     static func detectorTime(_ configuration: KioskConfiguration) -> Duration? {
         guard let data = FileManager.default.contents(atPath: configuration.status.file),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let ms = object["detector_ms"] as? Double, ms > 0 else { return nil }
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let ms = object["detector_ms"] as? Double, ms > 0
+        else { return nil }
         return .milliseconds(ms)
     }
 
@@ -189,8 +203,9 @@ struct EndToEndHardwareTests {
     }
 
     static func agent(_ configuration: KioskConfiguration) -> KioskAgent {
-        KioskAgent(configuration: configuration, logger: Logger(label: "e2e", factory: { _ in SwiftLogNoOpLogHandler() }),
-                   environment: [:])
+        KioskAgent(
+            configuration: configuration, logger: Logger(label: "e2e", factory: { _ in SwiftLogNoOpLogHandler() }),
+            environment: [:])
     }
 
     @Test("an enrolled face opens the relay for the configured pulse; the exit button opens it; the door sensor ends a pulse early")
@@ -200,9 +215,10 @@ struct EndToEndHardwareTests {
         let configuration = try Self.configuration(server, relayPulse: .seconds(2))
         let checkInsBefore = try await Self.checkIns(server)
         // obama2.jpg is a 626×1200 portrait, face at rows 229-634: a band of 600 rows around it.
-        let feeder = try LoopbackFeeder(device: configuration.camera.device, width: Self.frameWidth, height: Self.frameHeight,
-                                        pixelFormat: .mjpeg, frame: Self.frame("images/facerec/obama2.jpg", band: 131..<731),
-                                        framesPerSecond: 10)
+        let feeder = try LoopbackFeeder(
+            device: configuration.camera.device, width: Self.frameWidth, height: Self.frameHeight,
+            pixelFormat: .mjpeg, frame: Self.frame("images/facerec/obama2.jpg", band: 131..<731),
+            framesPerSecond: 10)
         defer { feeder.stop() }
         let run = Task { try await Self.agent(configuration).run() }
         defer { run.cancel() }
@@ -211,7 +227,10 @@ struct EndToEndHardwareTests {
         guard let high = await Self.wait(Self.relay, for: 1, timeout: .seconds(120)) else {
             run.cancel()
             let ended: String
-            do { try await run.value; ended = "kioskd ran until cancelled" } catch { ended = "kioskd stopped: \(error)" }
+            do {
+                try await run.value
+                ended = "kioskd ran until cancelled"
+            } catch { ended = "kioskd stopped: \(error)" }
             Issue.record("the relay never went high for an enrolled face; \(ended); status: \(Self.status(configuration))")
             return
         }
@@ -251,8 +270,9 @@ struct EndToEndHardwareTests {
         for offset in [Self.doorSensor, Self.exitButton] { try Self.drive(offset, high: false) }
         let configuration = try Self.configuration(server, relayPulse: .seconds(1))
         let checkInsBefore = try await Self.checkIns(server)
-        let feeder = try LoopbackFeeder(device: configuration.camera.device, width: Self.frameWidth, height: Self.frameHeight,
-                                        pixelFormat: .mjpeg, frame: Self.frame("images/mpl/grace_hopper.jpg"), framesPerSecond: 10)
+        let feeder = try LoopbackFeeder(
+            device: configuration.camera.device, width: Self.frameWidth, height: Self.frameHeight,
+            pixelFormat: .mjpeg, frame: Self.frame("images/mpl/grace_hopper.jpg"), framesPerSecond: 10)
         defer { feeder.stop() }
         let run = Task { try await Self.agent(configuration).run() }
         defer { run.cancel() }
@@ -260,8 +280,11 @@ struct EndToEndHardwareTests {
         var relayMoved = false
         let denied = await Self.wait(timeout: .seconds(120), every: .milliseconds(250)) {
             if Self.value(Self.relay) != 0 { relayMoved = true }
-            guard let database = try? await OutboxDatabase.open(OutboxConfiguration(
-                stateDirectory: configuration.outbox.stateDirectory, key: .none, createIfMissing: false, recoverCorruption: false))
+            guard
+                let database = try? await OutboxDatabase.open(
+                    OutboxConfiguration(
+                        stateDirectory: configuration.outbox.stateDirectory, key: OutboxKeySource.none, createIfMissing: false,
+                        recoverCorruption: false))
             else { return false }
             let entries = (try? await EventJournal(database: database).entries(kinds: [.decision])) ?? []
             database.close()

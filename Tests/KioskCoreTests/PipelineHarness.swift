@@ -8,6 +8,7 @@ import Logging
 import Outbox
 import Synchronization
 import TestSupport
+
 @testable import KioskCore
 
 /// Stand-in for the detector: reports whatever the scene holds, or never returns (a hung

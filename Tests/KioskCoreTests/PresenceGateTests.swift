@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KioskCore
 
 @Suite("Presence gate: one check-in per person at the door")
@@ -8,10 +9,16 @@ struct PresenceGateTests {
     @Test("a granted person who stays in view is not checked in again")
     func grantedStays() {
         var gate = PresenceGate(cooldown: .seconds(5), absenceToReset: .seconds(1))
-        do { let opened = gate.observe(faceInView: true, at: t0); #expect(opened) }
+        do {
+            let opened = gate.observe(faceInView: true, at: t0)
+            #expect(opened)
+        }
         gate.decided(granted: true, at: t0)
         for second in 1...60 {
-            do { let opened = gate.observe(faceInView: true, at: t0 + .seconds(second)); #expect(!opened) }
+            do {
+                let opened = gate.observe(faceInView: true, at: t0 + .seconds(second))
+                #expect(!opened)
+            }
         }
     }
 
@@ -20,8 +27,14 @@ struct PresenceGateTests {
         var gate = PresenceGate(cooldown: .seconds(5), absenceToReset: .seconds(1))
         gate.decided(granted: true, at: t0)
         _ = gate.observe(faceInView: true, at: t0 + .milliseconds(200))
-        do { let opened = gate.observe(faceInView: false, at: t0 + .milliseconds(700)); #expect(!opened) }
-        do { let opened = gate.observe(faceInView: false, at: t0 + .milliseconds(1300)); #expect(opened) }
+        do {
+            let opened = gate.observe(faceInView: false, at: t0 + .milliseconds(700))
+            #expect(!opened)
+        }
+        do {
+            let opened = gate.observe(faceInView: false, at: t0 + .milliseconds(1300))
+            #expect(opened)
+        }
         #expect(gate.isOpen)
     }
 
@@ -29,8 +42,14 @@ struct PresenceGateTests {
     func deniedRetries() {
         var gate = PresenceGate(cooldown: .seconds(5), absenceToReset: .seconds(1))
         gate.decided(granted: false, at: t0)
-        do { let opened = gate.observe(faceInView: true, at: t0 + .seconds(4)); #expect(!opened) }
-        do { let opened = gate.observe(faceInView: true, at: t0 + .seconds(5)); #expect(opened) }
+        do {
+            let opened = gate.observe(faceInView: true, at: t0 + .seconds(4))
+            #expect(!opened)
+        }
+        do {
+            let opened = gate.observe(faceInView: true, at: t0 + .seconds(5))
+            #expect(opened)
+        }
     }
 
     @Test("a face that vanished before the decision does not reopen the gate at once")
@@ -38,7 +57,13 @@ struct PresenceGateTests {
         var gate = PresenceGate(cooldown: .seconds(5), absenceToReset: .seconds(1))
         _ = gate.observe(faceInView: true, at: t0)
         gate.decided(granted: true, at: t0 + .seconds(3))
-        do { let opened = gate.observe(faceInView: false, at: t0 + .milliseconds(3500)); #expect(!opened) }
-        do { let opened = gate.observe(faceInView: false, at: t0 + .seconds(4)); #expect(opened) }
+        do {
+            let opened = gate.observe(faceInView: false, at: t0 + .milliseconds(3500))
+            #expect(!opened)
+        }
+        do {
+            let opened = gate.observe(faceInView: false, at: t0 + .seconds(4))
+            #expect(opened)
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import KioskCore
 
 /// The shipped YAML files and the keys the sections read agree: the sample documents every key

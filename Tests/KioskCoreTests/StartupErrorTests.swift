@@ -2,8 +2,9 @@ import FaceAiDee
 import FaceDetection
 import Foundation
 import Logging
-import Testing
 import TestSupport
+import Testing
+
 @testable import KioskCore
 
 /// Start-up failures name the part, keep the error underneath, and give kioskd its exit status.
@@ -14,8 +15,9 @@ struct StartupErrorTests {
         c.camera.source = .replay
         c.status.file = try TestAssets.temporaryDirectory("kiosk-start").appendingPathComponent("status.json").path
         configure(&c)
-        return KioskAgent(configuration: c, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }),
-                          environment: [:])
+        return KioskAgent(
+            configuration: c, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }),
+            environment: [:])
     }
 
     @Test("a missing model is a detector failure, exit 2, with the detector's own error underneath")
@@ -34,8 +36,9 @@ struct StartupErrorTests {
     func missingCredentials() async throws {
         guard TestAssets.available else { return }
         let replay = try TestAssets.temporaryDirectory("kiosk-start-replay")
-        try FileManager.default.copyItem(at: TestAssets.faceImage("images/mpl/grace_hopper.jpg"),
-                                         to: replay.appendingPathComponent("frame.jpg"))
+        try FileManager.default.copyItem(
+            at: TestAssets.faceImage("images/mpl/grace_hopper.jpg"),
+            to: replay.appendingPathComponent("frame.jpg"))
         let agent = try agent {
             $0.detection.model = TestAssets.yunetModel.path
             $0.camera.replayPath = replay.path

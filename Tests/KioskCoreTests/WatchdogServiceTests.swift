@@ -1,8 +1,9 @@
 import Foundation
 import Logging
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import KioskCore
 
 #if canImport(Glibc)
@@ -73,8 +74,9 @@ struct WatchdogServiceTests {
         // WatchdogSec=0.8 s: pings every 200 ms, the loop counts as hung after 400 ms quiet.
         let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "800000"])
         let heartbeat = Heartbeat()
-        let service = WatchdogService(notifier: notifier, heartbeat: heartbeat,
-                                      logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let service = WatchdogService(
+            notifier: notifier, heartbeat: heartbeat,
+            logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
         let run = Task { try await service.run() }
         defer { run.cancel() }
         let beating = Task {
@@ -103,8 +105,9 @@ struct WatchdogServiceTests {
         let socket = try NotifySocketListener()
         let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": socket.path])
         #expect(notifier.watchdogInterval == nil)
-        let service = WatchdogService(notifier: notifier, heartbeat: Heartbeat(),
-                                      logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let service = WatchdogService(
+            notifier: notifier, heartbeat: Heartbeat(),
+            logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
         let run = Task { try await service.run() }
         try await Task.sleep(for: .milliseconds(300))
         run.cancel()

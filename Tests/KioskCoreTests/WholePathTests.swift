@@ -4,16 +4,18 @@ import Foundation
 import Logging
 import Outbox
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import KioskCore
 
 /// The whole check-in path in one process: replayed face frames → the real detector → the
 /// real libcurl client → `aidee-sim` on loopback (real dlib matching) → decision → the console
 /// GPIO backend (named stand-in: no GPIO chip on the host; the VM harness runs the real one)
 /// → the journal and offline queue in real SQLite files.
-@Suite("Whole check-in path (replay + simulator + console GPIO)", .serialized,
-       .enabled(if: TestAssets.available, "assets missing: run scripts/fetch-assets.sh"))
+@Suite(
+    "Whole check-in path (replay + simulator + console GPIO)", .serialized,
+    .enabled(if: TestAssets.available, "assets missing: run scripts/fetch-assets.sh"))
 struct WholePathTests {
     /// A running simulator with two enrolled people and a kiosk account.
     struct Site {
@@ -25,20 +27,23 @@ struct WholePathTests {
 
         static func start(tokenTTL: TimeInterval = 3600) async throws -> Site {
             let directory = try TestAssets.temporaryDirectory("kiosk-wholepath")
-            let sim = try await AiDeeSimulatorServer.start(SimulatorConfiguration(
-                modelsDirectory: TestAssets.root.appendingPathComponent("models"),
-                accounts: [.init(username: "kiosk", password: "pw")], projects: [.init(id: 1, name: "Lobby")],
-                tokenTTL: tokenTTL))
+            let sim = try await AiDeeSimulatorServer.start(
+                SimulatorConfiguration(
+                    modelsDirectory: TestAssets.root.appendingPathComponent("models"),
+                    accounts: [.init(username: "kiosk", password: "pw")], projects: [.init(id: 1, name: "Lobby")],
+                    tokenTTL: tokenTTL))
             let approved = try await sim.createUser(projectID: 1, status: "APPROVED")
             _ = try await sim.enrollFace(projectID: 1, userID: approved, image: try image("images/facerec/obama.jpg"))
             let unapproved = try await sim.createUser(projectID: 1, status: "UNAPPROVED")
             _ = try await sim.enrollFace(projectID: 1, userID: unapproved, image: try image("images/facerec/biden.jpg"))
             let (key, secret) = try await sim.issueCredentials(username: "kiosk", password: "pw")
             let credentials = directory.appendingPathComponent("credentials").path
-            FileManager.default.createFile(atPath: credentials, contents: Data("key=\(key)\nsecret=\(secret)\n".utf8),
-                                           attributes: [.posixPermissions: 0o600])
-            return Site(sim: sim, directory: directory, credentialsFile: credentials,
-                        approvedUser: approved, unapprovedUser: unapproved)
+            _ = FileManager.default.createFile(
+                atPath: credentials, contents: Data("key=\(key)\nsecret=\(secret)\n".utf8),
+                attributes: [.posixPermissions: 0o600])
+            return Site(
+                sim: sim, directory: directory, credentialsFile: credentials,
+                approvedUser: approved, unapprovedUser: unapproved)
         }
 
         static func image(_ path: String) throws -> [UInt8] {
@@ -99,16 +104,19 @@ struct WholePathTests {
     }
 
     func agent(_ configuration: KioskConfiguration, door: DoorLog) -> KioskAgent {
-        var agent = KioskAgent(configuration: configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-                               environment: [:])
+        var agent = KioskAgent(
+            configuration: configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            environment: [:])
         agent.doorBackend = ConsoleBackend(sink: door.sink)
         return agent
     }
 
     func decisions(_ configuration: KioskConfiguration) async throws -> [DecisionRecord] {
         // As kioskctl does: a second reader next to kioskd, never creating or repairing the file.
-        let database = try await OutboxDatabase.open(OutboxConfiguration(
-            stateDirectory: configuration.outbox.stateDirectory, key: .none, createIfMissing: false, recoverCorruption: false))
+        let database = try await OutboxDatabase.open(
+            OutboxConfiguration(
+                stateDirectory: configuration.outbox.stateDirectory, key: OutboxKeySource.none, createIfMissing: false,
+                recoverCorruption: false))
         defer { database.close() }
         return try await EventJournal(database: database).entries(limit: 1000, kinds: [.decision]).compactMap {
             if case .decision(let record) = $0.event { return record }
@@ -131,12 +139,13 @@ struct WholePathTests {
         let site = try await Site.start()
         defer { Task { await site.sim.shutdown() } }
         let door = DoorLog()
-        var config = site.configuration(script: try site.script([
-            // Long scenes and gaps: under a fully loaded test run an answer can take seconds,
-            // and the next person only counts once the scene was empty after the decision.
-            ("empty", 1), ("images/facerec/obama2.jpg", 3), ("empty", 3),
-            ("images/mpl/grace_hopper.jpg", 3), ("empty", 3), ("images/facerec/biden.jpg", 3), ("empty", 2),
-        ]))
+        var config = site.configuration(
+            script: try site.script([
+                // Long scenes and gaps: under a fully loaded test run an answer can take seconds,
+                // and the next person only counts once the scene was empty after the decision.
+                ("empty", 1), ("images/facerec/obama2.jpg", 3), ("empty", 3),
+                ("images/mpl/grace_hopper.jpg", 3), ("empty", 3), ("images/facerec/biden.jpg", 3), ("empty", 2),
+            ]))
         // An unapproved user can be turned away in two places: by the server, with 409
         // (conditions_not_met) when the check-in's condition excludes them, or by the kiosk's
         // policy after a 200 that reports their status. Pin the second: no condition is sent, so
@@ -195,9 +204,10 @@ struct WholePathTests {
         let site = try await Site.start(tokenTTL: 2)
         defer { Task { await site.sim.shutdown() } }
         let door = DoorLog()
-        let config = site.configuration(script: try site.script([
-            ("images/facerec/obama2.jpg", 2), ("empty", 4), ("images/facerec/obama.jpg", 2.5), ("empty", 2),
-        ]))
+        let config = site.configuration(
+            script: try site.script([
+                ("images/facerec/obama2.jpg", 2), ("empty", 4), ("images/facerec/obama.jpg", 2.5), ("empty", 2),
+            ]))
         try await agent(config, door: door).run()
         #expect(try await decisions(config).map(\.outcome) == [.granted, .granted])
         #expect(door.relayPulses == 2)

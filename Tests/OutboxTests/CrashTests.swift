@@ -2,8 +2,9 @@ import Foundation
 import GRDB
 import Hummingbird
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import Outbox
 
 #if canImport(Glibc)
@@ -157,7 +158,9 @@ struct CrashTests {
         // A duplicate can only be the item in flight at a kill: at most one per round.
         let duplicates = counts.values.reduce(0) { $0 + max(0, $1 - 1) }
         #expect(duplicates <= rounds)
-        print("outbox crash test: \(rounds) kills, \(acknowledged.count) acknowledged, \(counts.count) delivered, \(queued.count) queued before the final drain, \(duplicates) duplicates, 0 lost")
+        print(
+            "outbox crash test: \(rounds) kills, \(acknowledged.count) acknowledged, \(counts.count) delivered, \(queued.count) queued before the final drain, \(duplicates) duplicates, 0 lost"
+        )
         await receiver.stop()
     }
 

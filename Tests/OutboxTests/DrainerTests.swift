@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+
 @testable import Outbox
 
 /// A sender that answers from a script and records what it was asked.
@@ -107,8 +108,10 @@ struct DrainerTests {
         defer { fx.cleanUp() }
         let item = try await fx.store.enqueue(OutboxPayload(jpeg: [1]), capturedAt: clock.now())
         let sender = ScriptedSender(
-            [.retryable(reason: "HTTP 503"), .retryable(reason: "timeout"), .retryable(reason: "connection refused"),
-             .retryable(reason: "connection refused")])
+            [
+                .retryable(reason: "HTTP 503"), .retryable(reason: "timeout"), .retryable(reason: "connection refused"),
+                .retryable(reason: "connection refused"),
+            ])
         let d = drainer(fx, sender, threshold: 3)
 
         // Attempt 1 fails: next try 2 s later (random = 1 → full delay).
@@ -150,7 +153,10 @@ struct DrainerTests {
         let b = try await fx.store.enqueue(OutboxPayload(jpeg: [2]), capturedAt: clock.now())
         let stubborn = ScriptedSender([], otherwise: .authentication(reason: "401"))
         let d2 = drainer(fx, stubborn)
-        guard case .retryScheduled(b.id, _) = await d2.drainOnce() else { Issue.record("expected a retry"); return }
+        guard case .retryScheduled(b.id, _) = await d2.drainOnce() else {
+            Issue.record("expected a retry")
+            return
+        }
         #expect(stubborn.renewals == 1)
         #expect(try await fx.store.item(id: b.id)?.lastError?.contains("after token renewal") == true)
     }
@@ -163,7 +169,10 @@ struct DrainerTests {
         let b = try await fx.store.enqueue(OutboxPayload(jpeg: [2]), capturedAt: clock.now())
         let sender = ScriptedSender([.retryable(reason: "HTTP 500")])
         let d = drainer(fx, sender, threshold: 5)
-        guard case .retryScheduled(a.id, _) = await d.drainOnce() else { Issue.record("expected a retry"); return }
+        guard case .retryScheduled(a.id, _) = await d.drainOnce() else {
+            Issue.record("expected a retry")
+            return
+        }
         #expect(await d.drainOnce() == .delivered(itemID: b.id))
         clock.advance(by: .seconds(2))
         #expect(await d.drainOnce() == .delivered(itemID: a.id))

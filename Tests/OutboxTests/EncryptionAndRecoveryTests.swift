@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import Outbox
 
 @Suite("Encryption at rest, keys, corrupt files, full disk, concurrent access")
@@ -116,7 +117,10 @@ struct EncryptionAndRecoveryTests {
             _ = try await OutboxDatabase.open(cli)
             Issue.record("expected databaseCorrupt")
         } catch {
-            guard case .databaseCorrupt(_, nil, _) = error else { Issue.record("unexpected \(error)"); return }
+            guard case .databaseCorrupt(_, nil, _) = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
         }
         #expect(FileManager.default.fileExists(atPath: path))
 
@@ -124,7 +128,8 @@ struct EncryptionAndRecoveryTests {
         let database = try await OutboxDatabase.open(OutboxFixture.configuration(fx.directory))
         defer { database.close() }
         guard case let .databaseCorrupt(_, movedTo?, _) = database.recoveredCorruption else {
-            Issue.record("no recovery reported"); return
+            Issue.record("no recovery reported")
+            return
         }
         #expect(FileManager.default.fileExists(atPath: movedTo))
         #expect(movedTo.hasPrefix(path + ".corrupt-"))

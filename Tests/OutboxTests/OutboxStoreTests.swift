@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import Outbox
 
 @Suite("Outbox store: durability, order, limits, journal")
@@ -34,8 +35,10 @@ struct OutboxStoreTests {
         let fx = try await OutboxFixture.make()
         defer { fx.cleanUp() }
         let (mode, sync, secure, vacuum) = try await fx.database.pool.writeWithoutTransaction { db in
-            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"),
-             try Int.fetchOne(db, sql: "PRAGMA secure_delete"), try Int.fetchOne(db, sql: "PRAGMA auto_vacuum"))
+            (
+                try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"),
+                try Int.fetchOne(db, sql: "PRAGMA secure_delete"), try Int.fetchOne(db, sql: "PRAGMA auto_vacuum")
+            )
         }
         #expect(mode == "wal")
         #expect(sync == 2)  // FULL
@@ -56,7 +59,10 @@ struct OutboxStoreTests {
         #expect(status.counters.dropped == 2)
         let drops = try await fx.journal.entries(kinds: [.drop])
         #expect(drops.count == 2)
-        guard case let .drop(record) = drops.first?.event else { Issue.record("no drop record"); return }
+        guard case let .drop(record) = drops.first?.event else {
+            Issue.record("no drop record")
+            return
+        }
         #expect(record.reason == .itemLimit && record.itemID == ids[0])
     }
 
@@ -86,14 +92,20 @@ struct OutboxStoreTests {
             try await fx.store.enqueue(OutboxPayload(jpeg: [3]), capturedAt: Date())
             Issue.record("expected queueFull")
         } catch {
-            guard case .queueFull = error else { Issue.record("unexpected \(error)"); return }
+            guard case .queueFull = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
             #expect(error.description.contains("refuseNew"))
         }
         #expect(try await fx.store.list().map(\.id) == [a.id, b.id])
         let status = try await fx.store.status()
         #expect(status.counters.refused == 1)
         let drops = try await fx.journal.entries(kinds: [.drop])
-        guard case let .drop(record) = drops.last?.event else { Issue.record("no refusal journaled"); return }
+        guard case let .drop(record) = drops.last?.event else {
+            Issue.record("no refusal journaled")
+            return
+        }
         #expect(record.reason == .refused && record.itemID == nil)
     }
 

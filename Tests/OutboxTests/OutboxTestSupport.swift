@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TestSupport
+
 @testable import Outbox
 
 /// A clock the test moves by hand.

@@ -5,8 +5,8 @@ import CTurboJPEG
 import CV4L2
 import CVision
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// One small real call into each system library, proving the shim links and works.
 @Suite("C shims")
@@ -30,8 +30,9 @@ struct ShimTests {
         var jpeg: UnsafeMutablePointer<UInt8>? = nil
         var size: UInt = 0
         let rc = pixels.withUnsafeBufferPointer {
-            tjCompress2(compressor, $0.baseAddress, width, 0, height, Int32(TJPF_GRAY.rawValue),
-                        &jpeg, &size, Int32(TJSAMP_GRAY.rawValue), 90, 0)
+            tjCompress2(
+                compressor, $0.baseAddress, width, 0, height, Int32(TJPF_GRAY.rawValue),
+                &jpeg, &size, Int32(TJSAMP_GRAY.rawValue), 90, 0)
         }
         #expect(rc == 0)
         defer { tjFree(jpeg) }

@@ -29,22 +29,32 @@ public struct TestCertificates: Sendable {
         func write(_ name: String, _ text: String) throws {
             try Data(text.utf8).write(to: directory.appendingPathComponent(name))
         }
-        try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("ca.key"), "-out", file("ca.pem"),
-                     "-days", "2", "-subj", "/CN=kiosk-agent test CA"])
+        try openssl([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("ca.key"), "-out", file("ca.pem"),
+            "-days", "2", "-subj", "/CN=kiosk-agent test CA",
+        ])
         try write("local.ext", "subjectAltName=IP:127.0.0.1\n")
         try write("other.ext", "subjectAltName=DNS:door.example,IP:10.9.9.9\n")
         for leaf in [Leaf.good, .wrongHost, .expired] {
-            try openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", file("\(leaf.rawValue).key"),
-                         "-out", file("\(leaf.rawValue).csr"), "-subj", "/CN=\(leaf.rawValue)"])
+            try openssl([
+                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", file("\(leaf.rawValue).key"),
+                "-out", file("\(leaf.rawValue).csr"), "-subj", "/CN=\(leaf.rawValue)",
+            ])
         }
-        try openssl(["x509", "-req", "-in", file("good.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"),
-                     "-CAcreateserial", "-days", "2", "-extfile", file("local.ext"), "-out", file("good.pem")])
-        try openssl(["x509", "-req", "-in", file("wrong-host.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"),
-                     "-CAcreateserial", "-days", "2", "-extfile", file("other.ext"), "-out", file("wrong-host.pem")])
+        try openssl([
+            "x509", "-req", "-in", file("good.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"),
+            "-CAcreateserial", "-days", "2", "-extfile", file("local.ext"), "-out", file("good.pem"),
+        ])
+        try openssl([
+            "x509", "-req", "-in", file("wrong-host.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"),
+            "-CAcreateserial", "-days", "2", "-extfile", file("other.ext"), "-out", file("wrong-host.pem"),
+        ])
         // OpenSSL 3.0's `x509 -req` cannot set a start date; `openssl ca` can (-startdate/-enddate).
         try write("index.txt", "")
         try write("serial", "1000\n")
-        try write("ca.cnf", """
+        try write(
+            "ca.cnf",
+            """
             [ca]
             default_ca = test
             [test]
@@ -57,12 +67,16 @@ public struct TestCertificates: Sendable {
             [any]
             commonName = supplied
             """)
-        try openssl(["ca", "-batch", "-notext", "-config", file("ca.cnf"), "-cert", file("ca.pem"), "-keyfile", file("ca.key"),
-                     "-in", file("expired.csr"), "-out", file("expired.pem"), "-extfile", file("local.ext"),
-                     "-startdate", "20200101000000Z", "-enddate", "20200131000000Z"])
-        try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("self-signed.key"),
-                     "-out", file("self-signed.pem"), "-days", "2", "-subj", "/CN=127.0.0.1",
-                     "-addext", "subjectAltName=IP:127.0.0.1"])
+        try openssl([
+            "ca", "-batch", "-notext", "-config", file("ca.cnf"), "-cert", file("ca.pem"), "-keyfile", file("ca.key"),
+            "-in", file("expired.csr"), "-out", file("expired.pem"), "-extfile", file("local.ext"),
+            "-startdate", "20200101000000Z", "-enddate", "20200131000000Z",
+        ])
+        try openssl([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("self-signed.key"),
+            "-out", file("self-signed.pem"), "-days", "2", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1",
+        ])
         return TestCertificates(directory: directory)
     }
 
@@ -79,7 +93,8 @@ public struct TestCertificates: Sendable {
         let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw TLSTestServerError("openssl \(arguments.prefix(2).joined(separator: " ")) failed: \(String(decoding: message, as: UTF8.self))")
+            throw TLSTestServerError(
+                "openssl \(arguments.prefix(2).joined(separator: " ")) failed: \(String(decoding: message, as: UTF8.self))")
         }
     }
 }

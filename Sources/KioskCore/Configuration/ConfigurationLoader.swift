@@ -62,7 +62,10 @@ public struct ConfigurationLoader: Sendable {
             do {
                 text = try String(contentsOfFile: file, encoding: .utf8)
             } catch {
-                throw ConfigurationError(fileProblem: "\(file): cannot read the configuration file (\(Self.reason(error))); check the path given to --config and its permissions")
+                throw ConfigurationError(
+                    fileProblem:
+                        "\(file): cannot read the configuration file (\(Self.reason(error))); check the path given to --config and its permissions"
+                )
             }
             do {
                 fileKeys = try Self.leafKeys(ofYAML: text)
@@ -80,10 +83,14 @@ public struct ConfigurationLoader: Sendable {
 
         // Keys nobody reads are typos or settings from another version: say so.
         for (key, line) in fileKeys.sorted(by: { $0.key < $1.key }) where !reader.knownKeys.contains(key) {
-            reader.issues.append(.init(key: key, source: "\(file ?? "file"):\(line)", message: "unknown key\(Self.suggestion(for: key, among: reader.knownKeys))"))
+            reader.issues.append(
+                .init(
+                    key: key, source: "\(file ?? "file"):\(line)",
+                    message: "unknown key\(Self.suggestion(for: key, among: reader.knownKeys))"))
         }
         for key in overrides.keys.sorted() where !reader.knownKeys.contains(key) {
-            reader.issues.append(.init(key: key, source: "flag --set", message: "unknown key\(Self.suggestion(for: key, among: reader.knownKeys))"))
+            reader.issues.append(
+                .init(key: key, source: "flag --set", message: "unknown key\(Self.suggestion(for: key, among: reader.knownKeys))"))
         }
         configuration.validate(in: reader)
         if !reader.issues.isEmpty { throw ConfigurationError(issues: reader.issues) }
@@ -206,7 +213,10 @@ final class Reader {
 
     func optionalInt(_ key: String, _ value: inout Int?) {
         guard let text = present(key) else { return }
-        if text.isEmpty { value = nil; return }
+        if text.isEmpty {
+            value = nil
+            return
+        }
         guard let parsed = Int(text.trimmingCharacters(in: .whitespaces)) else {
             return fail(key, "'\(text)' is not a whole number")
         }

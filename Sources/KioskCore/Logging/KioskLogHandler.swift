@@ -14,8 +14,10 @@ public struct KioskLogHandler: LogHandler {
     let journald: Bool
     let output: @Sendable (String) -> Void
 
-    public init(label: String, level: Logger.Level, journald: Bool,
-                output: @escaping @Sendable (String) -> Void = KioskLogHandler.standardError) {
+    public init(
+        label: String, level: Logger.Level, journald: Bool,
+        output: @escaping @Sendable (String) -> Void = KioskLogHandler.standardError
+    ) {
         self.label = label
         self.logLevel = level
         self.journald = journald
@@ -61,7 +63,8 @@ public struct KioskLogHandler: LogHandler {
     }
 
     static func quote(_ value: String) -> String {
-        value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) ? "\"\(value.replacingOccurrences(of: "\"", with: "\\\""))\"" : value
+        value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" })
+            ? "\"\(value.replacingOccurrences(of: "\"", with: "\\\""))\"" : value
     }
 
     static func timestamp() -> String {

@@ -67,8 +67,9 @@ public struct FaceAiDeeGateway: CheckInGateway, OutboxSender {
             return .rejected(status: 0, message: "api.condition is not a valid condition object: \(error)")
         }
         do {
-            let result = try await client.checkIn(projectID: projectID, jpeg: request.jpeg, condition: condition,
-                                                  option: request.option)
+            let result = try await client.checkIn(
+                projectID: projectID, jpeg: request.jpeg, condition: condition,
+                option: request.option)
             return .matched(userID: result.userID, status: result.status, similarity: result.similarity)
         } catch {
             return Self.outcome(of: error)
@@ -145,18 +146,20 @@ public struct FaceAiDeeGateway: CheckInGateway, OutboxSender {
         let option = Int(payload.option) ?? self.option
         do {
             let result = try await client.checkIn(projectID: projectID, jpeg: payload.jpeg, condition: condition, option: option)
-            return .delivered(DeliveredOutcome(
-                status: 200, userID: String(result.userID), similarity: result.similarity,
-                summary: "checked in late as user \(result.userID) (\(result.status))"))
+            return .delivered(
+                DeliveredOutcome(
+                    status: 200, userID: String(result.userID), similarity: result.similarity,
+                    summary: "checked in late as user \(result.userID) (\(result.status))"))
         } catch {
             switch error.disposition {
             case .retryable: return .retryable(reason: Self.shortReason(error))
             case .ambiguous: return .ambiguous(reason: Self.shortReason(error))
             case .accepted:
                 // Taken by the server: a delivery, whose answer is kept for the technician.
-                return .delivered(DeliveredOutcome(
-                    status: error.httpStatus ?? 200,
-                    summary: "contract warning: accepted, but the answer does not match the API contract: \(error.description)"))
+                return .delivered(
+                    DeliveredOutcome(
+                        status: error.httpStatus ?? 200,
+                        summary: "contract warning: accepted, but the answer does not match the API contract: \(error.description)"))
             case .authentication: return .authentication(reason: error.description)
             case .final: return .final(status: error.httpStatus ?? 0, reason: error.description)
             }

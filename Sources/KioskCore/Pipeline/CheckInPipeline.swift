@@ -55,9 +55,11 @@ public final class CheckInPipeline: Sendable {
     let tunables: Mutex<Tunables>
     let tick: Duration
 
-    public init(source: any FrameSource, analyzer: FrameAnalyzer, gateway: any CheckInGateway, door: any DoorSignals,
-                recorder: DecisionRecorder, status: StatusBoard, heartbeat: Heartbeat, tunables: Tunables,
-                tick: Duration = .milliseconds(250), logger: Logger) {
+    public init(
+        source: any FrameSource, analyzer: FrameAnalyzer, gateway: any CheckInGateway, door: any DoorSignals,
+        recorder: DecisionRecorder, status: StatusBoard, heartbeat: Heartbeat, tunables: Tunables,
+        tick: Duration = .milliseconds(250), logger: Logger
+    ) {
         self.source = source
         self.analyzer = analyzer
         self.gateway = gateway
@@ -278,7 +280,10 @@ public final class CheckInPipeline: Sendable {
                 logger.error("frame analysis failed: \(text); the door cannot check anyone in until this is fixed")
                 machine.lastAnalysisError = text
             }
-            status.update { $0.state = "fault"; $0.stateDetail = text }
+            status.update {
+                $0.state = "fault"
+                $0.stateDetail = text
+            }
             return []
         }
         machine.lastAnalysisError = nil
@@ -339,16 +344,22 @@ public final class CheckInPipeline: Sendable {
             machine.firstFaceAt = nil
             setState(.submitting, &machine)
             await door.signal(.checking)
-            logger.debug("frame selected", metadata: ["select.reason": "\(reason.rawValue)",
-                                                      "select.score": "\(String(format: "%.2f", candidate.face.quality.score))"])
+            logger.debug(
+                "frame selected",
+                metadata: [
+                    "select.reason": "\(reason.rawValue)",
+                    "select.score": "\(String(format: "%.2f", candidate.face.quality.score))",
+                ])
             return await post(candidate, firstFaceAt: firstFaceAt, selectedAt: received, &machine)
         }
         return []
     }
 
     /// Encodes the chosen face and hands the check-in to the task group.
-    func post(_ candidate: Selector.Candidate, firstFaceAt: ContinuousClock.Instant, selectedAt: ContinuousClock.Instant,
-              _ machine: inout Machine) async -> [Effect] {
+    func post(
+        _ candidate: Selector.Candidate, firstFaceAt: ContinuousClock.Instant, selectedAt: ContinuousClock.Instant,
+        _ machine: inout Machine
+    ) async -> [Effect] {
         let settings = machine.tunables.pipeline
         var latencies = StageLatencies()
         latencies.capture = candidate.frame.captureLatency
@@ -366,16 +377,18 @@ public final class CheckInPipeline: Sendable {
             let decision = Decision(granted: false, reason: .serverRejected, detail: "encode failed: \(error)", fault: true)
             machine.gate.decided(granted: false, at: .now)
             setState(.cooldown, &machine)
-            await recorder.record(decision, outcome: .rejected(status: 0, message: "\(error)"), latencies: latencies, jpeg: nil,
-                                  conditionJSON: machine.tunables.conditionJSON, option: machine.tunables.option, keepImage: false)
+            await recorder.record(
+                decision, outcome: .rejected(status: 0, message: "\(error)"), latencies: latencies, jpeg: nil,
+                conditionJSON: machine.tunables.conditionJSON, option: machine.tunables.option, keepImage: false)
             return []
         }
         let now = ContinuousClock.now
         latencies.encode = now - encodeStart
         let id = machine.nextID
         machine.nextID += 1
-        machine.inFlight[id] = InFlight(jpeg: jpeg, latencies: latencies, postedAt: now, capturedAt: Date(),
-                                        tunables: machine.tunables)
+        machine.inFlight[id] = InFlight(
+            jpeg: jpeg, latencies: latencies, postedAt: now, capturedAt: Date(),
+            tunables: machine.tunables)
         machine.awaited = id
         // The condition and option in force now go with the live post and with any queued copy
         // of it (both read `machine.tunables`), so a reload never splits the two.
@@ -414,8 +427,10 @@ public final class CheckInPipeline: Sendable {
         await decide(decision, outcome: outcome, pending, queueJPEG: false, at: now, &machine)
     }
 
-    func decide(_ decision: Decision, outcome: CheckInOutcome, _ pending: InFlight, queueJPEG: Bool,
-                at decidedAt: ContinuousClock.Instant, _ machine: inout Machine) async {
+    func decide(
+        _ decision: Decision, outcome: CheckInOutcome, _ pending: InFlight, queueJPEG: Bool,
+        at decidedAt: ContinuousClock.Instant, _ machine: inout Machine
+    ) async {
         let decideStart = ContinuousClock.now
         for signal in Self.doorSignals(for: decision) { await door.signal(signal) }
         var latencies = pending.latencies
@@ -423,16 +438,19 @@ public final class CheckInPipeline: Sendable {
         machine.gate.decided(granted: decision.granted, at: decidedAt)
         setState(.cooldown, &machine)
         let t = pending.tunables
-        await recorder.record(decision, outcome: outcome, latencies: latencies,
-                              jpeg: queueJPEG || t.keepImages ? pending.jpeg : nil,
-                              conditionJSON: t.conditionJSON, option: t.option, keepImage: t.keepImages)
+        await recorder.record(
+            decision, outcome: outcome, latencies: latencies,
+            jpeg: queueJPEG || t.keepImages ? pending.jpeg : nil,
+            conditionJSON: t.conditionJSON, option: t.option, keepImage: t.keepImages)
     }
 
     /// An answer after the door decided by the offline branch: journaled; a grant opens the
     /// door only for the same person still in view within the late-grant window; a transport
     /// failure (the request never got through) queues the check-in as offline ones are.
-    func lateOutcome(_ pending: InFlight, early: (decision: Decision, at: ContinuousClock.Instant), outcome: CheckInOutcome,
-                     _ machine: inout Machine) async {
+    func lateOutcome(
+        _ pending: InFlight, early: (decision: Decision, at: ContinuousClock.Instant), outcome: CheckInOutcome,
+        _ machine: inout Machine
+    ) async {
         let t = pending.tunables
         let now = ContinuousClock.now
         let after = Self.seconds(now - pending.postedAt)
@@ -445,8 +463,9 @@ public final class CheckInPipeline: Sendable {
             return
         case .unanswered(let reason):
             // The server may have it: queued (once more at most) or only journaled, by outbox.ambiguous.
-            await recorder.queueUnanswered(t.policy.settings.queueOffline ? pending.jpeg : nil, conditionJSON: t.conditionJSON,
-                                           option: t.option, capturedAt: pending.capturedAt, reason: reason)
+            await recorder.queueUnanswered(
+                t.policy.settings.queueOffline ? pending.jpeg : nil, conditionJSON: t.conditionJSON,
+                option: t.option, capturedAt: pending.capturedAt, reason: reason)
             return
         default:
             break
@@ -471,7 +490,8 @@ public final class CheckInPipeline: Sendable {
         } else {
             effect = "only journaled"
         }
-        let summary = "answered after \(after), after the door had decided \(early.decision.reason.rawValue): \(late.reason.rawValue) (\(late.detail)); \(effect)"
+        let summary =
+            "answered after \(after), after the door had decided \(early.decision.reason.rawValue): \(late.reason.rawValue) (\(late.detail)); \(effect)"
         await recorder.recordLate(late, outcome: outcome, summary: summary, capturedAt: pending.capturedAt, doorOpened: opens)
     }
 

@@ -21,9 +21,11 @@ public struct DecisionRecorder: Sendable {
     /// once more) or only journaled.
     public let ambiguous: AmbiguousDeliveryPolicy
 
-    public init(journal: EventJournal?, outbox: OutboxStore?, status: StatusBoard, logger: Logger,
-                imageKeeper: ImageKeeper? = nil, queued: @escaping @Sendable () -> Void = {},
-                ambiguous: AmbiguousDeliveryPolicy = .retry) {
+    public init(
+        journal: EventJournal?, outbox: OutboxStore?, status: StatusBoard, logger: Logger,
+        imageKeeper: ImageKeeper? = nil, queued: @escaping @Sendable () -> Void = {},
+        ambiguous: AmbiguousDeliveryPolicy = .retry
+    ) {
         self.ambiguous = ambiguous
         self.journal = journal
         self.outbox = outbox
@@ -34,17 +36,21 @@ public struct DecisionRecorder: Sendable {
     }
 
     /// Records one decision. `jpeg` is passed only when the check-in must be queued or kept.
-    public func record(_ decision: Decision, outcome: CheckInOutcome, latencies: StageLatencies, jpeg: [UInt8]?,
-                       conditionJSON: String, option: Int?, keepImage: Bool) async {
+    public func record(
+        _ decision: Decision, outcome: CheckInOutcome, latencies: StageLatencies, jpeg: [UInt8]?,
+        conditionJSON: String, option: Int?, keepImage: Bool
+    ) async {
         let now = Date()
         var queuedID: Int64?
         if case .unanswered(let reason) = outcome {
             // The server may have this check-in: queue it only as outbox.ambiguous allows.
-            queuedID = await queueUnanswered(decision.queueForLater ? jpeg : nil, conditionJSON: conditionJSON, option: option,
-                                             capturedAt: now, reason: reason)
+            queuedID = await queueUnanswered(
+                decision.queueForLater ? jpeg : nil, conditionJSON: conditionJSON, option: option,
+                capturedAt: now, reason: reason)
         } else if decision.queueForLater, let jpeg {
-            queuedID = await queue(jpeg, conditionJSON: conditionJSON, option: option, capturedAt: now,
-                                   reason: decision.reason.rawValue)
+            queuedID = await queue(
+                jpeg, conditionJSON: conditionJSON, option: option, capturedAt: now,
+                reason: decision.reason.rawValue)
         }
         if keepImage, let imageKeeper, let jpeg {
             do {
@@ -80,9 +86,10 @@ public struct DecisionRecorder: Sendable {
             }
         }
         status.update {
-            $0.lastDecision = .init(at: now, granted: decision.granted, reason: decision.reason.rawValue,
-                                    userID: decision.userID, similarity: decision.similarity,
-                                    latencyMs: Self.stages(latencies))
+            $0.lastDecision = .init(
+                at: now, granted: decision.granted, reason: decision.reason.rawValue,
+                userID: decision.userID, similarity: decision.similarity,
+                latencyMs: Self.stages(latencies))
             $0.decisions[decision.reason.rawValue, default: 0] += 1
             switch outcome {
             case .unreachable(let reason), .unanswered(let reason), .untrustedServer(let reason):
@@ -106,12 +113,15 @@ public struct DecisionRecorder: Sendable {
     /// once more, journaled as `possible-duplicate`; otherwise it is journaled as an `ambiguous`
     /// drop and never sent again. Either way it is counted (`ambiguous_deliveries` in status).
     @discardableResult
-    public func queueUnanswered(_ jpeg: [UInt8]?, conditionJSON: String, option: Int?, capturedAt: Date,
-                                reason: String) async -> Int64? {
+    public func queueUnanswered(
+        _ jpeg: [UInt8]?, conditionJSON: String, option: Int?, capturedAt: Date,
+        reason: String
+    ) async -> Int64? {
         if ambiguous == .retry, let jpeg {
             logger.warning("check-in got no answer; the server may have recorded it; queued to be posted once more (possible duplicate)")
-            return await queue(jpeg, conditionJSON: conditionJSON, option: option, capturedAt: capturedAt,
-                               reason: "unanswered", unansweredPost: reason)
+            return await queue(
+                jpeg, conditionJSON: conditionJSON, option: option, capturedAt: capturedAt,
+                reason: "unanswered", unansweredPost: reason)
         }
         let why = ambiguous == .giveUp ? "outbox.ambiguous: give_up" : "policy.queue_offline is off"
         logger.warning("check-in got no answer; the server may have recorded it; not sent again (\(why))")
@@ -126,8 +136,10 @@ public struct DecisionRecorder: Sendable {
     /// Puts a check-in in the offline queue for later delivery; its item id, or nil when it
     /// could not be queued (logged, and shown in status).
     @discardableResult
-    public func queue(_ jpeg: [UInt8], conditionJSON: String, option: Int?, capturedAt: Date,
-                      reason: String = "offline", unansweredPost: String? = nil) async -> Int64? {
+    public func queue(
+        _ jpeg: [UInt8], conditionJSON: String, option: Int?, capturedAt: Date,
+        reason: String = "offline", unansweredPost: String? = nil
+    ) async -> Int64? {
         guard let outbox else {
             logger.error("check-in not queued: the offline queue is unavailable (see earlier errors)")
             return nil
@@ -147,8 +159,10 @@ public struct DecisionRecorder: Sendable {
 
     /// Records the server's answer to a check-in the door had already decided without it
     /// (past `pipeline.decision_deadline`): a late-outcome journal record, a log line, status.
-    public func recordLate(_ decision: Decision, outcome: CheckInOutcome, summary: String, capturedAt: Date,
-                           doorOpened: Bool) async {
+    public func recordLate(
+        _ decision: Decision, outcome: CheckInOutcome, summary: String, capturedAt: Date,
+        doorOpened: Bool
+    ) async {
         var metadata: Logger.Metadata = [
             "decision.granted": "\(decision.granted)",
             "decision.reason": "\(decision.reason.rawValue)",

@@ -65,8 +65,9 @@ public final class FrameAnalyzer: @unchecked Sendable {
         let start = clock.now
         guard let scaled = await onQueue({ self.decodeForDetection(frame) }) else {
             // A damaged frame is the camera's everyday business (cheap USB MJPEG): skip it.
-            return FrameAnalysis(frame: frame, faces: [], mapping: .identity(width: frame.width, height: frame.height),
-                                 decodeTime: clock.now - start, detectTime: .zero, corrupt: true)
+            return FrameAnalysis(
+                frame: frame, faces: [], mapping: .identity(width: frame.width, height: frame.height),
+                decodeTime: clock.now - start, detectTime: .zero, corrupt: true)
         }
         let decoded = clock.now
         let faces: [DetectedFace]
@@ -76,15 +77,17 @@ public final class FrameAnalyzer: @unchecked Sendable {
             throw .detection(error)
         }
         let detected = clock.now
-        let mapping = FrameMapping(detectionWidth: scaled.image.width, detectionHeight: scaled.image.height,
-                                   frameWidth: scaled.originalWidth, frameHeight: scaled.originalHeight)
+        let mapping = FrameMapping(
+            detectionWidth: scaled.image.width, detectionHeight: scaled.image.height,
+            frameWidth: scaled.originalWidth, frameHeight: scaled.originalHeight)
         let assessed = await onQueue {
             faces.map { face in
                 AssessedFace(face: face, quality: self.scorer.assess(face, in: scaled.image, frameScale: mapping.scaleX))
             }
         }
-        return FrameAnalysis(frame: frame, faces: assessed, mapping: mapping, decodeTime: decoded - start,
-                             detectTime: detected - decoded, corrupt: false)
+        return FrameAnalysis(
+            frame: frame, faces: assessed, mapping: mapping, decodeTime: decoded - start,
+            detectTime: detected - decoded, corrupt: false)
     }
 
     /// The JPEG to upload: the face crop with `margin` around `box` (full-frame pixels), cut
@@ -92,20 +95,22 @@ public final class FrameAnalyzer: @unchecked Sendable {
     public func uploadJPEG(of frame: Frame, box: FaceRect?, margin: Double, quality: Int) async throws(FrameAnalyzerError) -> [UInt8] {
         let result: Result<[UInt8], FrameAnalyzerError> = await withCheckedContinuation { continuation in
             queue.async {
-                continuation.resume(returning: Result { () throws(FrameAnalyzerError) in
-                    do throws(ImagingError) {
-                        guard let box else {
-                            return try frame.jpegBytes(quality: quality, using: self.decoder, encoder: self.encoder)
+                continuation.resume(
+                    returning: Result { () throws(FrameAnalyzerError) in
+                        do throws(ImagingError) {
+                            guard let box else {
+                                return try frame.jpegBytes(quality: quality, using: self.decoder, encoder: self.encoder)
+                            }
+                            let full = try frame.image(format: .rgb24, using: self.decoder)
+                            let rect = PixelRect(
+                                x: Int(box.x.rounded()), y: Int(box.y.rounded()),
+                                width: Int(box.width.rounded()), height: Int(box.height.rounded()))
+                            let crop = try full.cropped(to: rect, margin: margin).image
+                            return try self.encoder.encode(crop, quality: quality)
+                        } catch {
+                            throw .imaging(error)
                         }
-                        let full = try frame.image(format: .rgb24, using: self.decoder)
-                        let rect = PixelRect(x: Int(box.x.rounded()), y: Int(box.y.rounded()),
-                                             width: Int(box.width.rounded()), height: Int(box.height.rounded()))
-                        let crop = try full.cropped(to: rect, margin: margin).image
-                        return try self.encoder.encode(crop, quality: quality)
-                    } catch {
-                        throw .imaging(error)
-                    }
-                })
+                    })
             }
         }
         return try result.get()

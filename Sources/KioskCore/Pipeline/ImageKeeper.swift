@@ -30,8 +30,9 @@ public struct ImageKeeper: Sendable {
     @discardableResult
     public func keep(_ jpeg: [UInt8], at date: Date, outcome: String) throws(ImageKeeperError) -> String {
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         } catch {
             throw ImageKeeperError(path: directory, reason: "\(error.localizedDescription)")
         }
@@ -54,7 +55,7 @@ public struct ImageKeeper: Sendable {
         }
         guard let file = created else { throw ImageKeeperError(path: path, reason: "\(failure)") }
         do {
-            try file.closeAfter { try file.writeAll(jpeg) }
+            _ = try file.closeAfter { try file.writeAll(jpeg) }
         } catch {
             // Errno's description is strerror's text.
             unlink(path)
@@ -87,8 +88,9 @@ public struct ImageKeeper: Sendable {
         var seconds = time_t(millis / 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(format: "%04d%02d%02dT%02d%02d%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(millis % 1000))
+        return String(
+            format: "%04d%02d%02dT%02d%02d%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(millis % 1000))
     }
 
     static func stampPart(_ name: String) -> String {

@@ -63,8 +63,10 @@ public struct Decision: Sendable, Equatable {
     /// The terminal itself needs attention (credentials, configuration, server down).
     public var fault: Bool
 
-    public init(granted: Bool, reason: Reason, detail: String, userID: Int? = nil, similarity: Double? = nil,
-                queueForLater: Bool = false, fault: Bool = false) {
+    public init(
+        granted: Bool, reason: Reason, detail: String, userID: Int? = nil, similarity: Double? = nil,
+        queueForLater: Bool = false, fault: Bool = false
+    ) {
         self.granted = granted
         self.reason = reason
         self.detail = detail
@@ -97,48 +99,60 @@ public struct DecisionPolicy: Sendable {
         switch outcome {
         case .matched(let userID, let status, let similarity):
             if !settings.allowedStatuses.contains(status) {
-                return Decision(granted: false, reason: .statusNotAllowed,
-                                detail: "user \(userID) has status \(status), allowed: \(settings.allowedStatuses.joined(separator: ", "))",
-                                userID: userID, similarity: similarity)
+                return Decision(
+                    granted: false, reason: .statusNotAllowed,
+                    detail: "user \(userID) has status \(status), allowed: \(settings.allowedStatuses.joined(separator: ", "))",
+                    userID: userID, similarity: similarity)
             }
             if similarity < settings.minSimilarity {
-                return Decision(granted: false, reason: .similarityTooLow,
-                                detail: "similarity \(Self.percent(similarity)) below the minimum \(Self.percent(settings.minSimilarity))",
-                                userID: userID, similarity: similarity)
+                return Decision(
+                    granted: false, reason: .similarityTooLow,
+                    detail: "similarity \(Self.percent(similarity)) below the minimum \(Self.percent(settings.minSimilarity))",
+                    userID: userID, similarity: similarity)
             }
             if !inSchedule {
-                return Decision(granted: false, reason: .outsideSchedule,
-                                detail: "user \(userID) recognised outside the opening schedule", userID: userID, similarity: similarity)
+                return Decision(
+                    granted: false, reason: .outsideSchedule,
+                    detail: "user \(userID) recognised outside the opening schedule", userID: userID, similarity: similarity)
             }
-            return Decision(granted: true, reason: .granted,
-                            detail: "user \(userID) (\(status)) at \(Self.percent(similarity))", userID: userID, similarity: similarity)
+            return Decision(
+                granted: true, reason: .granted,
+                detail: "user \(userID) (\(status)) at \(Self.percent(similarity))", userID: userID, similarity: similarity)
         case .noMatch:
             return Decision(granted: false, reason: .noMatch, detail: "no enrolled face matched")
         case .conditionsNotMet(let message):
             return Decision(granted: false, reason: .conditionsNotMet, detail: message ?? "conditions not met")
         case .rejected(let status, let message):
-            return Decision(granted: false, reason: .serverRejected,
-                            detail: "server refused the request (\(status)): \(message ?? "no message"); check api.project_id and api.condition",
-                            fault: true)
+            return Decision(
+                granted: false, reason: .serverRejected,
+                detail: "server refused the request (\(status)): \(message ?? "no message"); check api.project_id and api.condition",
+                fault: true)
         case .unauthorized(let message):
-            return Decision(granted: false, reason: .unauthorized,
-                            detail: "credentials refused: \(message ?? "401"); check api.credentials_file", fault: true)
+            return Decision(
+                granted: false, reason: .unauthorized,
+                detail: "credentials refused: \(message ?? "401"); check api.credentials_file", fault: true)
         case .untrustedServer(let reason):
-            return Decision(granted: false, reason: .untrustedServer,
-                            detail: "TLS with the server failed (\(reason)); the door stays shut whatever policy.offline says: check the server certificate, api.ca_file and the device clock",
-                            queueForLater: settings.queueOffline, fault: true)
+            return Decision(
+                granted: false, reason: .untrustedServer,
+                detail:
+                    "TLS with the server failed (\(reason)); the door stays shut whatever policy.offline says: check the server certificate, api.ca_file and the device clock",
+                queueForLater: settings.queueOffline, fault: true)
         case .acceptedUnreadable(let status, let detail):
-            return Decision(granted: false, reason: .unreadableAnswer,
-                            detail: "the server took the check-in (HTTP \(status)) but its answer does not match the API contract (\(detail)); not sent again: check api.url and the server's version",
-                            fault: true)
+            return Decision(
+                granted: false, reason: .unreadableAnswer,
+                detail:
+                    "the server took the check-in (HTTP \(status)) but its answer does not match the API contract (\(detail)); not sent again: check api.url and the server's version",
+                fault: true)
         case .unreachable(let reason), .unanswered(let reason):
             let queue = settings.queueOffline
             if settings.offline == .failOpen, inSchedule {
-                return Decision(granted: true, reason: .grantedOffline,
-                                detail: "server unreachable (\(reason)); fail-open policy", queueForLater: queue, fault: true)
+                return Decision(
+                    granted: true, reason: .grantedOffline,
+                    detail: "server unreachable (\(reason)); fail-open policy", queueForLater: queue, fault: true)
             }
-            return Decision(granted: false, reason: .offline,
-                            detail: "server unreachable (\(reason)); fail-secure policy", queueForLater: queue, fault: true)
+            return Decision(
+                granted: false, reason: .offline,
+                detail: "server unreachable (\(reason)); fail-secure policy", queueForLater: queue, fault: true)
         }
     }
 

@@ -64,7 +64,9 @@ public struct WeeklySchedule: Sendable, Equatable {
     public enum ScheduleError: Error, Sendable, Equatable, CustomStringConvertible {
         case malformed(String)
         public var description: String {
-            switch self { case .malformed(let why): why }
+            switch self {
+            case .malformed(let why): why
+            }
         }
     }
 

@@ -27,8 +27,10 @@ public struct KioskAgent: Sendable {
     public var environment: [String: String]
     public var logger: Logger
 
-    public init(configuration: KioskConfiguration, logger: Logger,
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(
+        configuration: KioskConfiguration, logger: Logger,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.environment = environment
@@ -46,8 +48,9 @@ public struct KioskAgent: Sendable {
         }
 
         // 1. Door I/O: lines requested with the relay inactive before anything else happens.
-        let door = DoorController(configuration: c.doorConfiguration, backend: doorBackend,
-                                  logger: logger.with("component", "door"))
+        let door = DoorController(
+            configuration: c.doorConfiguration, backend: doorBackend,
+            logger: logger.with("component", "door"))
         do {
             try await door.start()
         } catch {
@@ -114,14 +117,16 @@ public struct KioskAgent: Sendable {
 
         let heartbeat = Heartbeat()
         let drainer = store.map {
-            OutboxDrainer(store: $0, sender: gateway, configuration: DrainConfiguration(ambiguous: c.ambiguousDeliveryPolicy),
-                          logger: logger.with("component", "outbox"))
+            OutboxDrainer(
+                store: $0, sender: gateway, configuration: DrainConfiguration(ambiguous: c.ambiguousDeliveryPolicy),
+                logger: logger.with("component", "outbox"))
         }
         let recorder = DecisionRecorder(
             journal: journal, outbox: store, status: status, logger: logger.with("component", "decision"),
             imageKeeper: c.privacy.keepImages
-                ? ImageKeeper(directory: c.privacy.keepImagesDirectory, maxAge: c.privacy.keepImagesMaxAge,
-                              maxCount: c.privacy.keepImagesMaxCount) : nil,
+                ? ImageKeeper(
+                    directory: c.privacy.keepImagesDirectory, maxAge: c.privacy.keepImagesMaxAge,
+                    maxCount: c.privacy.keepImagesMaxCount) : nil,
             queued: { if let drainer { Task { await drainer.nudge() } } }, ambiguous: c.ambiguousDeliveryPolicy)
         let policy: DecisionPolicy
         do {
@@ -130,12 +135,14 @@ public struct KioskAgent: Sendable {
             throw StartupError(.policy, setting: "policy.schedule", error)
         }
         let pipeline = CheckInPipeline(
-            source: TappedFrameSource(source, onFrame: { [ready = Atomic<Bool>(false)] _ in
-                // The first frame proves the camera: tell systemd once.
-                guard !ready.exchange(true, ordering: .relaxed) else { return }
-                notifier.ready(status: "camera delivering frames; ready at the door")
-                logger.notice("ready: door I/O, detector and camera are up", metadata: ["camera": "\(source.name)"])
-            }),
+            source: TappedFrameSource(
+                source,
+                onFrame: { [ready = Atomic<Bool>(false)] _ in
+                    // The first frame proves the camera: tell systemd once.
+                    guard !ready.exchange(true, ordering: .relaxed) else { return }
+                    notifier.ready(status: "camera delivering frames; ready at the door")
+                    logger.notice("ready: door I/O, detector and camera are up", metadata: ["camera": "\(source.name)"])
+                }),
             analyzer: analyzer, gateway: gateway, door: door, recorder: recorder, status: status,
             heartbeat: heartbeat, tunables: .init(configuration: c, policy: policy),
             logger: logger.with("component", "pipeline"))
@@ -145,18 +152,25 @@ public struct KioskAgent: Sendable {
             .init(service: TokenService(gateway: gateway, status: status)),
         ]
         if let drainer, let store {
-            services.append(.init(service: DrainerService(drainer: drainer, store: store, status: status,
-                                                          logger: logger.with("component", "outbox"))))
+            services.append(
+                .init(
+                    service: DrainerService(
+                        drainer: drainer, store: store, status: status,
+                        logger: logger.with("component", "outbox"))))
         }
         services += [
-            .init(service: StatusService(
-                board: status, writer: StatusFileWriter(statusPath: c.status.file, metricsPath: c.status.metricsFile,
-                                         group: c.status.group),
-                notifier: notifier, interval: c.status.interval,
-                camera: { Self.cameraStatus(source) }, logger: logger.with("component", "status"))),
+            .init(
+                service: StatusService(
+                    board: status,
+                    writer: StatusFileWriter(
+                        statusPath: c.status.file, metricsPath: c.status.metricsFile,
+                        group: c.status.group),
+                    notifier: notifier, interval: c.status.interval,
+                    camera: { Self.cameraStatus(source) }, logger: logger.with("component", "status"))),
             .init(service: WatchdogService(notifier: notifier, heartbeat: heartbeat, logger: logger.with("component", "watchdog"))),
-            .init(service: ReloadService(pipeline: pipeline, reload: reload, notifier: notifier, logger: logger.with("component", "reload")),
-                  successTerminationBehavior: .ignore),
+            .init(
+                service: ReloadService(pipeline: pipeline, reload: reload, notifier: notifier, logger: logger.with("component", "reload")),
+                successTerminationBehavior: .ignore),
             // Last in the list, so the first to stop: the person in progress is finished, then
             // everything else winds down, the door last.
             .init(service: PipelineService(pipeline: pipeline), successTerminationBehavior: .gracefullyShutdownGroup),
@@ -217,9 +231,10 @@ public struct KioskAgent: Sendable {
         }
         do {
             let client = try FaceAiDeeClient(configuration: c.apiClientConfiguration, credentials: credentials)
-            return FaceAiDeeGateway(client: client, projectID: c.api.projectID,
-                                    condition: try FaceAiDeeGateway.condition(fromJSON: c.api.conditionJSON),
-                                    option: c.api.option)
+            return FaceAiDeeGateway(
+                client: client, projectID: c.api.projectID,
+                condition: try FaceAiDeeGateway.condition(fromJSON: c.api.conditionJSON),
+                option: c.api.option)
         } catch let error as FaceAiDeeError {
             throw StartupError(.apiClient, setting: "api.url", error)
         } catch {
@@ -250,14 +265,16 @@ struct ReloadService: Service {
     func run() async throws {
         guard let reload else { return }
         let signals = await UnixSignalsSequence(trapping: .sighup)
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for await _ in signals {
                 notifier.reloading()
                 do {
                     let fresh = try await reload()
                     let policy = try DecisionPolicy(settings: fresh.policy)
                     pipeline.reload(.init(configuration: fresh, policy: policy))
-                    logger.notice("configuration reloaded: thresholds, timings and policy apply now; camera, door, API and queue settings need a restart")
+                    logger.notice(
+                        "configuration reloaded: thresholds, timings and policy apply now; camera, door, API and queue settings need a restart"
+                    )
                 } catch {
                     logger.error("configuration not reloaded, keeping the running one: \(error)")
                 }

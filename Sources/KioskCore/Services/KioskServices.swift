@@ -73,7 +73,7 @@ struct DrainerService: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await drainer.run() }
                 group.addTask {
@@ -89,7 +89,8 @@ struct DrainerService: Service {
                                 // A late delivery proves the server is back even when nobody
                                 // has come to the door since.
                                 if let delivered = s.sender?.lastDeliveryAt,
-                                   delivered > ($0.server.lastSuccessAt ?? .distantPast) {
+                                    delivered > ($0.server.lastSuccessAt ?? .distantPast)
+                                {
                                     $0.server.healthy = true
                                     $0.server.lastSuccessAt = delivered
                                     $0.server.lastError = nil
@@ -190,7 +191,9 @@ struct WatchdogService: Service {
                 notifier.watchdog()
                 warned = false
             } else if !warned {
-                logger.critical("pipeline loop silent for \(heartbeat.age.map { "\($0)" } ?? "ever"): withholding watchdog pings so systemd restarts the service")
+                logger.critical(
+                    "pipeline loop silent for \(heartbeat.age.map { "\($0)" } ?? "ever"): withholding watchdog pings so systemd restarts the service"
+                )
                 warned = true
             }
             if Task.isShuttingDownGracefully { return }

@@ -45,7 +45,9 @@ public struct StatusFileWriter: Sendable {
         guard let entry = getgrnam(group) else {
             throw StatusWriteError(
                 path: statusPath,
-                reason: "group '\(group)' (status.group) does not exist; create it (the package's sysusers file does) or set status.group to \"\"")
+                reason:
+                    "group '\(group)' (status.group) does not exist; create it (the package's sysusers file does) or set status.group to \"\""
+            )
         }
         return entry.pointee.gr_gid
     }
@@ -55,7 +57,11 @@ public struct StatusFileWriter: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true)
         } catch {
-            throw StatusWriteError(path: path, reason: "\(error.localizedDescription); check that the directory exists and the service may write it (RuntimeDirectory=kiosk-agent in the unit)")
+            throw StatusWriteError(
+                path: path,
+                reason:
+                    "\(error.localizedDescription); check that the directory exists and the service may write it (RuntimeDirectory=kiosk-agent in the unit)"
+            )
         }
         let temporary = "\(path).\(getpid()).tmp"
         let file: FileDescriptor

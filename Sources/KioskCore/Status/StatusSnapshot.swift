@@ -145,26 +145,34 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
             }
         }
         metric("kiosk_up", "1 while kioskd runs.", "gauge", [("", 1)])
-        metric("kiosk_start_time_seconds", "Start time of kioskd (Unix seconds).", "gauge",
-               [("", startedAt.timeIntervalSince1970)])
+        metric(
+            "kiosk_start_time_seconds", "Start time of kioskd (Unix seconds).", "gauge",
+            [("", startedAt.timeIntervalSince1970)])
         let states = ["starting", "idle", "selecting", "submitting", "cooldown", "stopping", "fault"]
-        metric("kiosk_state", "The pipeline's current state (1 for the current one).", "gauge",
-               states.map { ("state=\"\($0)\"", $0 == state ? 1 : 0) })
-        metric("kiosk_decisions_total", "Decisions by reason.", "counter",
-               decisions.sorted { $0.key < $1.key }.map { ("reason=\"\($0.key)\"", Double($0.value)) })
-        metric("kiosk_late_answers_total", "Server answers that came after the decision deadline.", "counter",
-               [("", Double(lateAnswers ?? 0))])
-        metric("kiosk_ambiguous_deliveries_total",
-               "Check-ins posted whose answer never came: the server may have recorded them (possible duplicates).",
-               "counter", [("", Double(ambiguousDeliveries ?? 0))])
-        metric("kiosk_insecure_transport", "1 when api.verify_tls is off or the API URL is plain http to another host.",
-               "gauge", [("", insecureTransport == nil ? 0 : 1)])
+        metric(
+            "kiosk_state", "The pipeline's current state (1 for the current one).", "gauge",
+            states.map { ("state=\"\($0)\"", $0 == state ? 1 : 0) })
+        metric(
+            "kiosk_decisions_total", "Decisions by reason.", "counter",
+            decisions.sorted { $0.key < $1.key }.map { ("reason=\"\($0.key)\"", Double($0.value)) })
+        metric(
+            "kiosk_late_answers_total", "Server answers that came after the decision deadline.", "counter",
+            [("", Double(lateAnswers ?? 0))])
+        metric(
+            "kiosk_ambiguous_deliveries_total",
+            "Check-ins posted whose answer never came: the server may have recorded them (possible duplicates).",
+            "counter", [("", Double(ambiguousDeliveries ?? 0))])
+        metric(
+            "kiosk_insecure_transport", "1 when api.verify_tls is off or the API URL is plain http to another host.",
+            "gauge", [("", insecureTransport == nil ? 0 : 1)])
         metric("kiosk_camera_connected", "1 when the camera delivers frames.", "gauge", [("", camera.connected ? 1 : 0)])
         metric("kiosk_camera_fps", "Frames per second received from the camera.", "gauge", [("", camera.fps)])
-        metric("kiosk_camera_frames_total", "Frames by fate.", "counter", [
-            ("fate=\"captured\"", Double(camera.framesCaptured)), ("fate=\"dropped\"", Double(camera.framesDropped)),
-            ("fate=\"corrupt\"", Double(camera.framesCorrupt)),
-        ])
+        metric(
+            "kiosk_camera_frames_total", "Frames by fate.", "counter",
+            [
+                ("fate=\"captured\"", Double(camera.framesCaptured)), ("fate=\"dropped\"", Double(camera.framesDropped)),
+                ("fate=\"corrupt\"", Double(camera.framesCorrupt)),
+            ])
         if let detectorMs {
             metric("kiosk_detector_seconds", "Time of the last face detection.", "gauge", [("", detectorMs / 1000)])
         }
@@ -175,8 +183,9 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
             metric("kiosk_server_up", "1 when the last request reached the server.", "gauge", [("", healthy ? 1 : 0)])
         }
         if let expiry = server.tokenExpiresAt {
-            metric("kiosk_token_expiry_timestamp_seconds", "When the API token expires (Unix seconds).", "gauge",
-                   [("", expiry.timeIntervalSince1970)])
+            metric(
+                "kiosk_token_expiry_timestamp_seconds", "When the API token expires (Unix seconds).", "gauge",
+                [("", expiry.timeIntervalSince1970)])
         }
         return out
     }

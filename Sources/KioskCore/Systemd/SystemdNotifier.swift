@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Foundation
 
 /// Talks to systemd's notification socket (`sd_notify(3)` protocol) without libsystemd:
 /// one datagram per message to `$NOTIFY_SOCKET`. Outside systemd (no `NOTIFY_SOCKET`) every

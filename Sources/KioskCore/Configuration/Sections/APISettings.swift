@@ -90,10 +90,13 @@ extension APISettings {
         let scheme = parsed?.scheme?.lowercased()
         let host = (parsed?.host ?? "").lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         if scheme == "http" && !Self.isLoopback(host) {
-            problems.append("api.url \(url) is plain http to a host that is not loopback: face images and the API token cross the network unencrypted; use https")
+            problems.append(
+                "api.url \(url) is plain http to a host that is not loopback: face images and the API token cross the network unencrypted; use https"
+            )
         }
         if !verifyTLS && scheme != "http" {
-            problems.append("api.verify_tls is off: any server can pose as Face AiDee and open the door; turn it on (use api.ca_file for a private CA)")
+            problems.append(
+                "api.verify_tls is off: any server can pose as Face AiDee and open the door; turn it on (use api.ca_file for a private CA)")
         }
         return problems.isEmpty ? nil : problems.joined(separator: "; ")
     }

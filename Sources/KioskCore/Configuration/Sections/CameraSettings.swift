@@ -84,8 +84,9 @@ extension CameraSettings {
         c.stallTimeout = stallTimeout
         c.controls = controls.compactMap { entry in
             guard let equals = entry.firstIndex(of: "=") else { return nil }
-            return ControlSetting(name: String(entry[..<equals]).trimmingCharacters(in: .whitespaces),
-                                  value: String(entry[entry.index(after: equals)...]).trimmingCharacters(in: .whitespaces))
+            return ControlSetting(
+                name: String(entry[..<equals]).trimmingCharacters(in: .whitespaces),
+                value: String(entry[entry.index(after: equals)...]).trimmingCharacters(in: .whitespaces))
         }
         // The daemon waits for a camera that is not plugged in yet, and says so in its status.
         c.waitForDevice = true

@@ -35,7 +35,10 @@ extension DetectionSettings: ConfigurationSection {
 
     func preflight(environment: [String: String], report: (_ key: String, _ message: String) -> Void) {
         if !FileManager.default.isReadableFile(atPath: model) {
-            report("model", "\(model) is missing or unreadable; install the package's models or run scripts/fetch-assets.sh and point this key at .assets/models/")
+            report(
+                "model",
+                "\(model) is missing or unreadable; install the package's models or run scripts/fetch-assets.sh and point this key at .assets/models/"
+            )
         }
     }
 }

@@ -64,8 +64,9 @@ extension OutboxSettings {
         return OutboxConfiguration(
             stateDirectory: stateDirectory,
             key: key,
-            limits: OutboxLimits(maxItems: maxItems, maxBytes: maxBytes, maxAge: maxAge,
-                                 fullPolicy: whenFull == .refuseNew ? .refuseNew : .dropOldest),
+            limits: OutboxLimits(
+                maxItems: maxItems, maxBytes: maxBytes, maxAge: maxAge,
+                fullPolicy: whenFull == .refuseNew ? .refuseNew : .dropOldest),
             journalRetention: JournalRetention(maxRows: journalMaxRows, maxAge: journalMaxAge))
     }
 }
