@@ -48,9 +48,12 @@ format:
 # stage did. Each stage's output streams and is kept in $(TEST_LOGS)/ (tee), with its exit status.
 # The hardware stage fails when it cannot run; KIOSK_SKIP_VM=1 skips it on purpose, loudly
 # (docs/TESTING.md), and is refused in CI.
-# --no-parallel: on Linux Swift's cooperative pool has one thread per core (two here); suites
-# that decode, detect and match faces in parallel starved the door controller's real-time
-# patterns and made its timing tests fail. Serially the whole run takes about two minutes.
+# --no-parallel: on Linux Swift's cooperative pool has one thread per core (two here). The door
+# controller and the token session now take an injected clock (their clock tests need no
+# serial run), but suites still measure real time: DoorControllerTests' real-clock pulse and
+# debounce checks, CheckInPipelineTests' decision deadlines, the whole-path scenes (dlib matching
+# in process) and the TLS and duplicate-delivery tests' timeouts; run side by side with face
+# decoding and matching on two cores they stretch past their margins.
 TEST_LOGS := .build/test-logs
 
 test: setup lint
