@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
         .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.3"),
         .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
@@ -70,7 +72,6 @@ let package = Package(
             dependencies: [
                 "CV4L2", "Imaging",
                 .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "FaceDetection", dependencies: ["CVision", "Imaging"]),
         .target(
@@ -90,8 +91,8 @@ let package = Package(
             dependencies: [
                 "CCurl", "AiDeeAPI",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "Outbox",
@@ -103,7 +104,7 @@ let package = Package(
         .target(
             name: "KioskCore",
             dependencies: [
-                "Imaging", "Camera", "FaceDetection", "DoorIO", "FaceAiDee", "Outbox",
+                "Imaging", "Camera", "FaceDetection", "DoorIO", "AiDeeAPI", "FaceAiDee", "Outbox",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -118,16 +119,19 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]),
         .target(
             name: "KioskCLI",
             dependencies: [
-                "KioskCore", "Camera", "Imaging", "FaceDetection", "DoorIO", "FaceAiDee", "Outbox",
+                "KioskCore", "Camera", "Imaging", "FaceDetection", "DoorIO", "AiDeeAPI", "FaceAiDee", "Outbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]),
 
         // MARK: Executables: wiring only.
@@ -204,3 +208,15 @@ let package = Package(
     ],
     cxxLanguageStandard: .cxx17
 )
+
+// Imports are internal unless a file says otherwise, and a member is visible only through an
+// import of its own module: the compiler keeps C types (and other modules' types) out of
+// declarations other modules see, and every module names what it uses.
+for target in package.targets where target.type != .system && target.type != .test {
+    guard !["CVision", "CFaceMatch", "TestSupport"].contains(target.name) else { continue }
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("InternalImportsByDefault"),
+            .enableUpcomingFeature("MemberImportVisibility"),
+        ]
+}

@@ -5,21 +5,20 @@
 // (implemented by AiDeeSimulator). The document is the single source of truth: change it here
 // and both sides follow.
 
-import OpenAPIRuntime
-
-import struct Foundation.Date
+package import Foundation
+package import OpenAPIRuntime
 
 /// The contract itself, for serving it (`aidee-sim` answers `GET /openapi.yaml` with it) and for
 /// tools such as schemathesis.
-public enum AiDeeAPIDocument {
+package enum AiDeeAPIDocument {
     /// The OpenAPI 3.1 document, byte for byte as committed in Sources/AiDeeAPI/openapi.yaml.
-    public static var yamlBytes: [UInt8] { PackageResources.openapi_yaml }
+    package static var yamlBytes: [UInt8] { PackageResources.openapi_yaml }
 
     /// The OpenAPI 3.1 document as text.
-    public static var yaml: String { String(decoding: PackageResources.openapi_yaml, as: UTF8.self) }
+    package static var yaml: String { String(decoding: PackageResources.openapi_yaml, as: UTF8.self) }
 
     /// The API's base path on a server; operation paths in the document are relative to it.
-    public static let basePath = "/api/v1"
+    package static let basePath = "/api/v1"
 }
 
 /// A `DateTranscoder` for any `date-time` that reaches `Foundation.Date`: it reads RFC 3339 with
@@ -27,15 +26,15 @@ public enum AiDeeAPIDocument {
 ///
 /// The contract's own timestamps decode to ``AiDeeTimestamp`` (exact); this keeps anything
 /// else consistent with them. Pass it to `Configuration(dateTranscoder:)` on both sides.
-public struct AiDeeDateTranscoder: DateTranscoder {
-    public init() {}
+package struct AiDeeDateTranscoder: DateTranscoder {
+    package init() {}
 
-    public func encode(_ date: Date) throws -> String { AiDeeTimestamp(date).rfc3339 }
+    package func encode(_ date: Date) throws -> String { AiDeeTimestamp(date).rfc3339 }
 
-    public func decode(_ text: String) throws -> Date { try AiDeeTimestamp.parse(text).date }
+    package func decode(_ text: String) throws -> Date { try AiDeeTimestamp.parse(text).date }
 }
 
 extension Configuration {
     /// The runtime configuration both the client and the simulator use: exact RFC 3339 dates.
-    public static var aiDee: Configuration { Configuration(dateTranscoder: AiDeeDateTranscoder()) }
+    package static var aiDee: Configuration { Configuration(dateTranscoder: AiDeeDateTranscoder()) }
 }

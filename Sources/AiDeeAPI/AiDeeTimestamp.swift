@@ -5,8 +5,7 @@
 // (its resolution is about 0.1 µs) and forgets the offset, so the contract maps its `Timestamp`
 // schema to this type (see openapi-generator-config.yaml) and parses it by hand.
 
-import struct Foundation.Date
-import struct Foundation.TimeInterval
+package import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -23,16 +22,16 @@ import Darwin
 ///
 /// Equality compares the written form (instant and offset); use ``isSameInstant(as:)`` or the
 /// `Comparable` operators, which order by instant, to compare moments.
-public struct AiDeeTimestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+package struct AiDeeTimestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     /// Whole seconds since 1970-01-01T00:00:00Z (may be negative).
-    public let secondsSinceEpoch: Int64
+    package let secondsSinceEpoch: Int64
     /// Nanoseconds within the second, 0 ..< 1_000_000_000.
-    public let nanoseconds: Int32
+    package let nanoseconds: Int32
     /// The offset from UTC the timestamp was written with, in seconds (+09:00 is 32400).
-    public let utcOffsetSeconds: Int32
+    package let utcOffsetSeconds: Int32
 
     /// Creates a timestamp from its parts; `nanoseconds` outside 0 ..< 1e9 carries into seconds.
-    public init(secondsSinceEpoch: Int64, nanoseconds: Int64 = 0, utcOffsetSeconds: Int32 = 0) {
+    package init(secondsSinceEpoch: Int64, nanoseconds: Int64 = 0, utcOffsetSeconds: Int32 = 0) {
         let carry = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000
         self.secondsSinceEpoch = secondsSinceEpoch + carry
         self.nanoseconds = Int32(nanoseconds - carry * 1_000_000_000)
@@ -41,7 +40,7 @@ public struct AiDeeTimestamp: Sendable, Hashable, Comparable, Codable, CustomStr
 
     /// Creates a timestamp from a `Date` (rounded to the microsecond, the most a `Date` holds
     /// reliably today), written with the given offset.
-    public init(_ date: Date, utcOffsetSeconds: Int32 = 0) {
+    package init(_ date: Date, utcOffsetSeconds: Int32 = 0) {
         let interval = date.timeIntervalSince1970
         let whole = interval.rounded(.down)
         let micros = ((interval - whole) * 1_000_000).rounded()
@@ -51,7 +50,7 @@ public struct AiDeeTimestamp: Sendable, Hashable, Comparable, Codable, CustomStr
     }
 
     /// The current time from the system's real-time clock, at full nanosecond precision.
-    public static func now(utcOffsetSeconds: Int32 = 0) -> AiDeeTimestamp {
+    package static func now(utcOffsetSeconds: Int32 = 0) -> AiDeeTimestamp {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return AiDeeTimestamp(
@@ -60,41 +59,41 @@ public struct AiDeeTimestamp: Sendable, Hashable, Comparable, Codable, CustomStr
     }
 
     /// The instant as a `Date` (loses precision below about 0.1 µs and the offset).
-    public var date: Date {
+    package var date: Date {
         Date(timeIntervalSince1970: TimeInterval(secondsSinceEpoch) + TimeInterval(nanoseconds) / 1e9)
     }
 
     /// The same instant written with another offset.
-    public func withOffset(_ utcOffsetSeconds: Int32) -> AiDeeTimestamp {
+    package func withOffset(_ utcOffsetSeconds: Int32) -> AiDeeTimestamp {
         AiDeeTimestamp(
             secondsSinceEpoch: secondsSinceEpoch, nanoseconds: Int64(nanoseconds),
             utcOffsetSeconds: utcOffsetSeconds)
     }
 
     /// Adds a number of nanoseconds (negative to subtract).
-    public func adding(nanoseconds delta: Int64) -> AiDeeTimestamp {
+    package func adding(nanoseconds delta: Int64) -> AiDeeTimestamp {
         AiDeeTimestamp(
             secondsSinceEpoch: secondsSinceEpoch, nanoseconds: Int64(nanoseconds) + delta,
             utcOffsetSeconds: utcOffsetSeconds)
     }
 
     /// Adds a number of seconds (negative to subtract), kept to the nanosecond.
-    public func adding(seconds delta: Double) -> AiDeeTimestamp {
+    package func adding(seconds delta: Double) -> AiDeeTimestamp {
         adding(nanoseconds: Int64((delta * 1e9).rounded()))
     }
 
     /// Seconds from `self` to `other` (positive when `other` is later), as a Double.
-    public func seconds(until other: AiDeeTimestamp) -> Double {
+    package func seconds(until other: AiDeeTimestamp) -> Double {
         Double(other.secondsSinceEpoch - secondsSinceEpoch)
             + Double(Int64(other.nanoseconds) - Int64(nanoseconds)) / 1e9
     }
 
     /// True when both denote the same instant, whatever offsets they were written with.
-    public func isSameInstant(as other: AiDeeTimestamp) -> Bool {
+    package func isSameInstant(as other: AiDeeTimestamp) -> Bool {
         secondsSinceEpoch == other.secondsSinceEpoch && nanoseconds == other.nanoseconds
     }
 
-    public static func < (lhs: AiDeeTimestamp, rhs: AiDeeTimestamp) -> Bool {
+    package static func < (lhs: AiDeeTimestamp, rhs: AiDeeTimestamp) -> Bool {
         (lhs.secondsSinceEpoch, lhs.nanoseconds) < (rhs.secondsSinceEpoch, rhs.nanoseconds)
     }
 
@@ -102,25 +101,25 @@ public struct AiDeeTimestamp: Sendable, Hashable, Comparable, Codable, CustomStr
 
     /// Parses an RFC 3339 date-time; returns nil when `text` is not one (the reason is in
     /// ``parse(_:)``'s error).
-    public init?(rfc3339 text: String) {
+    package init?(rfc3339 text: String) {
         guard let value = try? AiDeeTimestamp.parse(text) else { return nil }
         self = value
     }
 
     /// Why a string is not an RFC 3339 date-time.
-    public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
+    package struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The text that failed.
-        public let text: String
+        package let text: String
         /// What is wrong with it.
-        public let reason: String
-        public var description: String {
+        package let reason: String
+        package var description: String {
             "'\(text)' is not an RFC 3339 date-time (\(reason)); expected e.g. 2020-01-01T12:00:00.000000000+09:00"
         }
     }
 
     /// Parses an RFC 3339 date-time such as `2020-01-01T12:00:00.000000000+09:00`, keeping every
     /// fractional digit (up to nine) and the offset.
-    public static func parse(_ text: String) throws(ParseError) -> AiDeeTimestamp {
+    package static func parse(_ text: String) throws(ParseError) -> AiDeeTimestamp {
         let bytes = Array(text.utf8)
         var index = 0
         func fail(_ reason: String) -> ParseError { ParseError(text: text, reason: reason) }
@@ -193,7 +192,7 @@ public struct AiDeeTimestamp: Sendable, Hashable, Comparable, Codable, CustomStr
     }
 
     /// The RFC 3339 form with nine fractional digits and the stored offset.
-    public var rfc3339: String {
+    package var rfc3339: String {
         let local = secondsSinceEpoch + Int64(utcOffsetSeconds)
         let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
         let secondOfDay = Int(local - days * 86_400)
@@ -210,9 +209,9 @@ public struct AiDeeTimestamp: Sendable, Hashable, Comparable, Codable, CustomStr
         return text
     }
 
-    public var description: String { rfc3339 }
+    package var description: String { rfc3339 }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         do {
@@ -222,7 +221,7 @@ public struct AiDeeTimestamp: Sendable, Hashable, Comparable, Codable, CustomStr
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rfc3339)
     }

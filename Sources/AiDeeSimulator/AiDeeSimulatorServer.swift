@@ -1,20 +1,23 @@
 // AiDeeSimulatorServer: the in-process launcher, used by `aidee-sim` and by other modules' tests.
 import AiDeeAPI
-import Foundation
+package import Foundation
 import Hummingbird
-import Logging
+package import Logging
 import NIOCore
+// ByteBuffer to Data (swift-nio, through Hummingbird).
+import NIOFoundationEssentialsCompat
 import OpenAPIHummingbird
 import OpenAPIRuntime
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// Why the simulator could not start.
-public enum SimulatorStartError: Error, Sendable, CustomStringConvertible {
+package enum SimulatorStartError: Error, Sendable, CustomStringConvertible {
     case configuration(SimulatorConfigurationError)
     case bindFailed(host: String, port: Int, message: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .configuration(let e): "aidee-sim: \(e.description)"
         case .bindFailed(let host, let port, let message):
@@ -33,17 +36,17 @@ public enum SimulatorStartError: Error, Sendable, CustomStringConvertible {
 /// let (key, secret) = try await sim.issueCredentials(username: "kiosk", password: "pw")
 /// // talk to sim.baseURL ...
 /// ```
-public final class AiDeeSimulatorServer: Sendable {
+package final class AiDeeSimulatorServer: Sendable {
     /// The port actually bound (the kernel's choice when the configuration said 0).
-    public let port: Int
+    package let port: Int
     /// The address bound.
-    public let host: String
+    package let host: String
     /// The API's base URL, e.g. `http://127.0.0.1:41234/api/v1`.
-    public let baseURL: URL
+    package let baseURL: URL
     /// The state; tests may inspect it (check-ins) or seed it.
-    public let store: SimulatorStore
+    package let store: SimulatorStore
     /// The fault rules in force; change them at any time.
-    public let faults: FaultInjector
+    package let faults: FaultInjector
 
     private let configuration: SimulatorConfiguration
     private let engine: FaceEngine
@@ -72,7 +75,7 @@ public final class AiDeeSimulatorServer: Sendable {
     ///   - handleSignals: whether SIGINT/SIGTERM shut the server down gracefully (the executable
     ///     says yes; tests leave it off).
     ///   - logger: where request and lifecycle logs go; by default nowhere (tests never log).
-    public static func start(
+    package static func start(
         _ configuration: SimulatorConfiguration, handleSignals: Bool = false,
         logger: Logger = Logger(label: "aidee-sim", factory: { _ in SwiftLogNoOpLogHandler() })
     ) async throws -> AiDeeSimulatorServer {
@@ -140,13 +143,13 @@ public final class AiDeeSimulatorServer: Sendable {
     }
 
     /// Loads the face models now instead of on the first image request (about a second).
-    public func warmUp() async throws { try await engine.warmUp() }
+    package func warmUp() async throws { try await engine.warmUp() }
 
     /// Waits until the server stops (a signal when `handleSignals`, or `shutdown()`).
-    public func waitUntilStopped() async throws { try await running.value }
+    package func waitUntilStopped() async throws { try await running.value }
 
     /// Stops listening, lets requests in flight finish, and returns when the server is down.
-    public func shutdown() async {
+    package func shutdown() async {
         await group.triggerGracefulShutdown()
         _ = try? await running.value
     }
@@ -154,7 +157,7 @@ public final class AiDeeSimulatorServer: Sendable {
     // MARK: Seeding helpers (tests and demos)
 
     /// Issues an API key and secret for an existing account, as `POST /auth/key` would.
-    public func issueCredentials(username: String, password: String) async throws -> (key: String, secret: String) {
+    package func issueCredentials(username: String, password: String) async throws -> (key: String, secret: String) {
         switch try await store.issueKey(username: username, password: password) {
         case .issued(let key, let secret): return (key, secret)
         case .badCredentials: throw SimulatorAPIError.unauthorized("wrong username or password")
@@ -163,7 +166,7 @@ public final class AiDeeSimulatorServer: Sendable {
     }
 
     /// Issues a token directly (skipping key/secret), e.g. for tests of expiry.
-    public func issueToken(username: String, password: String, ttl: TimeInterval? = nil) async throws -> String {
+    package func issueToken(username: String, password: String, ttl: TimeInterval? = nil) async throws -> String {
         let (key, secret) = try await issueCredentials(username: username, password: password)
         guard let (token, _) = try await store.issueToken(key: key, secret: secret, ttl: ttl ?? configuration.tokenTTL) else {
             throw SimulatorAPIError.unauthorized("could not issue a token")
@@ -172,7 +175,7 @@ public final class AiDeeSimulatorServer: Sendable {
     }
 
     /// Creates a user in a project and returns its id.
-    public func createUser(
+    package func createUser(
         projectID: Int, groupID: Int? = nil, status: String = "APPROVED",
         properties: [String: String] = [:]
     ) async throws -> Int {
@@ -185,7 +188,7 @@ public final class AiDeeSimulatorServer: Sendable {
 
     /// Enrols a face from JPEG or PNG bytes with the same detection and matching as the API;
     /// returns the face id. Throws `SimulatorAPIError` 400/409 as the API would answer.
-    public func enrollFace(projectID: Int, userID: Int, image: [UInt8], saveImage: Bool = false) async throws -> Int {
+    package func enrollFace(projectID: Int, userID: Int, image: [UInt8], saveImage: Bool = false) async throws -> Int {
         let descriptor: FaceDescriptor
         do {
             descriptor = try await engine.descriptor(ofImage: image, requireSingleFace: true)
@@ -202,12 +205,12 @@ public final class AiDeeSimulatorServer: Sendable {
     }
 
     /// The descriptor of the main face in an image (for tests that compare faces directly).
-    public func descriptor(ofImage image: [UInt8]) async throws -> FaceDescriptor {
+    package func descriptor(ofImage image: [UInt8]) async throws -> FaceDescriptor {
         try await engine.descriptor(ofImage: image, requireSingleFace: false)
     }
 
     /// Granted check-ins of a project, oldest first.
-    public func checkIns(projectID: Int) async throws -> [SimulatorCheckIn] {
+    package func checkIns(projectID: Int) async throws -> [SimulatorCheckIn] {
         try await store.checkIns(projectID: projectID)
     }
 }

@@ -5,6 +5,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+// ByteBuffer to Data (swift-nio, through Hummingbird).
+import NIOFoundationEssentialsCompat
 
 /// The contract's paths (under `/api/v1`) and the methods each declares, as in `openapi.yaml`.
 /// `StrictnessTests` checks this table against the document, so the two cannot drift apart.

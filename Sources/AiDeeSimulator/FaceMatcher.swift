@@ -2,25 +2,25 @@
 // The only file of the simulator that touches CFaceMatch.
 import CFaceMatch
 import Dispatch
-import Foundation
-import Imaging
+package import Foundation
+package import Imaging
 
 /// A 128-dimensional face descriptor from dlib's ResNet (`dlib_face_recognition_resnet_model_v1`).
 ///
 /// Two descriptors of the same person lie within Euclidean distance 0.6 of each other in dlib's
 /// published evaluation (99.38% on LFW); `FaceSimilarity` turns the distance into a percentage.
-public struct FaceDescriptor: Sendable, Equatable {
+package struct FaceDescriptor: Sendable, Equatable {
     /// The 128 components.
-    public let values: [Float]
+    package let values: [Float]
 
     /// Wraps 128 values; `nil` for any other count.
-    public init?(values: [Float]) {
+    package init?(values: [Float]) {
         guard values.count == Int(CFACEMATCH_DESCRIPTOR_LENGTH) else { return nil }
         self.values = values
     }
 
     /// Euclidean distance to another descriptor.
-    public func distance(to other: FaceDescriptor) -> Double {
+    package func distance(to other: FaceDescriptor) -> Double {
         var sum: Double = 0
         for i in 0..<values.count {
             let d = Double(values[i]) - Double(other.values[i])
@@ -30,7 +30,7 @@ public struct FaceDescriptor: Sendable, Equatable {
     }
 
     /// Little-endian Float32 bytes, the form stored in SQLite.
-    public var bytes: [UInt8] {
+    package var bytes: [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(values.count * 4)
         for v in values {
@@ -41,7 +41,7 @@ public struct FaceDescriptor: Sendable, Equatable {
     }
 
     /// Reads the stored form back; `nil` when the length is wrong.
-    public init?(bytes: [UInt8]) {
+    package init?(bytes: [UInt8]) {
         guard bytes.count == Int(CFACEMATCH_DESCRIPTOR_LENGTH) * 4 else { return nil }
         var values = [Float]()
         values.reserveCapacity(bytes.count / 4)
@@ -60,34 +60,34 @@ public struct FaceDescriptor: Sendable, Equatable {
 /// contract's default check-in threshold (`option` 3); identical faces give 100 %. The check-in
 /// `option` table then means: 1 → 70 % (d ≤ 0.90), 2 → 75 % (d ≤ 0.75), 3 → 80 % (d ≤ 0.60),
 /// 4 → 85 % (d ≤ 0.45), 5 → 90 % (d ≤ 0.30). The mapping is linear so thresholds convert back exactly.
-public enum FaceSimilarity {
+package enum FaceSimilarity {
     /// The distance scale: `d = 3` is 0 %.
-    public static let zeroSimilarityDistance = 3.0
+    package static let zeroSimilarityDistance = 3.0
     /// dlib's recommended same-person distance threshold.
-    public static let dlibThresholdDistance = 0.6
+    package static let dlibThresholdDistance = 0.6
 
     /// The similarity percentage for a distance.
-    public static func percentage(forDistance distance: Double) -> Double {
+    package static func percentage(forDistance distance: Double) -> Double {
         let raw = 100 * max(0, 1 - distance / zeroSimilarityDistance)
         return (raw * 10).rounded() / 10
     }
 
     /// The distance that corresponds to a similarity percentage.
-    public static func distance(forPercentage percentage: Double) -> Double {
+    package static func distance(forPercentage percentage: Double) -> Double {
         (1 - min(max(percentage, 0), 100) / 100) * zeroSimilarityDistance
     }
 }
 
 /// A face rectangle in image pixels (top-left origin).
-public struct FaceRegion: Sendable, Equatable {
-    public var x: Double
-    public var y: Double
-    public var width: Double
-    public var height: Double
+package struct FaceRegion: Sendable, Equatable {
+    package var x: Double
+    package var y: Double
+    package var width: Double
+    package var height: Double
     /// Detector confidence 0...1 (1 for boxes given by hand).
-    public var score: Double
+    package var score: Double
 
-    public init(x: Double, y: Double, width: Double, height: Double, score: Double = 1) {
+    package init(x: Double, y: Double, width: Double, height: Double, score: Double = 1) {
         self.x = x
         self.y = y
         self.width = width
@@ -96,11 +96,11 @@ public struct FaceRegion: Sendable, Equatable {
     }
 
     /// Area in square pixels, used to pick the main face of an image.
-    public var area: Double { width * height }
+    package var area: Double { width * height }
 }
 
 /// Why face matching failed.
-public enum FaceMatchError: Error, Sendable, CustomStringConvertible {
+package enum FaceMatchError: Error, Sendable, CustomStringConvertible {
     /// A model file is missing.
     case modelMissing(path: String)
     /// dlib could not read a model file.
@@ -110,7 +110,7 @@ public enum FaceMatchError: Error, Sendable, CustomStringConvertible {
     /// The image is not RGB.
     case unsupportedPixelFormat(PixelFormat)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .modelMissing(let path):
             "face-matching model not found: \(path). Run scripts/fetch-assets.sh, or pass --models DIR with the dlib model files."
@@ -129,16 +129,16 @@ public enum FaceMatchError: Error, Sendable, CustomStringConvertible {
 /// `@unchecked Sendable` because the C handle is touched only on `queue`, a private serial
 /// queue: dlib's network keeps per-call activations, so one models object must never run two
 /// computations at once. Blocking dlib work therefore never runs on Swift's cooperative pool.
-public final class FaceMatcher: @unchecked Sendable {
+package final class FaceMatcher: @unchecked Sendable {
     /// File names inside the models folder.
-    public static let shapePredictorFile = "shape_predictor_5_face_landmarks.dat"
-    public static let descriptorFile = "dlib_face_recognition_resnet_model_v1.dat"
+    package static let shapePredictorFile = "shape_predictor_5_face_landmarks.dat"
+    package static let descriptorFile = "dlib_face_recognition_resnet_model_v1.dat"
 
     private let models: OpaquePointer
     private let queue = DispatchQueue(label: "aidee-sim.face-matcher")
 
     /// Loads both dlib models from `directory` (blocking, ~1 s).
-    public init(modelsDirectory directory: URL) throws(FaceMatchError) {
+    package init(modelsDirectory directory: URL) throws(FaceMatchError) {
         let sp = directory.appendingPathComponent(Self.shapePredictorFile).path
         let desc = directory.appendingPathComponent(Self.descriptorFile).path
         for path in [sp, desc] where !FileManager.default.fileExists(atPath: path) {
@@ -154,7 +154,7 @@ public final class FaceMatcher: @unchecked Sendable {
     deinit { cfacematch_free(models) }
 
     /// Loads the models on a background thread (they take about a second).
-    public static func load(modelsDirectory directory: URL) async throws -> FaceMatcher {
+    package static func load(modelsDirectory directory: URL) async throws -> FaceMatcher {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 do { continuation.resume(returning: try FaceMatcher(modelsDirectory: directory)) } catch {
@@ -165,7 +165,7 @@ public final class FaceMatcher: @unchecked Sendable {
     }
 
     /// The descriptor of the face inside `region` of an RGB image, with its 5 landmarks.
-    public func describe(_ image: Image, face region: FaceRegion) async throws -> FaceDescriptor {
+    package func describe(_ image: Image, face region: FaceRegion) async throws -> FaceDescriptor {
         guard image.format == .rgb24 else { throw FaceMatchError.unsupportedPixelFormat(image.format) }
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {

@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 /// What an injected fault does to a request.
-public enum FaultKind: Sendable, Equatable, Codable {
+package enum FaultKind: Sendable, Equatable, Codable {
     /// Answer with this HTTP status and a JSON error body, without running the operation.
     case status(Int)
     /// Close the connection without any response.
@@ -19,14 +19,14 @@ public enum FaultKind: Sendable, Equatable, Codable {
 }
 
 /// One fault rule: which operation, what happens, how often.
-public struct FaultRule: Sendable, Equatable, Codable {
+package struct FaultRule: Sendable, Equatable, Codable {
     /// An operation name from `SimulatorOperation` (e.g. `checkIn`) or `*` for every API call.
-    public var operation: String
-    public var kind: FaultKind
+    package var operation: String
+    package var kind: FaultKind
     /// Probability 0...1 that a matching request is affected.
-    public var rate: Double
+    package var rate: Double
 
-    public init(operation: String, kind: FaultKind, rate: Double = 1) {
+    package init(operation: String, kind: FaultKind, rate: Double = 1) {
         self.operation = operation
         self.kind = kind
         self.rate = rate
@@ -34,7 +34,7 @@ public struct FaultRule: Sendable, Equatable, Codable {
 
     /// Parses the `--fault` flag: `OPERATION:status=CODE[:rate=R]`, `OPERATION:drop[:rate=R]`,
     /// `OPERATION:latency=MS[:rate=R]`.
-    public init(argument: String) throws(FaultRuleError) {
+    package init(argument: String) throws(FaultRuleError) {
         let parts = argument.split(separator: ":").map(String.init)
         guard parts.count >= 2, parts.count <= 3 else { throw .malformed(argument) }
         var rate = 1.0
@@ -61,7 +61,7 @@ public struct FaultRule: Sendable, Equatable, Codable {
     }
 
     /// Checks the operation name, status range, latency and rate.
-    public func validate() throws(FaultRuleError) {
+    package func validate() throws(FaultRuleError) {
         guard operation == "*" || SimulatorOperation(rawValue: operation) != nil else { throw .unknownOperation(operation) }
         guard (0...1).contains(rate) else { throw .invalidValue("rate must be between 0 and 1, got \(rate)") }
         switch kind {
@@ -85,7 +85,7 @@ public struct FaultRule: Sendable, Equatable, Codable {
         case malformed200 = "malformed_200"
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         operation = try c.decode(String.self, forKey: .operation)
         rate = try c.decodeIfPresent(Double.self, forKey: .rate) ?? 1
@@ -108,7 +108,7 @@ public struct FaultRule: Sendable, Equatable, Codable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(operation, forKey: .operation)
         try c.encode(rate, forKey: .rate)
@@ -123,12 +123,12 @@ public struct FaultRule: Sendable, Equatable, Codable {
 }
 
 /// A `--fault` flag or `/_sim/faults` body that cannot be used.
-public enum FaultRuleError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum FaultRuleError: Error, Sendable, Equatable, CustomStringConvertible {
     case malformed(String)
     case unknownOperation(String)
     case invalidValue(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .malformed(let s):
             "fault rule '\(s)' is malformed: use OPERATION:status=CODE[:rate=R], OPERATION:drop[:rate=R], OPERATION:drop-after[:rate=R], OPERATION:malformed-200[:rate=R] or OPERATION:latency=MS[:rate=R]"
@@ -143,26 +143,26 @@ public enum FaultRuleError: Error, Sendable, Equatable, CustomStringConvertible 
 /// The fault rules in force, changeable at run time.
 ///
 /// A `Mutex` rather than an actor: the check runs on every request and never suspends.
-public final class FaultInjector: Sendable {
+package final class FaultInjector: Sendable {
     private let state: Mutex<(rules: [FaultRule], generator: SplitMix64)>
 
     /// Starts with `rules`; `seed` makes rate decisions repeatable in tests.
-    public init(rules: [FaultRule] = [], seed: UInt64 = UInt64.random(in: 0...UInt64.max)) {
+    package init(rules: [FaultRule] = [], seed: UInt64 = UInt64.random(in: 0...UInt64.max)) {
         state = Mutex((rules, SplitMix64(seed: seed)))
     }
 
     /// The rules in force.
-    public var rules: [FaultRule] { state.withLock { $0.rules } }
+    package var rules: [FaultRule] { state.withLock { $0.rules } }
 
     /// Replaces all rules.
-    public func set(_ rules: [FaultRule]) { state.withLock { $0.rules = rules } }
+    package func set(_ rules: [FaultRule]) { state.withLock { $0.rules = rules } }
 
     /// Adds one rule.
-    public func add(_ rule: FaultRule) { state.withLock { $0.rules.append(rule) } }
+    package func add(_ rule: FaultRule) { state.withLock { $0.rules.append(rule) } }
 
     /// The faults to apply to one request of `operation`: each matching rule fires with its rate.
     /// Latencies add up; the first firing status or drop wins.
-    public func decide(for operation: SimulatorOperation) -> (latencyMS: Int, failure: FaultKind?) {
+    package func decide(for operation: SimulatorOperation) -> (latencyMS: Int, failure: FaultKind?) {
         state.withLock { s in
             var latency = 0
             var failure: FaultKind?
@@ -193,14 +193,14 @@ struct SplitMix64: RandomNumberGenerator, Sendable {
 }
 
 /// The API's operations, named like the contract's `operationId`s, with their routes.
-public enum SimulatorOperation: String, Sendable, CaseIterable {
+package enum SimulatorOperation: String, Sendable, CaseIterable {
     case issueKey, issueToken, renewToken, revokeToken, listProjects
     case createUser, updateUser, deleteUser
     case listFaces, deleteAllFaces, addFace, getFace, updateFace, deleteFace
     case checkIn, search
 
     /// The operation a request is for, from its method and path (under `/api/v1`).
-    public static func match(method: String, path: String) -> SimulatorOperation? {
+    package static func match(method: String, path: String) -> SimulatorOperation? {
         var p = Substring(path)
         if let q = p.firstIndex(of: "?") { p = p[..<q] }
         guard p.hasPrefix("/api/v1/") else { return nil }

@@ -7,16 +7,16 @@ import Logging
 import OpenAPIRuntime
 
 /// An API answer other than success: the HTTP status and the `message` of the `Error` body.
-public struct SimulatorAPIError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var status: Int
-    public var message: String
+package struct SimulatorAPIError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var status: Int
+    package var message: String
 
-    public init(_ status: Int, _ message: String) {
+    package init(_ status: Int, _ message: String) {
         self.status = status
         self.message = message
     }
 
-    public var description: String { "\(status): \(message)" }
+    package var description: String { "\(status): \(message)" }
 
     static func badRequest(_ m: String) -> Self { .init(400, m) }
     static func unauthorized(_ m: String) -> Self { .init(401, m) }
@@ -27,9 +27,9 @@ public struct SimulatorAPIError: Error, Sendable, Equatable, CustomStringConvert
 
 /// The match threshold for check-in `option` (the contract's table): 1 → 70 %, 2 → 75 %,
 /// 3 → 80 % (default), 4 → 85 %, 5 → 90 %.
-public enum MatchOption {
-    public static let defaultOption = 3
-    public static func threshold(for option: Int) -> Double? {
+package enum MatchOption {
+    package static let defaultOption = 3
+    package static func threshold(for option: Int) -> Double? {
         (1...5).contains(option) ? 65 + 5 * Double(option) : nil
     }
 }

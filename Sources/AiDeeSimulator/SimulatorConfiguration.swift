@@ -1,35 +1,35 @@
 // SimulatorConfiguration: everything `aidee-sim` and the in-process launcher are told at start.
-import Foundation
+package import Foundation
 
 /// The simulator's settings, read once at start.
-public struct SimulatorConfiguration: Sendable {
+package struct SimulatorConfiguration: Sendable {
     /// Address to bind. Default `127.0.0.1`: the simulator has no TLS and is for local use.
-    public var host: String
+    package var host: String
     /// Port to bind; 0 (the default) lets the kernel choose, and the server reports the real one.
-    public var port: Int
+    package var port: Int
     /// Folder of `simulator.sqlite`; `nil` keeps state in memory (gone at shutdown).
-    public var dataDirectory: URL?
+    package var dataDirectory: URL?
     /// Folder holding the YuNet and dlib model files.
-    public var modelsDirectory: URL
+    package var modelsDirectory: URL
     /// Accounts to create or update at start (existing ones in the database stay).
-    public var accounts: [SimulatorAccount]
+    package var accounts: [SimulatorAccount]
     /// Projects to create or update at start.
-    public var projects: [SimulatorProject]
+    package var projects: [SimulatorProject]
     /// Token lifetime in seconds. Default 3600.
-    public var tokenTTL: TimeInterval
+    package var tokenTTL: TimeInterval
     /// Largest accepted request body in bytes; bigger bodies answer 400. Default 10 MiB: a
     /// base64 JPEG from a 5-megapixel phone camera fits, anything bigger is not a face photo.
-    public var maxBodyBytes: Int
+    package var maxBodyBytes: Int
     /// Largest accepted image in pixels (width × height), to refuse decompression bombs. Default 40 M.
-    public var maxImagePixels: Int
+    package var maxImagePixels: Int
     /// Users per project before `POST /users` answers 409. Default 100 000.
-    public var maxUsersPerProject: Int
+    package var maxUsersPerProject: Int
     /// Fault rules in force from the start (see `FaultRule`).
-    public var faults: [FaultRule]
+    package var faults: [FaultRule]
     /// Seed for fault-rate decisions; `nil` for a random seed.
-    public var faultSeed: UInt64?
+    package var faultSeed: UInt64?
 
-    public init(
+    package init(
         host: String = "127.0.0.1", port: Int = 0, dataDirectory: URL? = nil,
         modelsDirectory: URL = SimulatorConfiguration.defaultModelsDirectory(),
         accounts: [SimulatorAccount] = [], projects: [SimulatorProject] = [],
@@ -51,13 +51,13 @@ public struct SimulatorConfiguration: Sendable {
     }
 
     /// File names the simulator needs in `modelsDirectory`.
-    public static let modelFiles = [
+    package static let modelFiles = [
         "face_detection_yunet_2023mar.onnx", FaceMatcher.shapePredictorFile, FaceMatcher.descriptorFile,
     ]
 
     /// `$KIOSK_ASSETS/models` when set, else `.assets/models` under the current directory (a
     /// development checkout), else `/usr/share/kiosk-agent/models`.
-    public static func defaultModelsDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+    package static func defaultModelsDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         if let assets = environment["KIOSK_ASSETS"], !assets.isEmpty {
             return URL(fileURLWithPath: assets).appendingPathComponent("models")
         }
@@ -67,7 +67,7 @@ public struct SimulatorConfiguration: Sendable {
     }
 
     /// Checks values and that every model file exists; the error names the file and the fix.
-    public func validate() throws(SimulatorConfigurationError) {
+    package func validate() throws(SimulatorConfigurationError) {
         guard (0...65535).contains(port) else { throw .invalid(key: "port", reason: "must be 0...65535, got \(port)") }
         guard tokenTTL >= 1 else { throw .invalid(key: "token-ttl", reason: "must be at least 1 second, got \(tokenTTL)") }
         guard maxBodyBytes >= 1024 else { throw .invalid(key: "max-body-bytes", reason: "must be at least 1024") }
@@ -85,11 +85,11 @@ public struct SimulatorConfiguration: Sendable {
 }
 
 /// A configuration the simulator cannot start with.
-public enum SimulatorConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum SimulatorConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalid(key: String, reason: String)
     case modelMissing(path: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalid(let key, let reason): "--\(key): \(reason)"
         case .modelMissing(let path):

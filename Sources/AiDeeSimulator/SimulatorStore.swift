@@ -1,14 +1,14 @@
 // SimulatorStore: the simulator's state in one SQLite file (GRDB), kept across restarts.
-import Foundation
+package import Foundation
 import GRDB
 
 /// Why the store failed: the SQLite file cannot be opened or written.
-public struct SimulatorStoreError: Error, Sendable, CustomStringConvertible {
-    public var operation: String
-    public var path: String
-    public var message: String
+package struct SimulatorStoreError: Error, Sendable, CustomStringConvertible {
+    package var operation: String
+    package var path: String
+    package var message: String
 
-    public var description: String {
+    package var description: String {
         "simulator database \(path): \(operation) failed: \(message). Check that --data points to a writable folder, or start with an empty one."
     }
 }
@@ -17,13 +17,13 @@ public struct SimulatorStoreError: Error, Sendable, CustomStringConvertible {
 ///
 /// GRDB's `DatabaseQueue` owns the one connection and runs every statement on its own serial
 /// queue, so SQLite steps never block the cooperative pool and the store is `Sendable`.
-public final class SimulatorStore: Sendable {
+package final class SimulatorStore: Sendable {
     private let db: DatabaseQueue
     /// The SQLite file, or `:memory:`.
-    public let path: String
+    package let path: String
 
     /// Opens (creating if needed) `simulator.sqlite` in `directory`, or an in-memory store.
-    public init(directory: URL?) throws {
+    package init(directory: URL?) throws {
         do {
             if let directory {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -80,7 +80,7 @@ public final class SimulatorStore: Sendable {
     // MARK: Accounts, keys, tokens
 
     /// Adds or replaces an account.
-    public func upsert(_ account: SimulatorAccount) async throws {
+    package func upsert(_ account: SimulatorAccount) async throws {
         try await write("save account") { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO account VALUES (?, ?, ?)",
@@ -89,14 +89,14 @@ public final class SimulatorStore: Sendable {
     }
 
     /// The outcome of `POST /auth/key`.
-    public enum KeyIssue: Sendable, Equatable {
+    package enum KeyIssue: Sendable, Equatable {
         case issued(key: String, secret: String)
         case badCredentials
         case notAllowed
     }
 
     /// Issues a new key and secret for an account whose password matches.
-    public func issueKey(username: String, password: String, now: Date = Date()) async throws -> KeyIssue {
+    package func issueKey(username: String, password: String, now: Date = Date()) async throws -> KeyIssue {
         let key = UUID().uuidString.lowercased()
         let secret = Self.randomHex(bytes: 10)
         return try await write("issue key") { db in
@@ -114,7 +114,7 @@ public final class SimulatorStore: Sendable {
     }
 
     /// Issues a token for a key and secret; `nil` when they do not match.
-    public func issueToken(key: String, secret: String, ttl: TimeInterval, now: Date = Date()) async throws -> (
+    package func issueToken(key: String, secret: String, ttl: TimeInterval, now: Date = Date()) async throws -> (
         token: String, expires: Date
     )? {
         let token = Self.newToken()
@@ -133,7 +133,7 @@ public final class SimulatorStore: Sendable {
     }
 
     /// The account a valid (known, unexpired, not revoked) token belongs to.
-    public func account(forToken token: String, now: Date = Date()) async throws -> String? {
+    package func account(forToken token: String, now: Date = Date()) async throws -> String? {
         try await read("check token") { db in
             try String.fetchOne(
                 db, sql: "SELECT username FROM token WHERE token = ? AND revoked = 0 AND expires_at > ?",
@@ -143,7 +143,7 @@ public final class SimulatorStore: Sendable {
 
     /// Renews a valid token: issues a fresh one with a full lifetime. The old token stays valid
     /// until its own expiry so calls already in flight with it still succeed.
-    public func renewToken(_ token: String, ttl: TimeInterval, now: Date = Date()) async throws -> (token: String, expires: Date)? {
+    package func renewToken(_ token: String, ttl: TimeInterval, now: Date = Date()) async throws -> (token: String, expires: Date)? {
         let fresh = Self.newToken()
         let expires = now.addingTimeInterval(ttl)
         return try await write("renew token") { db in
@@ -160,7 +160,7 @@ public final class SimulatorStore: Sendable {
     }
 
     /// Revokes a valid token; `false` when it was not valid.
-    public func revokeToken(_ token: String, now: Date = Date()) async throws -> Bool {
+    package func revokeToken(_ token: String, now: Date = Date()) async throws -> Bool {
         try await write("revoke token") { db in
             try db.execute(
                 sql: "UPDATE token SET revoked = 1 WHERE token = ? AND revoked = 0 AND expires_at > ?",
@@ -172,7 +172,7 @@ public final class SimulatorStore: Sendable {
     // MARK: Projects
 
     /// Adds or replaces a project.
-    public func upsert(_ project: SimulatorProject) async throws {
+    package func upsert(_ project: SimulatorProject) async throws {
         try await write("save project") { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO project VALUES (?, ?, ?)",
@@ -181,7 +181,7 @@ public final class SimulatorStore: Sendable {
     }
 
     /// All projects, by id.
-    public func projects() async throws -> [SimulatorProject] {
+    package func projects() async throws -> [SimulatorProject] {
         try await read("list projects") { db in
             try Row.fetchAll(db, sql: "SELECT id, name, members FROM project ORDER BY id").map { row in
                 let members = (row["members"] as String).split(separator: ",").map(String.init)
@@ -191,7 +191,7 @@ public final class SimulatorStore: Sendable {
     }
 
     /// Projects an account may use.
-    public func projects(for username: String) async throws -> [SimulatorProject] {
+    package func projects(for username: String) async throws -> [SimulatorProject] {
         try await projects().filter { $0.admits(username) }
     }
 
@@ -205,14 +205,14 @@ public final class SimulatorStore: Sendable {
     }
 
     /// Number of users in a project.
-    public func userCount(projectID: Int) async throws -> Int {
+    package func userCount(projectID: Int) async throws -> Int {
         try await read("count users") { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM user WHERE project_id = ?", arguments: [projectID]) ?? 0
         }
     }
 
     /// Creates a user and returns it.
-    public func createUser(
+    package func createUser(
         projectID: Int, groupID: Int?, registrant: String?, status: String,
         propertiesJSON: String, now: Date = Date()
     ) async throws -> SimulatorUser {
@@ -230,14 +230,14 @@ public final class SimulatorStore: Sendable {
     }
 
     /// A user of a project, or `nil`.
-    public func user(projectID: Int, userID: Int) async throws -> SimulatorUser? {
+    package func user(projectID: Int, userID: Int) async throws -> SimulatorUser? {
         try await read("read user") { db in
             try Row.fetchOne(db, sql: "SELECT * FROM user WHERE id = ? AND project_id = ?", arguments: [userID, projectID]).map(Self.user)
         }
     }
 
     /// Updates the given fields of a user; `nil` when there is no such user.
-    public func updateUser(
+    package func updateUser(
         projectID: Int, userID: Int, groupID: Int??, registrant: String??, status: String?,
         propertiesJSON: String?, now: Date = Date()
     ) async throws -> SimulatorUser? {
@@ -261,7 +261,7 @@ public final class SimulatorStore: Sendable {
     }
 
     /// Deletes a user and their faces; `false` when there is no such user.
-    public func deleteUser(projectID: Int, userID: Int) async throws -> Bool {
+    package func deleteUser(projectID: Int, userID: Int) async throws -> Bool {
         try await write("delete user") { db in
             try db.execute(sql: "DELETE FROM face WHERE user_id = ? AND project_id = ?", arguments: [userID, projectID])
             try db.execute(sql: "DELETE FROM user WHERE id = ? AND project_id = ?", arguments: [userID, projectID])
@@ -281,7 +281,7 @@ public final class SimulatorStore: Sendable {
     }
 
     /// Adds a face to a user.
-    public func addFace(projectID: Int, userID: Int, descriptor: FaceDescriptor, image: [UInt8]?, now: Date = Date()) async throws
+    package func addFace(projectID: Int, userID: Int, descriptor: FaceDescriptor, image: [UInt8]?, now: Date = Date()) async throws
         -> SimulatorFace
     {
         try await write("add face") { db in
@@ -297,7 +297,7 @@ public final class SimulatorStore: Sendable {
     }
 
     /// The faces of a user, by id.
-    public func faces(projectID: Int, userID: Int) async throws -> [SimulatorFace] {
+    package func faces(projectID: Int, userID: Int) async throws -> [SimulatorFace] {
         try await read("list faces") { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM face WHERE user_id = ? AND project_id = ? ORDER BY id",
@@ -307,7 +307,7 @@ public final class SimulatorStore: Sendable {
     }
 
     /// One face of a user, or `nil`.
-    public func face(projectID: Int, userID: Int, faceID: Int) async throws -> SimulatorFace? {
+    package func face(projectID: Int, userID: Int, faceID: Int) async throws -> SimulatorFace? {
         try await read("read face") { db in
             try Row.fetchOne(
                 db, sql: "SELECT * FROM face WHERE id = ? AND user_id = ? AND project_id = ?",
@@ -317,7 +317,7 @@ public final class SimulatorStore: Sendable {
     }
 
     /// Replaces a face's descriptor and image; `nil` when there is no such face.
-    public func replaceFace(
+    package func replaceFace(
         projectID: Int, userID: Int, faceID: Int, descriptor: FaceDescriptor, image: [UInt8]?,
         now: Date = Date()
     ) async throws -> SimulatorFace? {
@@ -331,7 +331,7 @@ public final class SimulatorStore: Sendable {
     }
 
     /// Deletes one face; `false` when there is no such face.
-    public func deleteFace(projectID: Int, userID: Int, faceID: Int) async throws -> Bool {
+    package func deleteFace(projectID: Int, userID: Int, faceID: Int) async throws -> Bool {
         try await write("delete face") { db in
             try db.execute(sql: "DELETE FROM face WHERE id = ? AND user_id = ? AND project_id = ?", arguments: [faceID, userID, projectID])
             return db.changesCount > 0
@@ -339,7 +339,7 @@ public final class SimulatorStore: Sendable {
     }
 
     /// Deletes all faces of a user; returns how many.
-    public func deleteAllFaces(projectID: Int, userID: Int) async throws -> Int {
+    package func deleteAllFaces(projectID: Int, userID: Int) async throws -> Int {
         try await write("delete faces") { db in
             try db.execute(sql: "DELETE FROM face WHERE user_id = ? AND project_id = ?", arguments: [userID, projectID])
             return db.changesCount
@@ -347,7 +347,7 @@ public final class SimulatorStore: Sendable {
     }
 
     /// Every enrolled face of a project with its user, for matching.
-    public func candidates(projectID: Int) async throws -> [(face: SimulatorFace, user: SimulatorUser)] {
+    package func candidates(projectID: Int) async throws -> [(face: SimulatorFace, user: SimulatorUser)] {
         try await read("load candidates") { db in
             let users = try Row.fetchAll(db, sql: "SELECT * FROM user WHERE project_id = ?", arguments: [projectID]).map(Self.user)
             let byID = Dictionary(users.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -360,7 +360,7 @@ public final class SimulatorStore: Sendable {
     // MARK: Check-ins
 
     /// Records a granted check-in.
-    public func recordCheckIn(projectID: Int, userID: Int, faceID: Int, similarity: Double, at: Date) async throws {
+    package func recordCheckIn(projectID: Int, userID: Int, faceID: Int, similarity: Double, at: Date) async throws {
         try await write("record check-in") { db in
             try db.execute(
                 sql: "INSERT INTO checkin (project_id, user_id, face_id, similarity, at) VALUES (?, ?, ?, ?, ?)",
@@ -369,7 +369,7 @@ public final class SimulatorStore: Sendable {
     }
 
     /// The check-ins of a project, oldest first.
-    public func checkIns(projectID: Int) async throws -> [SimulatorCheckIn] {
+    package func checkIns(projectID: Int) async throws -> [SimulatorCheckIn] {
         try await read("list check-ins") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM checkin WHERE project_id = ? ORDER BY id", arguments: [projectID]).map { row in
                 SimulatorCheckIn(

@@ -4,7 +4,7 @@ import Glibc
 
 /// Why a camera or replay operation failed. Every case names the device (or file) and the
 /// operation, and `description` says what to check next.
-public enum CameraError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum CameraError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A system call on the device failed. `ioctl` is the request name (e.g. "VIDIOC_S_FMT")
     /// or the call ("open", "mmap", "poll").
     case deviceCall(device: String, call: String, errno: Int32)
@@ -23,12 +23,12 @@ public enum CameraError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// True when the device is absent or gone (unplugged, driver unloaded): waiting and
     /// reopening may help, unlike permission or format problems.
-    public var isDeviceAbsent: Bool {
+    package var isDeviceAbsent: Bool {
         if case .deviceCall(_, _, let code) = self { return code == ENOENT || code == ENODEV || code == ENXIO || code == EIO }
         return false
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .deviceCall(let device, let call, let code):
             let reason = String(cString: strerror(code))

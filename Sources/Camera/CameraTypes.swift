@@ -1,7 +1,7 @@
 import CV4L2
 
 /// The pixel formats `V4L2Camera` streams, in the order of preference a kiosk wants.
-public enum CapturePixelFormat: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+package enum CapturePixelFormat: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// Motion JPEG: small buffers, decoded at reduced scale for detection; what USB cameras
     /// offer at 640×480 and 15–30 fps.
     case mjpeg
@@ -10,7 +10,7 @@ public enum CapturePixelFormat: String, Sendable, Hashable, CaseIterable, Custom
     /// Packed 24-bit RGB / BGR and 8-bit gray (some industrial and IR cameras): taken as is.
     case rgb24, bgr24, grey
 
-    public var fourcc: String {
+    package var fourcc: String {
         switch self {
         case .mjpeg: "MJPG"
         case .yuyv: "YUYV"
@@ -41,100 +41,100 @@ public enum CapturePixelFormat: String, Sendable, Hashable, CaseIterable, Custom
         }
     }
 
-    public var description: String { fourcc }
+    package var description: String { fourcc }
 }
 
 /// What `VIDIOC_QUERYCAP` says about a device.
-public struct DeviceInfo: Sendable, Hashable {
+package struct DeviceInfo: Sendable, Hashable {
     /// The path as given (may be a `/dev/v4l/by-id/…` link).
-    public let path: String
+    package let path: String
     /// The `/dev/videoN` node it resolves to.
-    public let node: String
-    public let driver: String
-    public let card: String
-    public let busInfo: String
+    package let node: String
+    package let driver: String
+    package let card: String
+    package let busInfo: String
     /// The node supports single-planar video capture.
-    public let canCapture: Bool
+    package let canCapture: Bool
     /// The node supports streaming (mmap) I/O.
-    public let canStream: Bool
+    package let canStream: Bool
 }
 
 /// One frame size with the frame rates the driver lists for it.
-public struct FrameSizeInfo: Sendable, Hashable {
-    public let width: Int
-    public let height: Int
+package struct FrameSizeInfo: Sendable, Hashable {
+    package let width: Int
+    package let height: Int
     /// Discrete rates (frames per second); empty when the driver reports ranges only.
-    public let framesPerSecond: [Double]
+    package let framesPerSecond: [Double]
 }
 
 /// One pixel format the device offers.
-public struct DeviceFormatInfo: Sendable, Hashable {
+package struct DeviceFormatInfo: Sendable, Hashable {
     /// Four-character code, e.g. "MJPG", "YUYV".
-    public let fourcc: String
+    package let fourcc: String
     /// The driver's description, e.g. "Motion-JPEG".
-    public let description: String
-    public let isCompressed: Bool
+    package let description: String
+    package let isCompressed: Bool
     /// Discrete frame sizes; empty when the driver reports a stepwise range.
-    public let sizes: [FrameSizeInfo]
+    package let sizes: [FrameSizeInfo]
 }
 
 /// What was negotiated for a streaming session (drivers may adjust what was asked for).
-public struct NegotiatedFormat: Sendable, Hashable, CustomStringConvertible {
-    public let pixelFormat: CapturePixelFormat
-    public let width: Int
-    public let height: Int
-    public let bytesPerLine: Int
+package struct NegotiatedFormat: Sendable, Hashable, CustomStringConvertible {
+    package let pixelFormat: CapturePixelFormat
+    package let width: Int
+    package let height: Int
+    package let bytesPerLine: Int
     /// The frame rate the driver accepted (0 when it cannot set rates).
-    public let framesPerSecond: Double
+    package let framesPerSecond: Double
 
-    public var description: String {
+    package var description: String {
         "\(pixelFormat) \(width)x\(height)" + (framesPerSecond > 0 ? " @ \(framesPerSecond) fps" : "")
     }
 }
 
 /// A device control (brightness, gain, exposure, power-line frequency…).
-public struct CameraControl: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable {
+package struct CameraControl: Sendable, Hashable {
+    package enum Kind: String, Sendable, Hashable {
         case integer, boolean, menu
         case integerMenu = "intmenu"
         case button, other
     }
 
-    public struct MenuItem: Sendable, Hashable {
-        public let value: Int
-        public let name: String
+    package struct MenuItem: Sendable, Hashable {
+        package let value: Int
+        package let name: String
     }
 
     /// The driver's V4L2 control id.
-    public let id: UInt32
+    package let id: UInt32
     /// The driver's label, e.g. "Power Line Frequency".
-    public let label: String
+    package let label: String
     /// The name used in configuration and `kioskctl`, e.g. "power_line_frequency" (the
     /// label lowercased with `_` for other characters, as `v4l2-ctl` spells it).
-    public let name: String
+    package let name: String
     /// Other accepted names for the common controls (e.g. both "exposure_auto" and
     /// "auto_exposure", whichever the driver version calls it).
-    public let aliases: [String]
-    public let kind: Kind
-    public let minimum: Int
-    public let maximum: Int
-    public let step: Int
-    public let defaultValue: Int
+    package let aliases: [String]
+    package let kind: Kind
+    package let minimum: Int
+    package let maximum: Int
+    package let step: Int
+    package let defaultValue: Int
     /// The current value (nil for buttons and write-only controls).
-    public let value: Int?
-    public let menu: [MenuItem]
-    public let isReadOnly: Bool
+    package let value: Int?
+    package let menu: [MenuItem]
+    package let isReadOnly: Bool
     /// The control exists but has no effect now (e.g. exposure time while auto exposure is on).
-    public let isInactive: Bool
+    package let isInactive: Bool
 
     /// Whether `key` names this control.
-    public func matches(_ key: String) -> Bool {
+    package func matches(_ key: String) -> Bool {
         let normalized = CameraControl.normalize(key)
         return normalized == name || aliases.contains(normalized)
     }
 
     /// "Exposure, Auto" → "exposure_auto".
-    public static func normalize(_ label: String) -> String {
+    package static func normalize(_ label: String) -> String {
         var out = ""
         var pendingUnderscore = false
         for scalar in label.lowercased().unicodeScalars {
@@ -151,7 +151,7 @@ public struct CameraControl: Sendable, Hashable {
 
     /// Resolves a configuration value: a menu item name (or its start, "50" for "50 Hz",
     /// "manual" for "Manual Mode"), on/off for booleans, or an integer within range.
-    public func resolveValue(_ text: String) -> Int? {
+    package func resolveValue(_ text: String) -> Int? {
         // A button acts on any write; the value is ignored by the driver.
         if kind == .button { return 0 }
         let wanted = CameraControl.normalize(text)
@@ -173,7 +173,7 @@ public struct CameraControl: Sendable, Hashable {
     }
 
     /// What `resolveValue` accepts, for error messages.
-    public var acceptedValues: String {
+    package var acceptedValues: String {
         if !menu.isEmpty { return menu.map { "\($0.value)=\($0.name)" }.joined(separator: ", ") }
         if kind == .boolean { return "on/off or 0/1" }
         if kind == .button { return "any (a button)" }
@@ -183,11 +183,11 @@ public struct CameraControl: Sendable, Hashable {
 
 /// One control to set when the camera opens, in configuration order (order matters:
 /// auto exposure must be switched to manual before an exposure time sticks).
-public struct ControlSetting: Sendable, Hashable {
-    public var name: String
-    public var value: String
+package struct ControlSetting: Sendable, Hashable {
+    package var name: String
+    package var value: String
 
-    public init(name: String, value: String) {
+    package init(name: String, value: String) {
         self.name = name
         self.value = value
     }
@@ -195,30 +195,30 @@ public struct ControlSetting: Sendable, Hashable {
 
 /// How `V4L2Camera` opens and streams a device. Defaults suit a door kiosk: VGA is enough for
 /// a face at 0.5–1.5 m, 15 fps keeps the CPU free for detection, MJPEG keeps USB traffic low.
-public struct CameraConfiguration: Sendable, Hashable {
+package struct CameraConfiguration: Sendable, Hashable {
     /// `/dev/videoN`, a `/dev/v4l/by-id/…` path, or just the by-id name (stable across reboots
     /// and USB ports, unlike videoN numbers).
-    public var device: String = "/dev/video0"
-    public var width: Int = 640
-    public var height: Int = 480
-    public var framesPerSecond: Double = 15
+    package var device: String = "/dev/video0"
+    package var width: Int = 640
+    package var height: Int = 480
+    package var framesPerSecond: Double = 15
     /// Formats to try, in order. MJPEG and YUYV cover UVC cameras; the packed RGB/gray ones
     /// are taken when a camera has nothing better (no conversion layer in between).
-    public var formats: [CapturePixelFormat] = [.mjpeg, .yuyv, .bgr24, .rgb24, .grey]
+    package var formats: [CapturePixelFormat] = [.mjpeg, .yuyv, .bgr24, .rgb24, .grey]
     /// Driver buffers in the mmap ring: enough to absorb jitter, few enough that a frame is
     /// never old when taken.
-    public var bufferCount: Int = 4
+    package var bufferCount: Int = 4
     /// No frame for this long counts as a stall and the device is reopened.
-    public var stallTimeout: Duration = .seconds(3)
+    package var stallTimeout: Duration = .seconds(3)
     /// How often to try again while the device is absent.
-    public var reopenInterval: Duration = .seconds(1)
+    package var reopenInterval: Duration = .seconds(1)
     /// Wait for the device to appear at start instead of failing (the daemon waits; a CLI
     /// command fails fast).
-    public var waitForDevice: Bool = false
+    package var waitForDevice: Bool = false
     /// Controls applied, in order, each time the device opens.
-    public var controls: [ControlSetting] = []
+    package var controls: [ControlSetting] = []
 
-    public init(device: String = "/dev/video0") {
+    package init(device: String = "/dev/video0") {
         self.device = device
     }
 }

@@ -1,4 +1,4 @@
-import Imaging
+package import Imaging
 
 #if canImport(Glibc)
 import Glibc
@@ -6,37 +6,37 @@ import Glibc
 
 /// A point on the system's monotonic clock (`CLOCK_MONOTONIC`), the clock V4L2 drivers stamp
 /// buffers with. Comparable across sources, unaffected by wall-clock changes (NTP, RTC).
-public struct MonotonicTime: Sendable, Hashable, Comparable, CustomStringConvertible {
+package struct MonotonicTime: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Nanoseconds since an arbitrary point (boot).
-    public let nanoseconds: UInt64
+    package let nanoseconds: UInt64
 
-    public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+    package init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
 
     /// Now, read from `CLOCK_MONOTONIC`.
-    public static func now() -> MonotonicTime {
+    package static func now() -> MonotonicTime {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return MonotonicTime(nanoseconds: UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec))
     }
 
     /// The time from `earlier` to `self` (zero if `earlier` is later).
-    public func duration(since earlier: MonotonicTime) -> Duration {
+    package func duration(since earlier: MonotonicTime) -> Duration {
         nanoseconds >= earlier.nanoseconds ? .nanoseconds(Int64(nanoseconds - earlier.nanoseconds)) : .zero
     }
 
-    public static func < (lhs: MonotonicTime, rhs: MonotonicTime) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+    package static func < (lhs: MonotonicTime, rhs: MonotonicTime) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 
-    public var description: String { "\(Double(nanoseconds) / 1e9)s" }
+    package var description: String { "\(Double(nanoseconds) / 1e9)s" }
 }
 
 /// One captured frame. Pixels are copied out of the driver's buffer, so a frame is an
 /// independent value that may cross threads and outlive the capture session.
 ///
 /// Frames may contain faces (biometric data): never log or persist the payload.
-public struct Frame: Sendable {
+package struct Frame: Sendable {
     /// What the frame carries, as the source produced it (decoding is left to the consumer,
     /// which can then decode at reduced scale for detection and at full size for the crop).
-    public enum Payload: Sendable {
+    package enum Payload: Sendable {
         /// A JPEG (an MJPEG frame or a replayed JPEG file).
         case jpeg([UInt8])
         /// An already decoded image (a replayed PNG, or a converted format).
@@ -46,15 +46,15 @@ public struct Frame: Sendable {
     }
 
     /// Increases by one per frame the source produced (gaps mean dropped frames).
-    public let sequence: UInt64
+    package let sequence: UInt64
     /// When the sensor captured it: the driver's timestamp for V4L2 devices, the time of
     /// emission for replayed frames.
-    public let timestamp: MonotonicTime
-    public let width: Int
-    public let height: Int
-    public let payload: Payload
+    package let timestamp: MonotonicTime
+    package let width: Int
+    package let height: Int
+    package let payload: Payload
 
-    public init(sequence: UInt64, timestamp: MonotonicTime, width: Int, height: Int, payload: Payload) {
+    package init(sequence: UInt64, timestamp: MonotonicTime, width: Int, height: Int, payload: Payload) {
         self.sequence = sequence
         self.timestamp = timestamp
         self.width = width
@@ -68,7 +68,7 @@ public struct Frame: Sendable {
     ///
     /// Pass the caller's own `decoder` (one per thread). A damaged JPEG throws
     /// `ImagingError.corruptJPEG`: skip the frame and report it with `FrameSource.reportCorrupt()`.
-    public func decoded(to format: PixelFormat, atLeastWidth minimumWidth: Int, height minimumHeight: Int, using decoder: JPEGDecoder)
+    package func decoded(to format: PixelFormat, atLeastWidth minimumWidth: Int, height minimumHeight: Int, using decoder: JPEGDecoder)
         throws(ImagingError) -> ScaledImage
     {
         switch payload {
@@ -92,7 +92,7 @@ public struct Frame: Sendable {
     }
 
     /// The full-size frame in `format`.
-    public func image(format: PixelFormat, using decoder: JPEGDecoder) throws(ImagingError) -> Image {
+    package func image(format: PixelFormat, using decoder: JPEGDecoder) throws(ImagingError) -> Image {
         switch payload {
         case .jpeg(let bytes):
             return try decoder.decode(bytes, to: format).image
@@ -104,7 +104,7 @@ public struct Frame: Sendable {
     }
 
     /// The frame as a JPEG: the original bytes when it is one (no re-encode), else encoded.
-    public func jpegBytes(quality: Int = 90, using decoder: JPEGDecoder, encoder: JPEGEncoder) throws(ImagingError) -> [UInt8] {
+    package func jpegBytes(quality: Int = 90, using decoder: JPEGDecoder, encoder: JPEGEncoder) throws(ImagingError) -> [UInt8] {
         if case .jpeg(let bytes) = payload { return bytes }
         return try encoder.encode(image(format: .rgb24, using: decoder), quality: quality)
     }

@@ -1,29 +1,29 @@
 import Synchronization
 
 /// Counters every frame source keeps, readable at any time (status page, `kioskctl camera fps`).
-public struct CaptureStatistics: Sendable, Equatable {
+package struct CaptureStatistics: Sendable, Equatable {
     /// Frames the source produced (captured from the device, or read from the replay).
-    public var captured: UInt64 = 0
+    package var captured: UInt64 = 0
     /// Frames handed to the consumer.
-    public var delivered: UInt64 = 0
+    package var delivered: UInt64 = 0
     /// Frames replaced by a newer one before the consumer took them (or dropped from the
     /// driver's ring because newer ones were waiting): the consumer was busy, by design.
-    public var dropped: UInt64 = 0
+    package var dropped: UInt64 = 0
     /// Frames skipped as damaged (driver error flag, missing JPEG markers, or reported by the
     /// consumer after a failed decode).
-    public var corrupt: UInt64 = 0
+    package var corrupt: UInt64 = 0
     /// Times no frame arrived within the stall timeout.
-    public var stalls: UInt64 = 0
+    package var stalls: UInt64 = 0
     /// Times the device vanished (unplug, driver reload) or was reopened after a stall.
-    public var reopens: UInt64 = 0
+    package var reopens: UInt64 = 0
     /// Frames per second over the last few seconds of capture.
-    public var framesPerSecond: Double = 0
+    package var framesPerSecond: Double = 0
     /// When the last frame was produced.
-    public var lastFrameAt: MonotonicTime?
+    package var lastFrameAt: MonotonicTime?
     /// Human-readable state ("streaming", "waiting for /dev/video0", "stalled", "finished").
-    public var state: String = "idle"
+    package var state: String = "idle"
 
-    public init() {}
+    package init() {}
 }
 
 /// Where frames come from: a V4L2 camera, or a replay of files for demos, tests and
@@ -31,7 +31,7 @@ public struct CaptureStatistics: Sendable, Equatable {
 ///
 /// The stream always yields the NEWEST frame: a consumer slower than the camera sees fewer
 /// frames, never older ones, so the pipeline can never fall behind the door.
-public protocol FrameSource: Sendable {
+package protocol FrameSource: Sendable {
     /// A short name for logs and status ("/dev/video0", "replay of 12 files").
     var name: String { get }
 

@@ -3,10 +3,10 @@
 ///
 /// Frames are found by walking the JPEG marker structure rather than searching for FF D9,
 /// so an EXIF thumbnail (a JPEG inside the APP1 segment) does not cut a frame short.
-public enum MJPEGSplitter {
+package enum MJPEGSplitter {
     /// The byte ranges of the frames in `data`. Garbage between frames is skipped; a final
     /// frame without its end marker (a truncated recording) is left out.
-    public static func frameRanges(in data: [UInt8]) -> [Range<Int>] {
+    package static func frameRanges(in data: [UInt8]) -> [Range<Int>] {
         var ranges: [Range<Int>] = []
         var start = nextSOI(in: data, from: 0)
         while let soi = start {
@@ -21,13 +21,13 @@ public enum MJPEGSplitter {
     }
 
     /// The frames in `data` as separate JPEGs.
-    public static func split(_ data: [UInt8]) -> [[UInt8]] {
+    package static func split(_ data: [UInt8]) -> [[UInt8]] {
         frameRanges(in: data).map { Array(data[$0]) }
     }
 
     /// True when `jpeg` starts with SOI and ends with EOI (allowing the zero padding some
     /// UVC cameras leave after it). A frame failing this was cut short on the wire.
-    public static func looksComplete(_ jpeg: [UInt8]) -> Bool {
+    package static func looksComplete(_ jpeg: [UInt8]) -> Bool {
         guard jpeg.count >= 4, jpeg[0] == 0xFF, jpeg[1] == 0xD8 else { return false }
         var end = jpeg.count
         let limit = max(2, jpeg.count - 4096)

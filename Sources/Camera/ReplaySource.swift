@@ -13,9 +13,9 @@ import Foundation
 ///
 /// Frames are paced on an absolute schedule (frame n at start + n/fps), so a slow consumer
 /// does not slow the clock: like a real camera, it sees the newest frame and the rest drop.
-public struct ReplaySource: FrameSource {
+package struct ReplaySource: FrameSource {
     /// Where the frames come from.
-    public enum Input: Sendable, Hashable {
+    package enum Input: Sendable, Hashable {
         /// Every `.jpg`/`.jpeg`/`.png` file in the folder, sorted by name, one frame each.
         case folder(String)
         /// Concatenated JPEG frames (`.mjpeg`/`.mjpg`), one frame each.
@@ -38,11 +38,11 @@ public struct ReplaySource: FrameSource {
         var frameCount: Int
     }
 
-    public let name: String
-    public let framesPerSecond: Double
-    public let loops: Bool
+    package let name: String
+    package let framesPerSecond: Double
+    package let loops: Bool
     /// Keep every frame for the consumer instead of only the newest (see `init`).
-    public let deliversEveryFrame: Bool
+    package let deliversEveryFrame: Bool
     let segments: [Segment]
     private let stats = StatisticsBox()
 
@@ -51,7 +51,7 @@ public struct ReplaySource: FrameSource {
     /// `deliverEveryFrame` queues frames instead of dropping stale ones: for analysing a
     /// recording frame by frame (and deterministic tests); a live pipeline leaves it off so it
     /// behaves exactly as with a camera.
-    public init(_ input: Input, framesPerSecond: Double = 15, loop: Bool = true, deliverEveryFrame: Bool = false) throws(CameraError) {
+    package init(_ input: Input, framesPerSecond: Double = 15, loop: Bool = true, deliverEveryFrame: Bool = false) throws(CameraError) {
         guard framesPerSecond > 0, framesPerSecond <= 1000 else {
             throw .replay(path: "\(input)", problem: "frame rate \(framesPerSecond) must be in 0 < fps <= 1000")
         }
@@ -81,12 +81,12 @@ public struct ReplaySource: FrameSource {
     }
 
     /// Frames in one pass (before looping).
-    public var frameCount: Int { segments.reduce(0) { $0 + $1.frameCount } }
+    package var frameCount: Int { segments.reduce(0) { $0 + $1.frameCount } }
 
-    public var statistics: CaptureStatistics { stats.snapshot }
-    public func reportCorrupt() { stats.update { $0.corrupt += 1 } }
+    package var statistics: CaptureStatistics { stats.snapshot }
+    package func reportCorrupt() { stats.update { $0.corrupt += 1 } }
 
-    public func frames() -> AsyncThrowingStream<Frame, any Error> {
+    package func frames() -> AsyncThrowingStream<Frame, any Error> {
         let (stream, continuation) = AsyncThrowingStream<Frame, any Error>.makeStream(
             bufferingPolicy: deliversEveryFrame ? .unbounded : .bufferingNewest(1))
         let stop = StopFlag()

@@ -9,23 +9,23 @@ import Glibc
 /// size and rate, streams through a small mmap ring on a dedicated thread, always hands out
 /// the newest frame, counts stalls and damaged frames, and reopens the device after an unplug
 /// or a stall without the process restarting.
-public final class V4L2Camera: FrameSource {
-    public let configuration: CameraConfiguration
+package final class V4L2Camera: FrameSource {
+    package let configuration: CameraConfiguration
     private let stats = StatisticsBox()
     private let negotiatedFormat = LockedValue<NegotiatedFormat?>(nil)
 
-    public init(configuration: CameraConfiguration) {
+    package init(configuration: CameraConfiguration) {
         self.configuration = configuration
     }
 
-    public var name: String { configuration.device }
-    public var statistics: CaptureStatistics { stats.snapshot }
-    public func reportCorrupt() { stats.update { $0.corrupt += 1 } }
+    package var name: String { configuration.device }
+    package var statistics: CaptureStatistics { stats.snapshot }
+    package func reportCorrupt() { stats.update { $0.corrupt += 1 } }
 
     /// The format of the current (or last) session, once streaming has started.
-    public var negotiated: NegotiatedFormat? { negotiatedFormat.value }
+    package var negotiated: NegotiatedFormat? { negotiatedFormat.value }
 
-    public func frames() -> AsyncThrowingStream<Frame, any Error> {
+    package func frames() -> AsyncThrowingStream<Frame, any Error> {
         let (stream, continuation) = AsyncThrowingStream<Frame, any Error>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let stop = StopFlag()
         continuation.onTermination = { _ in stop.stop() }
@@ -179,7 +179,7 @@ public final class V4L2Camera: FrameSource {
 extension V4L2Camera {
     /// Capture devices present now: every `/dev/videoN` that answers `VIDIOC_QUERYCAP` as a
     /// streaming capture device, with its stable `/dev/v4l/by-id` names where udev made them.
-    public static func listDevices() -> [(info: DeviceInfo, byID: [String])] {
+    package static func listDevices() -> [(info: DeviceInfo, byID: [String])] {
         let byID = directoryLinks("/dev/v4l/by-id")
         var nodes = directoryEntries("/dev").filter { $0.hasPrefix("video") }.map { "/dev/\($0)" }
         nodes.sort { $0.count == $1.count ? $0 < $1 : $0.count < $1.count }
@@ -190,19 +190,19 @@ extension V4L2Camera {
     }
 
     /// Capabilities of one device.
-    public static func info(device: String) throws(CameraError) -> DeviceInfo {
+    package static func info(device: String) throws(CameraError) -> DeviceInfo {
         try V4L2Device(path: device).info()
     }
 
     /// The formats, sizes and rates the device offers.
-    public static func formats(device: String) throws(CameraError) -> [DeviceFormatInfo] {
+    package static func formats(device: String) throws(CameraError) -> [DeviceFormatInfo] {
         let opened = try V4L2Device(path: device)
         _ = try opened.info()
         return opened.formats()
     }
 
     /// The device's controls with current values.
-    public static func controls(device: String) throws(CameraError) -> [CameraControl] {
+    package static func controls(device: String) throws(CameraError) -> [CameraControl] {
         let opened = try V4L2Device(path: device)
         _ = try opened.info()
         return opened.controls()
@@ -212,13 +212,13 @@ extension V4L2Camera {
     /// driver reports afterwards. Controls are not persistent: the daemon re-applies its
     /// configured ones each time it opens the camera.
     @discardableResult
-    public static func setControl(device: String, _ setting: ControlSetting) throws(CameraError) -> Int {
+    package static func setControl(device: String, _ setting: ControlSetting) throws(CameraError) -> Int {
         try V4L2Device(path: device).setControl(setting)
     }
 
     /// Captures one good frame (skipping `warmUp` frames first, so auto exposure settles),
     /// or throws `stalled` after `timeout`.
-    public static func captureOne(_ configuration: CameraConfiguration, warmUp: Int = 3, timeout: Duration = .seconds(5))
+    package static func captureOne(_ configuration: CameraConfiguration, warmUp: Int = 3, timeout: Duration = .seconds(5))
         throws(CameraError) -> (Frame, NegotiatedFormat)
     {
         let (device, format) = try openSession(configuration)

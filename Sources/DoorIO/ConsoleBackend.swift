@@ -10,9 +10,9 @@ import Glibc
 /// For demos and development machines without GPIO. It is only used when the configuration says
 /// `backend: console`; every line it prints starts with `[console-gpio]` so nobody mistakes it
 /// for a working door. Inputs can be simulated with `inject(_:active:)`.
-public final class ConsoleBackend: GPIOBackend {
+package final class ConsoleBackend: GPIOBackend {
     /// Where lines go (standard output by default).
-    public typealias Sink = @Sendable (String) -> Void
+    package typealias Sink = @Sendable (String) -> Void
 
     private let sink: Sink
     private let initialLevels: [DoorInputRole: Bool]
@@ -21,7 +21,7 @@ public final class ConsoleBackend: GPIOBackend {
     /// - Parameters:
     ///   - initialLevels: the simulated input levels at start (missing roles read inactive).
     ///   - sink: receives each printed line; standard output when nil.
-    public init(initialLevels: [DoorInputRole: Bool] = [:], sink: Sink? = nil) {
+    package init(initialLevels: [DoorInputRole: Bool] = [:], sink: Sink? = nil) {
         self.initialLevels = initialLevels
         self.sink =
             sink ?? { line in
@@ -30,9 +30,9 @@ public final class ConsoleBackend: GPIOBackend {
             }
     }
 
-    public var summary: String { "console (no GPIO hardware: transitions are printed, nothing is driven)" }
+    package var summary: String { "console (no GPIO hardware: transitions are printed, nothing is driven)" }
 
-    public func requestOutputs(_ lines: [DoorOutputRole: GPIOOutputLine], consumer: String) throws(DoorIOError) -> [DoorOutputRole:
+    package func requestOutputs(_ lines: [DoorOutputRole: GPIOOutputLine], consumer: String) throws(DoorIOError) -> [DoorOutputRole:
         any GPIOOutput]
     {
         var outputs: [DoorOutputRole: any GPIOOutput] = [:]
@@ -47,11 +47,11 @@ public final class ConsoleBackend: GPIOBackend {
         return outputs
     }
 
-    public func releaseOutputs() {
+    package func releaseOutputs() {
         sink("\(Self.timestamp()) [console-gpio] outputs released")
     }
 
-    public func monitorInputs(_ lines: [DoorInputRole: GPIOInputLine], consumer: String) throws(DoorIOError) -> any GPIOInputMonitor {
+    package func monitorInputs(_ lines: [DoorInputRole: GPIOInputLine], consumer: String) throws(DoorIOError) -> any GPIOInputMonitor {
         var levels: [DoorInputRole: Bool] = [:]
         for role in lines.keys { levels[role] = initialLevels[role] ?? false }
         let monitor = ConsoleInputMonitor(initialLevels: levels)
@@ -60,7 +60,7 @@ public final class ConsoleBackend: GPIOBackend {
     }
 
     /// Simulates an input edge (as if the line changed to `active`), printed like any transition.
-    public func inject(_ role: DoorInputRole, active: Bool) {
+    package func inject(_ role: DoorInputRole, active: Bool) {
         sink("\(Self.timestamp()) [console-gpio] input \(role.rawValue) -> \(active ? "active" : "inactive")")
         let current = monitors.withLock { $0 }
         for monitor in current { monitor.yield(.edge(role, active: active, at: .now)) }

@@ -1,7 +1,7 @@
 /// Where the door controller reads time and waits: pulses, blinking, debounce, feedback and the
 /// held-open alarm. The system's continuous clock in the product; tests drive a manual one so
 /// they advance time instead of sleeping, and can deliver a timer's wake-up in any order.
-public protocol DoorClock: Sendable {
+package protocol DoorClock: Sendable {
     /// The current instant.
     var now: ContinuousClock.Instant { get }
     /// Suspends until `deadline`; throws when the calling task is cancelled. Timers pass a
@@ -10,12 +10,12 @@ public protocol DoorClock: Sendable {
 }
 
 /// The system's continuous clock (the product's).
-public struct SystemDoorClock: DoorClock {
-    public init() {}
+package struct SystemDoorClock: DoorClock {
+    package init() {}
 
-    public var now: ContinuousClock.Instant { ContinuousClock.now }
+    package var now: ContinuousClock.Instant { ContinuousClock.now }
 
-    public func sleep(until deadline: ContinuousClock.Instant) async throws {
+    package func sleep(until deadline: ContinuousClock.Instant) async throws {
         try await Task.sleep(until: deadline, clock: .continuous)
     }
 }

@@ -1,5 +1,5 @@
 // The door's logic: relay pulses, LED and buzzer patterns, debounced inputs, alarms, events.
-import Logging
+package import Logging
 
 /// Drives a door: relay, LEDs and buzzer from the pipeline's signals, and door sensor, exit
 /// button and tamper switch into events.
@@ -15,11 +15,11 @@ import Logging
 /// await door.signal(.granted())
 /// await door.shutdown()   // relay de-energised, LEDs off, lines released
 /// ```
-public actor DoorController {
+package actor DoorController {
     /// Door events, in order. One consumer; the newest 256 are kept if nobody reads.
-    public nonisolated let events: AsyncStream<DoorEvent>
+    package nonisolated let events: AsyncStream<DoorEvent>
     /// The backend's description, for logs and status.
-    public nonisolated let backendSummary: String
+    package nonisolated let backendSummary: String
 
     private let configuration: DoorIOConfiguration
     private let backend: any GPIOBackend
@@ -78,7 +78,7 @@ public actor DoorController {
     ///   - backend: the lines to drive; by default the one the configuration names.
     ///   - clock: where time is read and waited for (tests pass a manual one).
     ///   - logger: where transitions and problems are logged (never images or secrets).
-    public init(
+    package init(
         configuration: DoorIOConfiguration, backend: (any GPIOBackend)? = nil,
         clock: any DoorClock = SystemDoorClock(), logger: Logger
     ) {
@@ -95,7 +95,7 @@ public actor DoorController {
 
     /// Requests the lines (outputs inactive), reads the inputs and starts watching them.
     /// On any error nothing stays requested.
-    public func start() throws(DoorIOError) {
+    package func start() throws(DoorIOError) {
         guard !running else { return }
         try configuration.validate()
         outputs = try backend.requestOutputs(configuration.outputs, consumer: configuration.consumer)
@@ -141,7 +141,7 @@ public actor DoorController {
 
     /// Puts the door in its safe state (relay de-energised, LEDs and buzzer off), releases the
     /// lines and ends `events`. Safe to call more than once.
-    public func shutdown() async {
+    package func shutdown() async {
         guard running || !outputs.isEmpty else {
             continuation.finish()
             return
@@ -164,7 +164,7 @@ public actor DoorController {
     // MARK: Signals
 
     /// Shows a decision or a state on the door. Returns at once; patterns run on their own.
-    public func signal(_ signal: DoorSignal) {
+    package func signal(_ signal: DoorSignal) {
         guard running else {
             logger.warning("door signal ignored: controller not running", metadata: ["door.signal": "\(signal)"])
             return
@@ -196,7 +196,7 @@ public actor DoorController {
     }
 
     /// A snapshot of the door, for status pages and tests.
-    public func state() -> DoorState {
+    package func state() -> DoorState {
         DoorState(
             running: running, relayEnergised: levels[.relay] ?? false, doorOpen: doorOpen,
             inputs: stableInputs, outputs: levels, alarms: alarms, status: status)
@@ -525,7 +525,7 @@ public actor DoorController {
 }
 
 /// Conditions that keep the alarm pattern running.
-public enum DoorAlarm: String, Sendable, Hashable, CaseIterable {
+package enum DoorAlarm: String, Sendable, Hashable, CaseIterable {
     /// Opened without a grant or exit request; clears when the door closes.
     case forcedOpen
     /// Open longer than `heldOpenAlarmAfter`; clears when the door closes.
@@ -537,7 +537,7 @@ public enum DoorAlarm: String, Sendable, Hashable, CaseIterable {
 }
 
 /// The standing status shown on the LEDs.
-public enum DoorStatus: String, Sendable, Hashable {
+package enum DoorStatus: String, Sendable, Hashable {
     /// Nothing signalled yet.
     case none
     /// Ready (`DoorSignal.idle`).
@@ -549,19 +549,19 @@ public enum DoorStatus: String, Sendable, Hashable {
 }
 
 /// A snapshot of the door for status and tests.
-public struct DoorState: Sendable, Hashable {
+package struct DoorState: Sendable, Hashable {
     /// Between `start()` and `shutdown()`.
-    public var running: Bool
+    package var running: Bool
     /// The relay as last driven (true = energised, door released).
-    public var relayEnergised: Bool
+    package var relayEnergised: Bool
     /// nil without a door sensor.
-    public var doorOpen: Bool?
+    package var doorOpen: Bool?
     /// Debounced logical input levels.
-    public var inputs: [DoorInputRole: Bool]
+    package var inputs: [DoorInputRole: Bool]
     /// Logical output levels as last driven.
-    public var outputs: [DoorOutputRole: Bool]
+    package var outputs: [DoorOutputRole: Bool]
     /// Conditions keeping the alarm pattern running.
-    public var alarms: Set<DoorAlarm>
+    package var alarms: Set<DoorAlarm>
     /// The standing status on the LEDs.
-    public var status: DoorStatus
+    package var status: DoorStatus
 }

@@ -4,7 +4,7 @@
 ///
 /// There is no automatic fallback: a kiosk that silently printed relay pulses instead of driving
 /// the lock would look healthy while the door never opened, so `console` must be asked for.
-public enum DoorIOBackendKind: String, Sendable, Codable, CaseIterable {
+package enum DoorIOBackendKind: String, Sendable, Codable, CaseIterable {
     /// Real GPIO lines through libgpiod 1.6 on the GPIO character device (`/dev/gpiochipN`).
     case gpiod
     /// No hardware: every line transition is printed with a timestamp (demo and development).
@@ -12,18 +12,18 @@ public enum DoorIOBackendKind: String, Sendable, Codable, CaseIterable {
 }
 
 /// How a line is found on its chip: by offset or by the line name the kernel reports.
-public enum GPIOLineSelector: Sendable, Hashable, Codable, CustomStringConvertible {
+package enum GPIOLineSelector: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The line's offset on the chip (on a Raspberry Pi header chip, the BCM GPIO number).
     case offset(UInt32)
     /// The line name from the device tree or driver (`gpioinfo` shows them), e.g. `door-relay`.
     case name(String)
 
     /// Parses `"17"` as an offset and anything else as a line name.
-    public init(parsing text: String) {
+    package init(parsing text: String) {
         if let number = UInt32(text) { self = .offset(number) } else { self = .name(text) }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .offset(let offset): "offset \(offset)"
         case .name(let name): "\"\(name)\""
@@ -32,7 +32,7 @@ public enum GPIOLineSelector: Sendable, Hashable, Codable, CustomStringConvertib
 }
 
 /// The internal pull resistor requested for an input (libgpiod 1.6 bias flags).
-public enum GPIOBias: String, Sendable, Codable, CaseIterable {
+package enum GPIOBias: String, Sendable, Codable, CaseIterable {
     /// Leave the pull configuration as the board or boot firmware set it.
     case asIs
     /// Disable the internal pull resistors (an external resistor is fitted).
@@ -44,30 +44,30 @@ public enum GPIOBias: String, Sendable, Codable, CaseIterable {
 }
 
 /// One output line (relay, LED or buzzer).
-public struct GPIOOutputLine: Sendable, Hashable, Codable {
+package struct GPIOOutputLine: Sendable, Hashable, Codable {
     /// The line on the configured chip.
-    public var line: GPIOLineSelector
+    package var line: GPIOLineSelector
     /// True when the load is on while the pin is low (many relay boards are active-low).
-    public var activeLow: Bool
+    package var activeLow: Bool
 
     /// An output on `line`, active-high unless told otherwise.
-    public init(_ line: GPIOLineSelector, activeLow: Bool = false) {
+    package init(_ line: GPIOLineSelector, activeLow: Bool = false) {
         self.line = line
         self.activeLow = activeLow
     }
 }
 
 /// One input line (door sensor, exit button, tamper switch).
-public struct GPIOInputLine: Sendable, Hashable, Codable {
+package struct GPIOInputLine: Sendable, Hashable, Codable {
     /// The line on the configured chip.
-    public var line: GPIOLineSelector
+    package var line: GPIOLineSelector
     /// True when the contact being closed pulls the pin low (switch to ground with a pull-up).
-    public var activeLow: Bool
+    package var activeLow: Bool
     /// The internal pull resistor to request.
-    public var bias: GPIOBias
+    package var bias: GPIOBias
 
     /// An input on `line`; the bias is left as the board set it unless told otherwise.
-    public init(_ line: GPIOLineSelector, activeLow: Bool = false, bias: GPIOBias = .asIs) {
+    package init(_ line: GPIOLineSelector, activeLow: Bool = false, bias: GPIOBias = .asIs) {
         self.line = line
         self.activeLow = activeLow
         self.bias = bias
@@ -75,7 +75,7 @@ public struct GPIOInputLine: Sendable, Hashable, Codable {
 }
 
 /// How the door contact (reed switch) is wired.
-public enum DoorSensorWiring: String, Sendable, Codable, CaseIterable {
+package enum DoorSensorWiring: String, Sendable, Codable, CaseIterable {
     /// The contact is closed (line active) while the door is closed. Opening the door or a cut
     /// wire both read as "open", so tampering with the sensor cannot hide an opening. Recommended.
     case normallyClosed
@@ -84,7 +84,7 @@ public enum DoorSensorWiring: String, Sendable, Codable, CaseIterable {
 }
 
 /// The output roles the controller drives.
-public enum DoorOutputRole: String, Sendable, Hashable, Codable, CaseIterable {
+package enum DoorOutputRole: String, Sendable, Hashable, Codable, CaseIterable {
     /// The lock relay: energised = door released.
     case relay
     /// Green: granted.
@@ -100,7 +100,7 @@ public enum DoorOutputRole: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// The input roles the controller watches.
-public enum DoorInputRole: String, Sendable, Hashable, Codable, CaseIterable {
+package enum DoorInputRole: String, Sendable, Hashable, Codable, CaseIterable {
     /// Door contact (see `DoorSensorWiring`).
     case doorSensor
     /// Request-to-exit button: active while pressed.
@@ -114,57 +114,57 @@ public enum DoorInputRole: String, Sendable, Hashable, Codable, CaseIterable {
 /// Only the relay is required; every other line is optional so a two-wire install (relay only)
 /// works. The defaults are the values an installer would pick for an electric strike with a
 /// door contact; each one says why in `docs/DOORIO.md`.
-public struct DoorIOConfiguration: Sendable, Hashable, Codable {
+package struct DoorIOConfiguration: Sendable, Hashable, Codable {
     /// The backend; `console` only when asked for.
-    public var backend: DoorIOBackendKind
+    package var backend: DoorIOBackendKind
     /// The GPIO chip: a name (`gpiochip0`), a label (`pinctrl-rp1`), a path (`/dev/gpiochip4`)
     /// or a number; resolved with `gpiod_chip_open_lookup`.
-    public var chip: String
+    package var chip: String
     /// The consumer name the kernel shows for our lines (`gpioinfo`).
-    public var consumer: String
+    package var consumer: String
 
     /// The lock relay (required).
-    public var relay: GPIOOutputLine
+    package var relay: GPIOOutputLine
     /// Green LED: access granted.
-    public var ledGranted: GPIOOutputLine?
+    package var ledGranted: GPIOOutputLine?
     /// Red LED: access denied, alarms.
-    public var ledDenied: GPIOOutputLine?
+    package var ledDenied: GPIOOutputLine?
     /// Amber LED: offline (blinking) or fault (steady).
-    public var ledFault: GPIOOutputLine?
+    package var ledFault: GPIOOutputLine?
     /// Idle/ready LED (steady while ready, blinking while a check-in is in progress).
-    public var ledIdle: GPIOOutputLine?
+    package var ledIdle: GPIOOutputLine?
     /// Buzzer (active buzzer module: on = sound).
-    public var buzzer: GPIOOutputLine?
+    package var buzzer: GPIOOutputLine?
 
     /// Door contact.
-    public var doorSensor: GPIOInputLine?
+    package var doorSensor: GPIOInputLine?
     /// How the door contact is wired.
-    public var doorSensorWiring: DoorSensorWiring
+    package var doorSensorWiring: DoorSensorWiring
     /// Request-to-exit button (inside): opens the door locally.
-    public var exitButton: GPIOInputLine?
+    package var exitButton: GPIOInputLine?
     /// Enclosure tamper switch: active means the enclosure is open.
-    public var tamper: GPIOInputLine?
+    package var tamper: GPIOInputLine?
 
     /// How long the relay stays energised for a grant or an exit request (default 3 s).
-    public var relayPulse: Duration
+    package var relayPulse: Duration
     /// Cut the relay as soon as the door opens, instead of at the end of the pulse (default on):
     /// the lock re-arms while the door is still open, so it latches when the door closes.
-    public var endPulseWhenDoorOpens: Bool
+    package var endPulseWhenDoorOpens: Bool
     /// When set, a grant keeps the relay energised until the door opens, up to this long;
     /// `relayPulse` is then the minimum. Needs a door sensor.
-    public var holdUntilOpen: Duration?
+    package var holdUntilOpen: Duration?
     /// A door open longer than this raises the held-open alarm (default 30 s).
-    public var heldOpenAlarmAfter: Duration
+    package var heldOpenAlarmAfter: Duration
     /// An opening within this time after the relay pulse ends still counts as authorised
     /// (people push the door a moment late; default 2 s).
-    public var openGrace: Duration
+    package var openGrace: Duration
     /// An input must hold its new level this long before it counts (default 50 ms).
-    public var debounce: Duration
+    package var debounce: Duration
     /// How long the granted/denied LED and feedback stay on (default 2 s).
-    public var feedbackDuration: Duration
+    package var feedbackDuration: Duration
 
     /// A configuration with the documented defaults for everything not given.
-    public init(
+    package init(
         backend: DoorIOBackendKind = .gpiod,
         chip: String = "gpiochip0",
         consumer: String = "kioskd",
@@ -210,14 +210,14 @@ public struct DoorIOConfiguration: Sendable, Hashable, Codable {
 
     /// The conventional line names used by our pin maps (`hardware/pinmaps/`) and by the
     /// virtual-hardware harness; boards whose device tree names the lines can use them as is.
-    public static let conventionalLineNames: [String: String] = [
+    package static let conventionalLineNames: [String: String] = [
         "relay": "door-relay", "ledGranted": "led-green", "ledDenied": "led-red",
         "ledFault": "led-amber", "ledIdle": "led-blue", "buzzer": "buzzer",
         "doorSensor": "door-sensor", "exitButton": "exit-button", "tamper": "tamper",
     ]
 
     /// A configuration that finds every line by its conventional name on `chip`.
-    public static func conventional(chip: String, backend: DoorIOBackendKind = .gpiod) -> DoorIOConfiguration {
+    package static func conventional(chip: String, backend: DoorIOBackendKind = .gpiod) -> DoorIOConfiguration {
         DoorIOConfiguration(
             backend: backend, chip: chip,
             relay: GPIOOutputLine(.name("door-relay")),
@@ -229,7 +229,7 @@ public struct DoorIOConfiguration: Sendable, Hashable, Codable {
     }
 
     /// The configured output lines by role (the relay always present).
-    public var outputs: [DoorOutputRole: GPIOOutputLine] {
+    package var outputs: [DoorOutputRole: GPIOOutputLine] {
         var result: [DoorOutputRole: GPIOOutputLine] = [.relay: relay]
         if let ledGranted { result[.ledGranted] = ledGranted }
         if let ledDenied { result[.ledDenied] = ledDenied }
@@ -240,7 +240,7 @@ public struct DoorIOConfiguration: Sendable, Hashable, Codable {
     }
 
     /// The configured input lines by role.
-    public var inputs: [DoorInputRole: GPIOInputLine] {
+    package var inputs: [DoorInputRole: GPIOInputLine] {
         var result: [DoorInputRole: GPIOInputLine] = [:]
         if let doorSensor { result[.doorSensor] = doorSensor }
         if let exitButton { result[.exitButton] = exitButton }
@@ -249,7 +249,7 @@ public struct DoorIOConfiguration: Sendable, Hashable, Codable {
     }
 
     /// Checks values that would make the door misbehave; the error names the key.
-    public func validate() throws(DoorIOError) {
+    package func validate() throws(DoorIOError) {
         func positive(_ value: Duration, _ key: String) throws(DoorIOError) {
             if value <= .zero { throw .invalidConfiguration(key: key, reason: "must be greater than zero") }
         }

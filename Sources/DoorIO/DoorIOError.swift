@@ -6,25 +6,25 @@ import Darwin
 #endif
 
 /// What a line is, for error messages: the role it plays and how it was asked for.
-public struct GPIOLineDescription: Sendable, Hashable, CustomStringConvertible {
+package struct GPIOLineDescription: Sendable, Hashable, CustomStringConvertible {
     /// The role (`relay`, `doorSensor`...) or `line` for a raw CLI request.
-    public var role: String
+    package var role: String
     /// How the line was selected.
-    public var selector: GPIOLineSelector
+    package var selector: GPIOLineSelector
     /// The offset once resolved.
-    public var offset: UInt32?
+    package var offset: UInt32?
     /// The kernel's name for the line, if it has one.
-    public var name: String?
+    package var name: String?
 
     /// Describes a line for a message; offset and name once known.
-    public init(role: String, selector: GPIOLineSelector, offset: UInt32? = nil, name: String? = nil) {
+    package init(role: String, selector: GPIOLineSelector, offset: UInt32? = nil, name: String? = nil) {
         self.role = role
         self.selector = selector
         self.offset = offset
         self.name = name
     }
 
-    public var description: String {
+    package var description: String {
         // "line" is what a raw `kioskctl gpio` request is called: no role to name.
         var text = role == "line" ? "line \(selector)" : "\(role) line \(selector)"
         if case .name = selector, let offset { text += " (offset \(offset))" }
@@ -34,7 +34,7 @@ public struct GPIOLineDescription: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Errors from door I/O. Every case carries enough context to act on without a debugger.
-public enum DoorIOError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum DoorIOError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The GPIO chip could not be opened; `available` lists the chips that exist.
     case chipNotFound(chip: String, errno: Int32, available: [String])
     /// The chip exists but has no such line; `available` lists its named lines.
@@ -52,7 +52,7 @@ public enum DoorIOError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The role has no line configured.
     case roleNotConfigured(role: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .chipNotFound(let chip, let code, let available):
             if code == EACCES || code == EPERM {

@@ -2,7 +2,7 @@
 
 /// An instruction from the pipeline. Signals return at once; their patterns run on the
 /// controller's own clock.
-public enum DoorSignal: Sendable, Hashable {
+package enum DoorSignal: Sendable, Hashable {
     /// Access granted: relay pulse (the configured one when `pulse` is nil), green LED, short beep.
     case granted(pulse: Duration? = nil)
     /// Access denied: red LED and a triple beep. `reason` is for the log and the console backend.
@@ -20,7 +20,7 @@ public enum DoorSignal: Sendable, Hashable {
 }
 
 /// Why the relay was energised.
-public enum DoorOpenReason: String, Sendable, Hashable {
+package enum DoorOpenReason: String, Sendable, Hashable {
     /// A `granted` signal from the pipeline.
     case granted
     /// The request-to-exit button.
@@ -28,9 +28,9 @@ public enum DoorOpenReason: String, Sendable, Hashable {
 }
 
 /// Something that happened at the door.
-public struct DoorEvent: Sendable, Hashable, CustomStringConvertible {
+package struct DoorEvent: Sendable, Hashable, CustomStringConvertible {
     /// What happened.
-    public enum Kind: Sendable, Hashable {
+    package enum Kind: Sendable, Hashable {
         /// The relay was energised.
         case pulseStarted(reason: DoorOpenReason, length: Duration)
         /// The relay was de-energised; `early` when the door opening ended it.
@@ -54,17 +54,17 @@ public struct DoorEvent: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// What happened.
-    public var kind: Kind
+    package var kind: Kind
     /// When it happened on the monotonic clock (for durations and ordering).
-    public var instant: ContinuousClock.Instant
+    package var instant: ContinuousClock.Instant
 
     /// An event of `kind` that happened at `instant`.
-    public init(_ kind: Kind, at instant: ContinuousClock.Instant) {
+    package init(_ kind: Kind, at instant: ContinuousClock.Instant) {
         self.kind = kind
         self.instant = instant
     }
 
-    public var description: String {
+    package var description: String {
         switch kind {
         case .pulseStarted(let reason, let length): "relay pulse started (\(reason.rawValue), \(length.doorIOText))"
         case .pulseEnded(let early): early ? "relay pulse ended early (door opened)" : "relay pulse ended"

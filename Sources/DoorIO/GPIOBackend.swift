@@ -1,13 +1,13 @@
 // The seam between the door logic and the lines: real GPIO (libgpiod) or the console.
 
 /// One output line, already requested. Implementations must be safe to call from any task.
-public protocol GPIOOutput: Sendable {
+package protocol GPIOOutput: Sendable {
     /// Drives the line: `true` energises the load (the active-low setting is already applied).
     func set(active: Bool) throws(DoorIOError)
 }
 
 /// Something an input monitor reports.
-public enum GPIOInputReport: Sendable, Hashable {
+package enum GPIOInputReport: Sendable, Hashable {
     /// A raw (not yet debounced) edge: `active` is the new logical level of the line.
     case edge(DoorInputRole, active: Bool, at: ContinuousClock.Instant)
     /// Monitoring stopped on an error; no more edges follow.
@@ -15,7 +15,7 @@ public enum GPIOInputReport: Sendable, Hashable {
 }
 
 /// Watches input lines for edges on its own thread.
-public protocol GPIOInputMonitor: Sendable {
+package protocol GPIOInputMonitor: Sendable {
     /// The logical level of each line when monitoring began.
     var initialLevels: [DoorInputRole: Bool] { get }
     /// Raw edges in the order they happened; finishes after `stop()` or a failure.
@@ -25,7 +25,7 @@ public protocol GPIOInputMonitor: Sendable {
 }
 
 /// A way to reach the door's lines.
-public protocol GPIOBackend: Sendable {
+package protocol GPIOBackend: Sendable {
     /// What this backend drives, for logs and `kioskctl status` (e.g. `libgpiod gpiochip0 [pinctrl-bcm2711]`).
     var summary: String { get }
     /// Requests every output line, initially inactive (relay de-energised, LEDs off).
@@ -40,7 +40,7 @@ public protocol GPIOBackend: Sendable {
 extension DoorIOConfiguration {
     /// The backend this configuration names: `GPIODBackend` on `chip`, or `ConsoleBackend`
     /// printing to standard output only when `backend: console` was configured.
-    public func makeBackend() -> any GPIOBackend {
+    package func makeBackend() -> any GPIOBackend {
         switch backend {
         case .gpiod: GPIODBackend(chip: chip)
         // The simulated door starts closed, whatever the wiring.

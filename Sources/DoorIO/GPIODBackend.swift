@@ -11,20 +11,20 @@ import Glibc
 /// Outputs are requested through one chip handle, inputs through another owned by the input
 /// thread, so the thread that waits for edges never shares libgpiod state with the callers that
 /// set outputs.
-public final class GPIODBackend: GPIOBackend {
+package final class GPIODBackend: GPIOBackend {
     /// The chip as configured: name, label, path or number.
-    public let chip: String
+    package let chip: String
     private let outputChip = Mutex<GPIODChip?>(nil)
 
     /// A backend for `chip` (name, label, path or number); nothing is opened until lines are requested.
-    public init(chip: String) { self.chip = chip }
+    package init(chip: String) { self.chip = chip }
 
-    public var summary: String {
+    package var summary: String {
         let opened = outputChip.withLock { $0?.summary }
         return "libgpiod \(String(cString: gpiod_version_string())) \(opened ?? chip)"
     }
 
-    public func requestOutputs(_ lines: [DoorOutputRole: GPIOOutputLine], consumer: String) throws(DoorIOError) -> [DoorOutputRole:
+    package func requestOutputs(_ lines: [DoorOutputRole: GPIOOutputLine], consumer: String) throws(DoorIOError) -> [DoorOutputRole:
         any GPIOOutput]
     {
         let handle = try GPIODChip(lookup: chip)
@@ -48,7 +48,7 @@ public final class GPIODBackend: GPIOBackend {
         return outputs
     }
 
-    public func releaseOutputs() {
+    package func releaseOutputs() {
         let handle = outputChip.withLock { slot in
             let old = slot
             slot = nil
@@ -57,7 +57,7 @@ public final class GPIODBackend: GPIOBackend {
         handle?.close()
     }
 
-    public func monitorInputs(_ lines: [DoorInputRole: GPIOInputLine], consumer: String) throws(DoorIOError) -> any GPIOInputMonitor {
+    package func monitorInputs(_ lines: [DoorInputRole: GPIOInputLine], consumer: String) throws(DoorIOError) -> any GPIOInputMonitor {
         let keyed = Dictionary(uniqueKeysWithValues: lines.map { ($0.key.rawValue, $0.value) })
         let watcher = try GPIODLineWatcher(chip: chip, lines: keyed, consumer: consumer)
         return GPIODInputMonitor(watcher: watcher)

@@ -12,9 +12,9 @@ import Glibc
 ///
 /// Lines are keyed by any string (the door's role names, or line names for `kioskctl gpio watch`).
 /// Edges are not debounced here: the door logic debounces on its own clock.
-public final class GPIODLineWatcher: Sendable {
+package final class GPIODLineWatcher: Sendable {
     /// A report from the watching thread.
-    public enum Report: Sendable, Hashable {
+    package enum Report: Sendable, Hashable {
         /// A line changed: `active` is its new logical level (active-low applied by the kernel).
         case edge(String, active: Bool, at: ContinuousClock.Instant)
         /// Watching stopped on an error; the stream finishes after this.
@@ -22,11 +22,11 @@ public final class GPIODLineWatcher: Sendable {
     }
 
     /// The logical level of each line when watching began.
-    public let initialLevels: [String: Bool]
+    package let initialLevels: [String: Bool]
     /// Edges in order; finishes after `stop()` or a failure.
-    public let edges: AsyncStream<Report>
+    package let edges: AsyncStream<Report>
     /// The chip's kernel name, for messages.
-    public let chipName: String
+    package let chipName: String
 
     /// The stop pipe's write end; the watcher is its only owner.
     private let stopSignal: PipeEnd
@@ -34,7 +34,7 @@ public final class GPIODLineWatcher: Sendable {
     private let stopped = Mutex(false)
 
     /// Requests each line for both-edge events and starts the watching thread.
-    public init(chip chipText: String, lines: [String: GPIOInputLine], consumer: String) throws(DoorIOError) {
+    package init(chip chipText: String, lines: [String: GPIOInputLine], consumer: String) throws(DoorIOError) {
         let chip = try GPIODChip(lookup: chipText)
         chipName = chip.name
         let keys = lines.keys.sorted()
@@ -90,7 +90,7 @@ public final class GPIODLineWatcher: Sendable {
     }
 
     /// Stops the thread and releases the lines; returns once they are released.
-    public func stop() async {
+    package func stop() async {
         let first = stopped.withLock { done in
             defer { done = true }
             return !done

@@ -6,39 +6,39 @@ import Glibc
 #endif
 
 /// A line as the kernel reports it.
-public struct GPIOLineInfo: Sendable, Hashable {
+package struct GPIOLineInfo: Sendable, Hashable {
     /// The line's offset on its chip.
-    public var offset: UInt32
+    package var offset: UInt32
     /// The line name, if the driver or device tree gives one.
-    public var name: String?
+    package var name: String?
     /// Who holds the line (`kioskd`, a kernel driver...), if anyone.
-    public var consumer: String?
+    package var consumer: String?
     /// True when the line is requested (by a process or the kernel).
-    public var used: Bool
+    package var used: Bool
     /// True when the line is configured as an output.
-    public var isOutput: Bool
+    package var isOutput: Bool
     /// True when the holder requested it active-low.
-    public var activeLow: Bool
+    package var activeLow: Bool
     /// The bias the kernel reports, or nil when unknown.
-    public var bias: GPIOBias?
+    package var bias: GPIOBias?
 }
 
 /// A GPIO chip as the kernel reports it.
-public struct GPIOChipInfo: Sendable, Hashable {
+package struct GPIOChipInfo: Sendable, Hashable {
     /// The device path, e.g. `/dev/gpiochip0`.
-    public var path: String
+    package var path: String
     /// The kernel name, e.g. `gpiochip0`.
-    public var name: String
+    package var name: String
     /// The driver's label, e.g. `pinctrl-bcm2711` (Pi 4) or `pinctrl-rp1` (Pi 5).
-    public var label: String
+    package var label: String
     /// Every line, by offset.
-    public var lines: [GPIOLineInfo]
+    package var lines: [GPIOLineInfo]
 }
 
 /// Read-only discovery of GPIO chips and lines (what `gpiodetect` and `gpioinfo` show).
-public enum GPIOInventory {
+package enum GPIOInventory {
     /// `/dev/gpiochipN` paths present, in numeric order.
-    public static func chipPaths() -> [String] {
+    package static func chipPaths() -> [String] {
         guard let dir = opendir("/dev") else { return [] }
         defer { closedir(dir) }
         var numbers: [Int] = []
@@ -52,12 +52,12 @@ public enum GPIOInventory {
     }
 
     /// Every chip with its lines; chips that cannot be opened (permissions) are skipped.
-    public static func chips() -> [GPIOChipInfo] {
+    package static func chips() -> [GPIOChipInfo] {
         chipPaths().compactMap { try? chip($0) }
     }
 
     /// One chip by name, label, path or number, with its lines.
-    public static func chip(_ text: String) throws(DoorIOError) -> GPIOChipInfo {
+    package static func chip(_ text: String) throws(DoorIOError) -> GPIOChipInfo {
         let chip = try GPIODChip(lookup: text)
         defer { chip.close() }
         return try chip.withHandle("list lines") { handle in
@@ -84,7 +84,7 @@ public enum GPIOInventory {
     }
 
     /// Finds which chip has a line of this name (line names are unique on a well-made board).
-    public static func findLine(named name: String) -> (chip: String, offset: UInt32)? {
+    package static func findLine(named name: String) -> (chip: String, offset: UInt32)? {
         for info in chips() {
             if let line = info.lines.first(where: { $0.name == name }) { return (info.name, line.offset) }
         }
@@ -92,7 +92,7 @@ public enum GPIOInventory {
     }
 
     /// Reads an input's logical level once (requests it as input, reads, releases).
-    public static func read(chip text: String, line config: GPIOInputLine, consumer: String) throws(DoorIOError) -> Bool {
+    package static func read(chip text: String, line config: GPIOInputLine, consumer: String) throws(DoorIOError) -> Bool {
         let chip = try GPIODChip(lookup: text)
         defer { chip.close() }
         return try chip.withHandle("read") { handle throws(DoorIOError) in
@@ -113,14 +113,14 @@ public enum GPIOInventory {
 }
 
 /// One output line held for a while (`kioskctl gpio set`/`pulse`); released on `release()` or deinit.
-public final class GPIOHeldOutput: Sendable {
+package final class GPIOHeldOutput: Sendable {
     private let chip: GPIODChip
     private let output: GPIODOutput
     /// The chip's kernel name.
-    public var chipName: String { chip.name }
+    package var chipName: String { chip.name }
 
     /// Requests the line as an output at the given logical level.
-    public init(chip text: String, line: GPIOOutputLine, role: String = "line", consumer: String, active: Bool) throws(DoorIOError) {
+    package init(chip text: String, line: GPIOOutputLine, role: String = "line", consumer: String, active: Bool) throws(DoorIOError) {
         chip = try GPIODChip(lookup: text)
         do throws(DoorIOError) {
             output = try GPIODOutput(chip: chip, role: role, config: line, consumer: consumer, initiallyActive: active)
@@ -133,8 +133,8 @@ public final class GPIOHeldOutput: Sendable {
     deinit { chip.close() }
 
     /// Drives the line to a logical level.
-    public func set(active: Bool) throws(DoorIOError) { try output.set(active: active) }
+    package func set(active: Bool) throws(DoorIOError) { try output.set(active: active) }
 
     /// Releases the line to the kernel (what the pin does then depends on the driver; see docs/DOORIO.md).
-    public func release() { chip.close() }
+    package func release() { chip.close() }
 }

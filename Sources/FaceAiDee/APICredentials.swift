@@ -10,19 +10,19 @@ import Darwin
 /// An API key and its secret (from `POST /auth/key`), exchanged for tokens by ``TokenSession``.
 ///
 /// `description` never shows the secret, so credentials can be logged or printed safely.
-public struct APICredentials: Sendable, Hashable, CustomStringConvertible {
+package struct APICredentials: Sendable, Hashable, CustomStringConvertible {
     /// The API key (a UUID).
-    public var key: String
+    package var key: String
     /// The key's secret. Never log it.
-    public var secret: String
+    package var secret: String
 
     /// Creates credentials from a key and a secret.
-    public init(key: String, secret: String) {
+    package init(key: String, secret: String) {
         self.key = key
         self.secret = secret
     }
 
-    public var description: String { "APICredentials(key: \(key), secret: <redacted>)" }
+    package var description: String { "APICredentials(key: \(key), secret: <redacted>)" }
 
     // MARK: The credentials file
 
@@ -32,7 +32,7 @@ public struct APICredentials: Sendable, Hashable, CustomStringConvertible {
     /// `key: ...`/`secret: ...`; values may be quoted; blank lines and `#` comments are ignored.
     /// Files whose mode gives any right to group or others (looser than 0600) are refused,
     /// because the secret is as good as the account's password.
-    public static func load(from path: String) throws(FaceAiDeeError) -> APICredentials {
+    package static func load(from path: String) throws(FaceAiDeeError) -> APICredentials {
         var info = stat()
         do {
             try systemCall { stat(path, &info) }
@@ -57,7 +57,7 @@ public struct APICredentials: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses the text of a credentials file (see ``load(from:)`` for the format).
-    public static func parse(_ text: String, path: String = "<text>") throws(FaceAiDeeError) -> APICredentials {
+    package static func parse(_ text: String, path: String = "<text>") throws(FaceAiDeeError) -> APICredentials {
         var key: String?
         var secret: String?
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -83,13 +83,13 @@ public struct APICredentials: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The file text ``load(from:)`` reads back.
-    public var fileText: String {
+    package var fileText: String {
         "# Face AiDee API credentials (kioskctl api key issue). Keep this file mode 0600.\nkey=\(key)\nsecret=\(secret)\n"
     }
 
     /// Writes the credentials to `path` with mode 0600, replacing the file atomically (a
     /// temporary file in the same folder, then rename), so a reader never sees half a file.
-    public func save(to path: String) throws(FaceAiDeeError) {
+    package func save(to path: String) throws(FaceAiDeeError) {
         let temporary = path + ".tmp-\(getpid())"
         let file: FileDescriptor
         do {

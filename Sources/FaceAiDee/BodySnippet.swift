@@ -7,16 +7,16 @@
 /// more base64- or token-like characters (letters, digits, `+/=_-.`) is replaced by
 /// `…(N chars)…`. A check-in answer holds ids, a status, a similarity and a timestamp, all far
 /// shorter than that, so what a technician needs to see survives.
-public enum BodySnippet {
+package enum BodySnippet {
     /// How many body bytes are looked at. A few hundred: enough to recognise a proxy page, a
     /// renamed field or another API version, not enough to fill the journal.
-    public static let limit = 200
+    package static let limit = 200
     /// Shorter runs of token-like characters are kept; longer ones are elided.
     static let longestKeptRun = 23
 
     /// The quoted start of `bytes`, e.g. `{"result":"ok","id":…(40 chars)…}` plus `… (1234 bytes)`
     /// when the body was longer than ``limit``.
-    public static func quote(_ bytes: some Collection<UInt8>) -> String {
+    package static func quote(_ bytes: some Collection<UInt8>) -> String {
         let head = Array(bytes.prefix(limit))
         var out = ""
         var run: [UInt8] = []

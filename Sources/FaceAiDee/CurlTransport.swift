@@ -1,8 +1,9 @@
 // CurlTransport: the generated client's HTTP transport, over libcurl.
 
-import Foundation
-import HTTPTypes
-import OpenAPIRuntime
+package import Foundation
+package import HTTPTypes
+package import OpenAPIRuntime
+import Synchronization
 
 /// A swift-openapi-runtime `ClientTransport` that performs requests with libcurl.
 ///
@@ -16,38 +17,38 @@ import OpenAPIRuntime
 ///
 /// Errors thrown are ``FaceAiDeeError`` values (the generated client wraps them in its
 /// `ClientError`; ``FaceAiDeeClient`` unwraps them again).
-public struct CurlTransport: ClientTransport {
+package struct CurlTransport: ClientTransport {
     /// How transfers are made.
-    public struct Options: Sendable, Hashable {
+    package struct Options: Sendable, Hashable {
         /// Longest wait for the TCP (and TLS) connection. Default 5 s: a kiosk must fall back to
         /// its offline policy quickly when the network is gone.
-        public var connectTimeout: Duration
+        package var connectTimeout: Duration
         /// Longest time for a whole request, connection included. Default 15 s: a check-in
         /// upload of a ~100 kB JPEG plus matching takes well under a second on a healthy link.
-        public var requestTimeout: Duration
+        package var requestTimeout: Duration
         /// Verify the server's certificate and host name. Default true; turn off only for a
         /// test server, never in the field.
-        public var verifyTLS: Bool
+        package var verifyTLS: Bool
         /// A PEM file of CA certificates to trust instead of the system's (e.g. a private CA).
-        public var caFile: String?
+        package var caFile: String?
         /// Sent as `User-Agent`.
-        public var userAgent: String
+        package var userAgent: String
         /// The largest answer accepted; bigger ones fail as undecodable. Default 32 MiB (a face
         /// image returned by `getFace` is the largest legitimate answer).
-        public var maxResponseBytes: Int
+        package var maxResponseBytes: Int
         /// The largest request body accepted from the generated client. Default 32 MiB.
-        public var maxRequestBytes: Int
+        package var maxRequestBytes: Int
         /// How many idle connections (easy handles) to keep for reuse. Default 4.
-        public var idleHandles: Int
+        package var idleHandles: Int
         /// Operations (`operationId`s) the server must not receive twice, because the API has no
         /// idempotency key: libcurl may not resend them by itself, and a failure after the whole
         /// request went out is ``FaceAiDeeError/noAnswer(operation:url:message:)`` rather than
         /// a timeout or network error. Default none; the client sets
         /// ``FaceAiDeeError/unrepeatableOperations``.
-        public var unrepeatableOperations: Set<String>
+        package var unrepeatableOperations: Set<String>
 
         /// Creates options; every parameter has the default documented on its property.
-        public init(
+        package init(
             connectTimeout: Duration = .seconds(5), requestTimeout: Duration = .seconds(15),
             verifyTLS: Bool = true, caFile: String? = nil, userAgent: String = "kiosk-agent",
             maxResponseBytes: Int = 32 << 20, maxRequestBytes: Int = 32 << 20, idleHandles: Int = 4,
@@ -66,19 +67,19 @@ public struct CurlTransport: ClientTransport {
     }
 
     /// The options this transport was made with.
-    public let options: Options
+    package let options: Options
     private let pool: CurlHandlePool
 
     /// Creates a transport. Nothing connects until the first request.
-    public init(options: Options = Options()) {
+    package init(options: Options = Options()) {
         self.options = options
         self.pool = CurlHandlePool(capacity: max(0, options.idleHandles))
     }
 
     /// The libcurl version in use (for `kioskctl doctor` and logs).
-    public static var libcurlVersion: String { CurlGlobal.version }
+    package static var libcurlVersion: String { CurlGlobal.version }
 
-    public func send(
+    package func send(
         _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String
     ) async throws -> (HTTPResponse, HTTPBody?) {
         let response = try await perform(request, body: body, baseURL: baseURL, operationID: operationID)

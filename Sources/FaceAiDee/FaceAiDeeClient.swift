@@ -1,36 +1,37 @@
 // FaceAiDeeClient: the Face AiDee API as the daemon and kioskctl use it.
 
-import AiDeeAPI
+package import AiDeeAPI
 import Foundation
+import HTTPTypes
 import OpenAPIRuntime
 
 /// The contract's types the client's API uses, under names that say where they come from.
-public typealias AiDeeProject = Components.Schemas.Project
+package typealias AiDeeProject = Components.Schemas.Project
 /// Fields of a new user (all optional; see the contract).
-public typealias AiDeeNewUser = Components.Schemas.UserCreateRequest
+package typealias AiDeeNewUser = Components.Schemas.UserCreateRequest
 /// Fields to change on a user (only those present change).
-public typealias AiDeeUserUpdate = Components.Schemas.UserUpdateRequest
+package typealias AiDeeUserUpdate = Components.Schemas.UserUpdateRequest
 /// A user's free key/value properties.
-public typealias AiDeeProperties = Components.Schemas.Properties
+package typealias AiDeeProperties = Components.Schemas.Properties
 /// One face in a user's face list.
-public typealias AiDeeFaceSummary = Components.Schemas.FaceSummary
+package typealias AiDeeFaceSummary = Components.Schemas.FaceSummary
 
 /// Which users a check-in or search may match (contract schema `Condition`): every field set
 /// must hold; an empty condition allows every user of the project.
-public struct CheckInCondition: Sendable, Hashable, Codable {
+package struct CheckInCondition: Sendable, Hashable, Codable {
     /// Only users of this group.
-    public var groupID: Int?
+    package var groupID: Int?
     /// Only users whose properties hold each of these key/value pairs.
-    public var properties: [String: String]
+    package var properties: [String: String]
 
     /// Creates a condition; the default allows everyone.
-    public init(groupID: Int? = nil, properties: [String: String] = [:]) {
+    package init(groupID: Int? = nil, properties: [String: String] = [:]) {
         self.groupID = groupID
         self.properties = properties
     }
 
     /// True when the condition allows every user.
-    public var isEmpty: Bool { groupID == nil && properties.isEmpty }
+    package var isEmpty: Bool { groupID == nil && properties.isEmpty }
 
     var wire: Components.Schemas.Condition {
         Components.Schemas.Condition(
@@ -42,13 +43,13 @@ public struct CheckInCondition: Sendable, Hashable, Codable {
         case properties
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         groupID = try container.decodeIfPresent(Int.self, forKey: .groupID)
         properties = try container.decodeIfPresent([String: String].self, forKey: .properties) ?? [:]
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encodeIfPresent(groupID, forKey: .groupID)
         if !properties.isEmpty { try container.encode(properties, forKey: .properties) }
@@ -56,47 +57,47 @@ public struct CheckInCondition: Sendable, Hashable, Codable {
 }
 
 /// The answer to a successful check-in (200).
-public struct CheckInResult: Sendable, Hashable {
+package struct CheckInResult: Sendable, Hashable {
     /// The matched user.
-    public var userID: Int
+    package var userID: Int
     /// The user's status as the server reports it (e.g. `APPROVED`); the caller decides what it allows.
-    public var status: String
+    package var status: String
     /// Similarity of the face to the matched enrolment, in percent (0–100).
-    public var similarity: Double
+    package var similarity: Double
     /// When the server recorded the check-in.
-    public var checkedInAt: AiDeeTimestamp
+    package var checkedInAt: AiDeeTimestamp
 }
 
 /// The answer to a search (200).
-public struct SearchResult: Sendable, Hashable {
+package struct SearchResult: Sendable, Hashable {
     /// The closest candidate user.
-    public var userID: Int
+    package var userID: Int
     /// True when the similarity reaches the server's default threshold.
-    public var matched: Bool
+    package var matched: Bool
     /// Similarity in percent (0–100).
-    public var similarity: Double
+    package var similarity: Double
     /// When the server ran the search.
-    public var searchedAt: AiDeeTimestamp
+    package var searchedAt: AiDeeTimestamp
 }
 
 /// A stored face (`getFace`).
-public struct AiDeeFace: Sendable, Hashable {
+package struct AiDeeFace: Sendable, Hashable {
     /// The face id.
-    public var id: Int
+    package var id: Int
     /// The image file as uploaded, when it was saved (`saveImage`); nil otherwise.
-    public var image: [UInt8]?
+    package var image: [UInt8]?
     /// When the face was added.
-    public var createdAt: AiDeeTimestamp
+    package var createdAt: AiDeeTimestamp
     /// When the face was last replaced, if ever.
-    public var updatedAt: AiDeeTimestamp?
+    package var updatedAt: AiDeeTimestamp?
 }
 
 /// The id a change applied to and when (create, update, delete answers).
-public struct AiDeeChange: Sendable, Hashable {
+package struct AiDeeChange: Sendable, Hashable {
     /// The user or face id.
-    public var id: Int
+    package var id: Int
     /// The server's time of the change.
-    public var at: AiDeeTimestamp
+    package var at: AiDeeTimestamp
 }
 
 /// The Face AiDee API client: the generated client over ``CurlTransport``, with a
@@ -105,11 +106,11 @@ public struct AiDeeChange: Sendable, Hashable {
 /// Every call that needs a token gets one from the session; when the server answers 401 the
 /// session forgets that token and the call is retried once with a new one. Errors are always
 /// ``FaceAiDeeError``.
-public final class FaceAiDeeClient: Sendable {
+package final class FaceAiDeeClient: Sendable {
     /// The settings the client was made with.
-    public let configuration: FaceAiDeeConfiguration
+    package let configuration: FaceAiDeeConfiguration
     /// The token session, or nil when the client has no credentials (only ``issueKey(username:password:)`` works then).
-    public let session: TokenSession?
+    package let session: TokenSession?
     private let client: Client
 
     /// Creates a client. Nothing is sent until the first call.
@@ -117,7 +118,7 @@ public final class FaceAiDeeClient: Sendable {
     ///   - configuration: where the server is and how to reach it.
     ///   - credentials: the API key and secret; nil allows only ``issueKey(username:password:)``.
     /// - Parameter tokenClock: where the token session reads time (tests advance a manual one).
-    public init(
+    package init(
         configuration: FaceAiDeeConfiguration, credentials: APICredentials?,
         tokenClock: TokenSession.Clock = .system
     ) throws(FaceAiDeeError) {
@@ -153,14 +154,14 @@ public final class FaceAiDeeClient: Sendable {
     }
 
     /// The held token's expiry as the server wrote it, or nil when none is held.
-    public var tokenExpiry: AiDeeTimestamp? {
+    package var tokenExpiry: AiDeeTimestamp? {
         get async { await session?.expiry }
     }
 
     /// Revokes the token (`DELETE /auth/token`) if one is held. Failures are returned, not thrown:
     /// at shutdown there is nothing better to do than report them.
     @discardableResult
-    public func shutdown() async -> FaceAiDeeError? {
+    package func shutdown() async -> FaceAiDeeError? {
         do {
             try await session?.revoke()
             return nil
@@ -172,7 +173,7 @@ public final class FaceAiDeeClient: Sendable {
     // MARK: Auth
 
     /// Issues a new API key for an account (`POST /auth/key`). Needs no credentials.
-    public func issueKey(username: String, password: String) async throws(FaceAiDeeError) -> APICredentials {
+    package func issueKey(username: String, password: String) async throws(FaceAiDeeError) -> APICredentials {
         try await call("issueKey") {
             let body = try await client.issueKey(body: .json(.init(username: username, password: password)))
                 .created.body.json
@@ -182,32 +183,32 @@ public final class FaceAiDeeClient: Sendable {
 
     /// Issues a new token now (`POST /auth/token`); returns its expiry.
     @discardableResult
-    public func issueToken() async throws(FaceAiDeeError) -> AiDeeTimestamp {
+    package func issueToken() async throws(FaceAiDeeError) -> AiDeeTimestamp {
         try await requireSession().issue()
     }
 
     /// Renews the token now (`PATCH /auth/token`); returns the new expiry.
     @discardableResult
-    public func renewToken() async throws(FaceAiDeeError) -> AiDeeTimestamp {
+    package func renewToken() async throws(FaceAiDeeError) -> AiDeeTimestamp {
         try await requireSession().renew()
     }
 
     /// Revokes the held token (`DELETE /auth/token`).
-    public func revokeToken() async throws(FaceAiDeeError) {
+    package func revokeToken() async throws(FaceAiDeeError) {
         try await requireSession().revoke()
     }
 
     // MARK: Projects and users
 
     /// The projects this key may use (`GET /projects`).
-    public func listProjects() async throws(FaceAiDeeError) -> [AiDeeProject] {
+    package func listProjects() async throws(FaceAiDeeError) -> [AiDeeProject] {
         try await authorized("listProjects") { client, token in
             try await client.listProjects(headers: .init(xAPIToken: token)).ok.body.json
         }
     }
 
     /// Creates a user (`POST /projects/{project_id}/users`).
-    public func createUser(projectID: Int, _ user: AiDeeNewUser) async throws(FaceAiDeeError) -> AiDeeChange {
+    package func createUser(projectID: Int, _ user: AiDeeNewUser) async throws(FaceAiDeeError) -> AiDeeChange {
         try await authorized("createUser") { client, token in
             let body = try await client.createUser(
                 path: .init(projectId: projectID), headers: .init(xAPIToken: token), body: .json(user)
@@ -217,7 +218,7 @@ public final class FaceAiDeeClient: Sendable {
     }
 
     /// Updates a user (`PATCH /projects/{project_id}/users/{user_id}`).
-    public func updateUser(projectID: Int, userID: Int, _ update: AiDeeUserUpdate) async throws(FaceAiDeeError) -> AiDeeChange {
+    package func updateUser(projectID: Int, userID: Int, _ update: AiDeeUserUpdate) async throws(FaceAiDeeError) -> AiDeeChange {
         try await authorized("updateUser") { client, token in
             let body = try await client.updateUser(
                 path: .init(projectId: projectID, userId: userID), headers: .init(xAPIToken: token), body: .json(update)
@@ -227,7 +228,7 @@ public final class FaceAiDeeClient: Sendable {
     }
 
     /// Deletes a user and their faces (`DELETE /projects/{project_id}/users/{user_id}`).
-    public func deleteUser(projectID: Int, userID: Int) async throws(FaceAiDeeError) -> AiDeeChange {
+    package func deleteUser(projectID: Int, userID: Int) async throws(FaceAiDeeError) -> AiDeeChange {
         try await authorized("deleteUser") { client, token in
             let body = try await client.deleteUser(
                 path: .init(projectId: projectID, userId: userID), headers: .init(xAPIToken: token)
@@ -239,7 +240,7 @@ public final class FaceAiDeeClient: Sendable {
     // MARK: Faces
 
     /// A user's faces (`GET .../users/{user_id}/faces`).
-    public func listFaces(projectID: Int, userID: Int) async throws(FaceAiDeeError) -> [AiDeeFaceSummary] {
+    package func listFaces(projectID: Int, userID: Int) async throws(FaceAiDeeError) -> [AiDeeFaceSummary] {
         try await authorized("listFaces") { client, token in
             try await client.listFaces(
                 path: .init(projectId: projectID, userId: userID), headers: .init(xAPIToken: token)
@@ -248,7 +249,7 @@ public final class FaceAiDeeClient: Sendable {
     }
 
     /// Deletes all of a user's faces (`DELETE .../users/{user_id}/faces`).
-    public func deleteAllFaces(projectID: Int, userID: Int) async throws(FaceAiDeeError) -> AiDeeChange {
+    package func deleteAllFaces(projectID: Int, userID: Int) async throws(FaceAiDeeError) -> AiDeeChange {
         try await authorized("deleteAllFaces") { client, token in
             let body = try await client.deleteAllFaces(
                 path: .init(projectId: projectID, userId: userID), headers: .init(xAPIToken: token)
@@ -258,7 +259,7 @@ public final class FaceAiDeeClient: Sendable {
     }
 
     /// Adds a face from a JPEG or PNG file's bytes, sent as-is (`POST .../faces`).
-    public func addFace(projectID: Int, userID: Int, image: [UInt8], saveImage: Bool = false) async throws(FaceAiDeeError) -> AiDeeChange {
+    package func addFace(projectID: Int, userID: Int, image: [UInt8], saveImage: Bool = false) async throws(FaceAiDeeError) -> AiDeeChange {
         try await authorized("addFace") { client, token in
             let body = try await client.addFace(
                 path: .init(projectId: projectID, userId: userID), headers: .init(xAPIToken: token),
@@ -269,7 +270,7 @@ public final class FaceAiDeeClient: Sendable {
     }
 
     /// A stored face (`GET .../faces/{face_id}`).
-    public func getFace(projectID: Int, userID: Int, faceID: Int) async throws(FaceAiDeeError) -> AiDeeFace {
+    package func getFace(projectID: Int, userID: Int, faceID: Int) async throws(FaceAiDeeError) -> AiDeeFace {
         try await authorized("getFace") { client, token in
             let body = try await client.getFace(
                 path: .init(projectId: projectID, userId: userID, faceId: faceID), headers: .init(xAPIToken: token)
@@ -281,7 +282,7 @@ public final class FaceAiDeeClient: Sendable {
     }
 
     /// Replaces a face's image (`PATCH .../faces/{face_id}`).
-    public func updateFace(projectID: Int, userID: Int, faceID: Int, image: [UInt8], saveImage: Bool = false) async throws(FaceAiDeeError)
+    package func updateFace(projectID: Int, userID: Int, faceID: Int, image: [UInt8], saveImage: Bool = false) async throws(FaceAiDeeError)
         -> AiDeeChange
     {
         try await authorized("updateFace") { client, token in
@@ -294,7 +295,7 @@ public final class FaceAiDeeClient: Sendable {
     }
 
     /// Deletes a face (`DELETE .../faces/{face_id}`).
-    public func deleteFace(projectID: Int, userID: Int, faceID: Int) async throws(FaceAiDeeError) -> AiDeeChange {
+    package func deleteFace(projectID: Int, userID: Int, faceID: Int) async throws(FaceAiDeeError) -> AiDeeChange {
         try await authorized("deleteFace") { client, token in
             let body = try await client.deleteFace(
                 path: .init(projectId: projectID, userId: userID, faceId: faceID), headers: .init(xAPIToken: token)
@@ -313,7 +314,7 @@ public final class FaceAiDeeClient: Sendable {
     ///   - option: match strictness 1–5 (contract: 70 %–90 %); nil leaves the server default (3, 80 %).
     /// - Throws: ``FaceAiDeeError``; 404 means no match, 409 a face without one or a user the
     ///   condition excludes.
-    public func checkIn(
+    package func checkIn(
         projectID: Int, jpeg: [UInt8], condition: CheckInCondition = CheckInCondition(), option: Int? = nil
     ) async throws(FaceAiDeeError) -> CheckInResult {
         try await authorized("checkIn") { client, token in
@@ -337,7 +338,7 @@ public final class FaceAiDeeClient: Sendable {
     }
 
     /// Identifies a face without checking in (`POST /projects/{project_id}/_search`).
-    public func search(
+    package func search(
         projectID: Int, image: [UInt8], condition: CheckInCondition = CheckInCondition()
     ) async throws(FaceAiDeeError) -> SearchResult {
         try await authorized("search") { client, token in

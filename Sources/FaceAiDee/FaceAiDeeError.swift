@@ -4,7 +4,7 @@
 ///
 /// Each case names the operation (the contract's `operationId`, e.g. `checkIn`) and, for
 /// transport failures, the URL. ``disposition`` tells the offline queue what to do with it.
-public enum FaceAiDeeError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum FaceAiDeeError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The request did not complete: DNS, connection refused or reset, proxy failure. `message`
     /// is libcurl's own explanation.
     case network(operation: String, url: String, message: String)
@@ -31,7 +31,7 @@ public enum FaceAiDeeError: Error, Sendable, Hashable, CustomStringConvertible {
     case credentials(path: String, problem: String)
 
     /// What the offline queue should do with a request that failed this way.
-    public enum Disposition: String, Sendable, Hashable {
+    package enum Disposition: String, Sendable, Hashable {
         /// Try again later: network, timeout, TLS (often a clock or middlebox problem that
         /// heals), 5xx, 429, an unreadable answer (e.g. a captive portal), cancellation.
         case retryable
@@ -50,10 +50,10 @@ public enum FaceAiDeeError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Operations the server must not receive twice. The API has no idempotency key, and a
     /// check-in is an event the server records each time it arrives; the other operations are
     /// either reads, or administrative calls a person makes and checks (`kioskctl api`).
-    public static let unrepeatableOperations: Set<String> = ["checkIn"]
+    package static let unrepeatableOperations: Set<String> = ["checkIn"]
 
     /// How the offline queue should treat this failure.
-    public var disposition: Disposition {
+    package var disposition: Disposition {
         switch self {
         case .noAnswer:
             return .ambiguous
@@ -72,7 +72,7 @@ public enum FaceAiDeeError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The HTTP status when the server answered, else nil.
-    public var httpStatus: Int? {
+    package var httpStatus: Int? {
         switch self {
         case .http(_, let status, _): return status
         case .undecodableBody(_, let status, _): return status
@@ -81,7 +81,7 @@ public enum FaceAiDeeError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The operation that failed, when known.
-    public var operation: String? {
+    package var operation: String? {
         switch self {
         case .network(let operation, _, _), .timeout(let operation, _, _), .tls(let operation, _, _),
             .noAnswer(let operation, _, _),
@@ -92,7 +92,7 @@ public enum FaceAiDeeError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .network(let operation, let url, let message):
             return "\(operation): cannot reach \(url): \(message). Check the network, the server URL and any proxy settings."

@@ -1,6 +1,6 @@
 // TokenSession: owns the API token: issue, renew before expiry, re-issue after a 401, revoke.
 
-import AiDeeAPI
+package import AiDeeAPI
 import OpenAPIRuntime
 
 /// Keeps a valid API token for one set of credentials.
@@ -16,14 +16,14 @@ import OpenAPIRuntime
 ///
 /// Expiry is tracked on the monotonic clock from the moment the token arrived (`expire` minus
 /// the local wall-clock time then), so a wall-clock jump later does not confuse it.
-public actor TokenSession {
+package actor TokenSession {
     /// Where the session reads time: the monotonic clock for validity, the wall clock only to
     /// turn the server's `expire` into a remaining lifetime. Tests advance a manual one.
-    public struct Clock: Sendable {
-        public var monotonic: @Sendable () -> ContinuousClock.Instant
-        public var wall: @Sendable () -> AiDeeTimestamp
+    package struct Clock: Sendable {
+        package var monotonic: @Sendable () -> ContinuousClock.Instant
+        package var wall: @Sendable () -> AiDeeTimestamp
 
-        public init(
+        package init(
             monotonic: @escaping @Sendable () -> ContinuousClock.Instant,
             wall: @escaping @Sendable () -> AiDeeTimestamp
         ) {
@@ -32,21 +32,21 @@ public actor TokenSession {
         }
 
         /// The system's clocks.
-        public static let system = Clock(monotonic: { ContinuousClock.now }, wall: { AiDeeTimestamp.now() })
+        package static let system = Clock(monotonic: { ContinuousClock.now }, wall: { AiDeeTimestamp.now() })
     }
 
     /// Counts of the token operations performed, for status pages and tests.
-    public struct Counters: Sendable, Hashable {
+    package struct Counters: Sendable, Hashable {
         /// Tokens issued with `POST /auth/token`.
-        public var issued = 0
+        package var issued = 0
         /// Tokens renewed with `PATCH /auth/token`.
-        public var renewed = 0
+        package var renewed = 0
         /// Tokens revoked with `DELETE /auth/token`.
-        public var revoked = 0
+        package var revoked = 0
         /// Tokens the server refused with 401 during a call.
-        public var rejected = 0
+        package var rejected = 0
         /// Renewals that failed for a passing reason while the old token was still valid (it was used).
-        public var failedRenewals = 0
+        package var failedRenewals = 0
     }
 
     private struct Held: Sendable {
@@ -72,7 +72,7 @@ public actor TokenSession {
     ///   - credentials: the API key and secret.
     ///   - renewalMargin: renew when less than this remains (at most half the token's lifetime).
     ///   - clock: where time is read (``Clock/system`` outside tests).
-    public init(
+    package init(
         client: Client, credentials: APICredentials, renewalMargin: Duration = .seconds(60),
         clock: Clock = .system
     ) {
@@ -83,17 +83,17 @@ public actor TokenSession {
     }
 
     /// The current token's expiry as the server wrote it, or nil when no token is held.
-    public var expiry: AiDeeTimestamp? { held?.expire }
+    package var expiry: AiDeeTimestamp? { held?.expire }
 
     /// The token operations performed so far.
-    public var counters: Counters { counts }
+    package var counters: Counters { counts }
 
     /// A token that is valid now, issuing or renewing one first when needed.
     ///
     /// A caller that finds a refresh in flight joins it, and is treated exactly like the caller
     /// that started it: if the renewal fails for a passing reason while the old token is still
     /// valid, both get the old token.
-    public func token() async throws(FaceAiDeeError) -> String {
+    package func token() async throws(FaceAiDeeError) -> String {
         do {
             if let refresh { return try await Self.wait(refresh).token }
             let now = clock.monotonic()
@@ -115,14 +115,14 @@ public actor TokenSession {
 
     /// Issues a new token now, even if one is held (`kioskctl api token issue`).
     @discardableResult
-    public func issue() async throws(FaceAiDeeError) -> AiDeeTimestamp {
+    package func issue() async throws(FaceAiDeeError) -> AiDeeTimestamp {
         if let refresh { _ = try? await refresh.value }
         return try await startRefresh(renewing: nil).expire
     }
 
     /// Renews the held token now (issuing one when none is held) (`kioskctl api token renew`).
     @discardableResult
-    public func renew() async throws(FaceAiDeeError) -> AiDeeTimestamp {
+    package func renew() async throws(FaceAiDeeError) -> AiDeeTimestamp {
         if let refresh { _ = try? await refresh.value }
         if held == nil { _ = try await token() }
         return try await startRefresh(renewing: held?.token).expire
@@ -130,13 +130,13 @@ public actor TokenSession {
 
     /// Forgets `token` after the server refused it (401), unless a newer token already replaced
     /// it; the next ``token()`` then issues a new one.
-    public func tokenRejected(_ token: String) {
+    package func tokenRejected(_ token: String) {
         counts.rejected += 1
         if held?.token == token { held = nil }
     }
 
     /// Revokes the held token on the server and forgets it. Does nothing when none is held.
-    public func revoke() async throws(FaceAiDeeError) {
+    package func revoke() async throws(FaceAiDeeError) {
         if let refresh { _ = try? await refresh.value }
         guard let current = held else { return }
         held = nil

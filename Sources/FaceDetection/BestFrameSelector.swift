@@ -1,17 +1,17 @@
 /// A face with its quality, as the selector receives it.
-public struct AssessedFace: Sendable, Hashable {
+package struct AssessedFace: Sendable, Hashable {
     /// In the detection image's pixels.
-    public var face: DetectedFace
-    public var quality: FaceQuality
+    package var face: DetectedFace
+    package var quality: FaceQuality
 
-    public init(face: DetectedFace, quality: FaceQuality) {
+    package init(face: DetectedFace, quality: FaceQuality) {
         self.face = face
         self.quality = quality
     }
 }
 
 /// What to do when several faces are in view.
-public enum MultipleFacePolicy: String, Sendable, Hashable, Codable, CaseIterable {
+package enum MultipleFacePolicy: String, Sendable, Hashable, Codable, CaseIterable {
     /// The largest face (the person closest to the camera) is the one checking in; others
     /// (people queuing or passing behind) are ignored. The default: a door camera sees
     /// passers-by all the time and refusing would stall the queue.
@@ -22,16 +22,16 @@ public enum MultipleFacePolicy: String, Sendable, Hashable, Codable, CaseIterabl
 }
 
 /// How pixels of the detection image map to the full-resolution frame the crop is cut from.
-public struct FrameMapping: Sendable, Hashable {
-    public var frameWidth: Int
-    public var frameHeight: Int
+package struct FrameMapping: Sendable, Hashable {
+    package var frameWidth: Int
+    package var frameHeight: Int
     /// Full-frame pixels per detection-image pixel, horizontally and vertically.
-    public var scaleX: Double
-    public var scaleY: Double
+    package var scaleX: Double
+    package var scaleY: Double
 
     /// Detection ran on a `detectionWidth` × `detectionHeight` version of a
     /// `frameWidth` × `frameHeight` frame (e.g. a TurboJPEG 1/2 scaled decode).
-    public init(detectionWidth: Int, detectionHeight: Int, frameWidth: Int, frameHeight: Int) {
+    package init(detectionWidth: Int, detectionHeight: Int, frameWidth: Int, frameHeight: Int) {
         self.frameWidth = frameWidth
         self.frameHeight = frameHeight
         self.scaleX = Double(frameWidth) / Double(max(detectionWidth, 1))
@@ -39,25 +39,25 @@ public struct FrameMapping: Sendable, Hashable {
     }
 
     /// Detection ran on the frame itself.
-    public static func identity(width: Int, height: Int) -> FrameMapping {
+    package static func identity(width: Int, height: Int) -> FrameMapping {
         FrameMapping(detectionWidth: width, detectionHeight: height, frameWidth: width, frameHeight: height)
     }
 }
 
 /// The best frame so far: everything the daemon needs to cut and send the crop.
-public struct FrameCandidate<Frame: Sendable, Instant: InstantProtocol>: Sendable where Instant: Sendable {
+package struct FrameCandidate<Frame: Sendable, Instant: InstantProtocol>: Sendable where Instant: Sendable {
     /// The caller's frame (full-resolution image, JPEG bytes, buffer id: whatever it passed).
-    public var frame: Frame
-    public var time: Instant
+    package var frame: Frame
+    package var time: Instant
     /// The face as detected, in detection-image pixels, with its quality.
-    public var face: AssessedFace
+    package var face: AssessedFace
     /// The face in full-frame pixels.
-    public var faceInFrame: DetectedFace
-    public var mapping: FrameMapping
+    package var faceInFrame: DetectedFace
+    package var mapping: FrameMapping
 
     /// The rectangle to crop from the full frame: the face box grown by `margin` (a fraction of
     /// its size on each side), clamped to the frame, in whole pixels.
-    public func cropRect(margin: Double) -> (x: Int, y: Int, width: Int, height: Int) {
+    package func cropRect(margin: Double) -> (x: Int, y: Int, width: Int, height: Int) {
         let b = faceInFrame.box
         let x0 = max(0, Int((b.x - margin * b.width).rounded(.down)))
         let y0 = max(0, Int((b.y - margin * b.height).rounded(.down)))
@@ -68,7 +68,7 @@ public struct FrameCandidate<Frame: Sendable, Instant: InstantProtocol>: Sendabl
 }
 
 /// Why a selection ended with a submission.
-public enum SubmitReason: String, Sendable, Hashable, Codable {
+package enum SubmitReason: String, Sendable, Hashable, Codable {
     /// A candidate reached the good-enough score: sent without waiting for the window to end.
     case goodEnough = "good_enough"
     /// The window after the first qualifying face ended; the best candidate is sent.
@@ -76,14 +76,14 @@ public enum SubmitReason: String, Sendable, Hashable, Codable {
 }
 
 /// Why a selection ended without a submission.
-public enum GiveUpReason: Sendable, Hashable {
+package enum GiveUpReason: Sendable, Hashable {
     /// Faces were seen for the whole timeout but none qualified; the failures, most frequent
     /// first, say what to fix (show it to the person or log it for the installer).
     case noQualifyingFace(failures: [QualityFailure])
 }
 
 /// The selector's answer to each frame.
-public enum SelectorDecision<Frame: Sendable, Instant: InstantProtocol>: Sendable where Instant: Sendable {
+package enum SelectorDecision<Frame: Sendable, Instant: InstantProtocol>: Sendable where Instant: Sendable {
     /// No face in view and nothing pending.
     case idle
     /// Faces in view but none qualifies yet; `failures` are the current frame's reasons.
@@ -100,25 +100,25 @@ public enum SelectorDecision<Frame: Sendable, Instant: InstantProtocol>: Sendabl
 }
 
 /// Settings of `BestFrameSelector`.
-public struct BestFrameSelectorConfiguration: Sendable, Hashable {
+package struct BestFrameSelectorConfiguration: Sendable, Hashable {
     /// How long to keep looking for a better frame after the first qualifying one. Default
     /// 600 ms: about 9 frames at 15 fps, enough for a blink or a head turn to pass, short
     /// enough that the door answers within a second.
-    public var window: Duration = .milliseconds(600)
+    package var window: Duration = .milliseconds(600)
     /// A candidate with a combined quality score at or above this is sent at once. Default
     /// 0.85: well-lit, sharp, frontal faces at a normal distance score 0.88–0.97.
-    public var goodEnoughScore: Double = 0.85
+    package var goodEnoughScore: Double = 0.85
     /// Give up when faces have been in view this long without one qualifying. Default 3 s:
     /// long enough to step closer or turn to the camera, short enough to tell the person why.
-    public var timeout: Duration = .seconds(3)
+    package var timeout: Duration = .seconds(3)
     /// With no face in view for this long, a search that has not found a qualifying face
     /// ends quietly (the person walked past). Default 700 ms: bridges detection drop-outs of
     /// a few frames.
-    public var faceLostAfter: Duration = .milliseconds(700)
+    package var faceLostAfter: Duration = .milliseconds(700)
     /// What to do with several faces. Default `.largestWins` (see `MultipleFacePolicy`).
-    public var multipleFaces: MultipleFacePolicy = .largestWins
+    package var multipleFaces: MultipleFacePolicy = .largestWins
 
-    public init() {}
+    package init() {}
 }
 
 /// Picks the frame to send for one person at the door.
@@ -135,10 +135,10 @@ public struct BestFrameSelectorConfiguration: Sendable, Hashable {
 ///   `.refuse`, the only sizeable one.
 /// - After a submission or a give-up it starts afresh with the next face; cooldown between
 ///   check-ins of the same person is the caller's business.
-public struct BestFrameSelector<Frame: Sendable, Instant: InstantProtocol>: Sendable
+package struct BestFrameSelector<Frame: Sendable, Instant: InstantProtocol>: Sendable
 where Instant: Sendable, Instant.Duration == Duration {
-    public typealias Candidate = FrameCandidate<Frame, Instant>
-    public typealias Decision = SelectorDecision<Frame, Instant>
+    package typealias Candidate = FrameCandidate<Frame, Instant>
+    package typealias Decision = SelectorDecision<Frame, Instant>
 
     private enum State: Sendable {
         case idle
@@ -146,21 +146,21 @@ where Instant: Sendable, Instant.Duration == Duration {
         case collecting(best: Candidate, deadline: Instant)
     }
 
-    public let configuration: BestFrameSelectorConfiguration
+    package let configuration: BestFrameSelectorConfiguration
     private var state: State = .idle
 
-    public init(configuration: BestFrameSelectorConfiguration = .init()) {
+    package init(configuration: BestFrameSelectorConfiguration = .init()) {
         self.configuration = configuration
     }
 
     /// True when no selection is in progress.
-    public var isIdle: Bool {
+    package var isIdle: Bool {
         if case .idle = state { return true }
         return false
     }
 
     /// Drops anything in progress (e.g. the door opened by other means).
-    public mutating func reset() {
+    package mutating func reset() {
         state = .idle
     }
 
@@ -171,7 +171,7 @@ where Instant: Sendable, Instant.Duration == Duration {
     ///   - frame: what the caller will need to cut the crop (kept only for the best candidate).
     ///   - time: when the frame was captured; must not go backwards.
     ///   - mapping: how detection pixels map to the full frame.
-    public mutating func observe(faces: [AssessedFace], frame: Frame, at time: Instant, mapping: FrameMapping) -> Decision {
+    package mutating func observe(faces: [AssessedFace], frame: Frame, at time: Instant, mapping: FrameMapping) -> Decision {
         // Time-driven transitions first: a window that ended is answered on the next frame.
         if case .collecting(let best, let deadline) = state, time >= deadline {
             state = .idle

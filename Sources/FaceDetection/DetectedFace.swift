@@ -1,40 +1,40 @@
 /// A point in image pixels (origin top-left, x to the right, y down).
-public struct FacePoint: Sendable, Hashable, Codable {
-    public var x: Double
-    public var y: Double
+package struct FacePoint: Sendable, Hashable, Codable {
+    package var x: Double
+    package var y: Double
 
-    public init(x: Double, y: Double) {
+    package init(x: Double, y: Double) {
         self.x = x
         self.y = y
     }
 
     /// Euclidean distance to another point.
-    public func distance(to other: FacePoint) -> Double {
+    package func distance(to other: FacePoint) -> Double {
         ((x - other.x) * (x - other.x) + (y - other.y) * (y - other.y)).squareRoot()
     }
 }
 
 /// An axis-aligned rectangle in image pixels (origin top-left).
-public struct FaceRect: Sendable, Hashable, Codable {
-    public var x: Double
-    public var y: Double
-    public var width: Double
-    public var height: Double
+package struct FaceRect: Sendable, Hashable, Codable {
+    package var x: Double
+    package var y: Double
+    package var width: Double
+    package var height: Double
 
-    public init(x: Double, y: Double, width: Double, height: Double) {
+    package init(x: Double, y: Double, width: Double, height: Double) {
         self.x = x
         self.y = y
         self.width = width
         self.height = height
     }
 
-    public var maxX: Double { x + width }
-    public var maxY: Double { y + height }
-    public var area: Double { max(0, width) * max(0, height) }
-    public var center: FacePoint { FacePoint(x: x + width / 2, y: y + height / 2) }
+    package var maxX: Double { x + width }
+    package var maxY: Double { y + height }
+    package var area: Double { max(0, width) * max(0, height) }
+    package var center: FacePoint { FacePoint(x: x + width / 2, y: y + height / 2) }
 
     /// Intersection over union with another rectangle, 0...1 (the usual detection match measure).
-    public func intersectionOverUnion(_ other: FaceRect) -> Double {
+    package func intersectionOverUnion(_ other: FaceRect) -> Double {
         let iw = min(maxX, other.maxX) - max(x, other.x)
         let ih = min(maxY, other.maxY) - max(y, other.y)
         guard iw > 0, ih > 0 else { return 0 }
@@ -44,21 +44,21 @@ public struct FaceRect: Sendable, Hashable, Codable {
     }
 
     /// The rectangle with each coordinate multiplied (mapping between image scales).
-    public func scaled(x sx: Double, y sy: Double) -> FaceRect {
+    package func scaled(x sx: Double, y sy: Double) -> FaceRect {
         FaceRect(x: x * sx, y: y * sy, width: width * sx, height: height * sy)
     }
 }
 
 /// YuNet's five landmarks. "Right" and "left" are the subject's own: in an unmirrored camera
 /// image of a person facing the camera, the right eye appears on the image's left.
-public struct FaceLandmarks: Sendable, Hashable, Codable {
-    public var rightEye: FacePoint
-    public var leftEye: FacePoint
-    public var noseTip: FacePoint
-    public var mouthRight: FacePoint
-    public var mouthLeft: FacePoint
+package struct FaceLandmarks: Sendable, Hashable, Codable {
+    package var rightEye: FacePoint
+    package var leftEye: FacePoint
+    package var noseTip: FacePoint
+    package var mouthRight: FacePoint
+    package var mouthLeft: FacePoint
 
-    public init(rightEye: FacePoint, leftEye: FacePoint, noseTip: FacePoint, mouthRight: FacePoint, mouthLeft: FacePoint) {
+    package init(rightEye: FacePoint, leftEye: FacePoint, noseTip: FacePoint, mouthRight: FacePoint, mouthLeft: FacePoint) {
         self.rightEye = rightEye
         self.leftEye = leftEye
         self.noseTip = noseTip
@@ -67,13 +67,13 @@ public struct FaceLandmarks: Sendable, Hashable, Codable {
     }
 
     /// The points in YuNet's order: right eye, left eye, nose tip, mouth right, mouth left.
-    public var all: [FacePoint] { [rightEye, leftEye, noseTip, mouthRight, mouthLeft] }
+    package var all: [FacePoint] { [rightEye, leftEye, noseTip, mouthRight, mouthLeft] }
 
     /// Distance between the eye centres, the usual measure of face size for recognition.
-    public var interEyeDistance: Double { rightEye.distance(to: leftEye) }
+    package var interEyeDistance: Double { rightEye.distance(to: leftEye) }
 
     /// Every point with its coordinates multiplied (mapping between image scales).
-    public func scaled(x sx: Double, y sy: Double) -> FaceLandmarks {
+    package func scaled(x sx: Double, y sy: Double) -> FaceLandmarks {
         func s(_ p: FacePoint) -> FacePoint { FacePoint(x: p.x * sx, y: p.y * sy) }
         return FaceLandmarks(
             rightEye: s(rightEye), leftEye: s(leftEye), noseTip: s(noseTip),
@@ -82,14 +82,14 @@ public struct FaceLandmarks: Sendable, Hashable, Codable {
 }
 
 /// One face found in an image: everything in that image's own pixels.
-public struct DetectedFace: Sendable, Hashable, Codable {
+package struct DetectedFace: Sendable, Hashable, Codable {
     /// The face box (YuNet's boxes run from the forehead to the chin, ear to ear).
-    public var box: FaceRect
+    package var box: FaceRect
     /// The detector's confidence, 0...1.
-    public var score: Double
-    public var landmarks: FaceLandmarks
+    package var score: Double
+    package var landmarks: FaceLandmarks
 
-    public init(box: FaceRect, score: Double, landmarks: FaceLandmarks) {
+    package init(box: FaceRect, score: Double, landmarks: FaceLandmarks) {
         self.box = box
         self.score = score
         self.landmarks = landmarks
@@ -97,7 +97,7 @@ public struct DetectedFace: Sendable, Hashable, Codable {
 
     /// The same face in an image scaled by (`sx`, `sy`), e.g. from a detection downscale to the
     /// full-resolution frame.
-    public func scaled(x sx: Double, y sy: Double) -> DetectedFace {
+    package func scaled(x sx: Double, y sy: Double) -> DetectedFace {
         DetectedFace(box: box.scaled(x: sx, y: sy), score: score, landmarks: landmarks.scaled(x: sx, y: sy))
     }
 }

@@ -4,35 +4,35 @@
 /// [x, y], left_eye, nose_tip, mouth_right, mouth_left}, quality: {size, detection, sharpness,
 /// exposure, pose, framing, score, qualifies, failures, measurements: {...}}}]}`. Keys are
 /// snake_case and stable: field tools parse them.
-public struct DetectionReport: Sendable, Hashable, Codable {
-    public struct Face: Sendable, Hashable, Codable {
+package struct DetectionReport: Sendable, Hashable, Codable {
+    package struct Face: Sendable, Hashable, Codable {
         /// `[x, y, width, height]`.
-        public var box: [Double]
-        public var score: Double
+        package var box: [Double]
+        package var score: Double
         /// Each `[x, y]`.
-        public var landmarks: [String: [Double]]
-        public var quality: Quality
+        package var landmarks: [String: [Double]]
+        package var quality: Quality
     }
 
-    public struct Quality: Sendable, Hashable, Codable {
-        public var size: Double
-        public var detection: Double
-        public var sharpness: Double
-        public var exposure: Double
-        public var pose: Double
-        public var framing: Double
+    package struct Quality: Sendable, Hashable, Codable {
+        package var size: Double
+        package var detection: Double
+        package var sharpness: Double
+        package var exposure: Double
+        package var pose: Double
+        package var framing: Double
         /// The combined score.
-        public var score: Double
-        public var qualifies: Bool
+        package var score: Double
+        package var qualifies: Bool
         /// `QualityFailure` raw values.
-        public var failures: [String]
-        public var measurements: [String: Double]
+        package var failures: [String]
+        package var measurements: [String: Double]
     }
 
-    public var width: Int
-    public var height: Int
-    public var elapsedMilliseconds: Double
-    public var faces: [Face]
+    package var width: Int
+    package var height: Int
+    package var elapsedMilliseconds: Double
+    package var faces: [Face]
 
     enum CodingKeys: String, CodingKey {
         case width, height, faces
@@ -40,7 +40,7 @@ public struct DetectionReport: Sendable, Hashable, Codable {
     }
 
     /// Builds the report; values are rounded (0.1 px, 0.001 for scores) so output stays readable.
-    public init(width: Int, height: Int, elapsedMilliseconds: Double, faces: [AssessedFace]) {
+    package init(width: Int, height: Int, elapsedMilliseconds: Double, faces: [AssessedFace]) {
         self.width = width
         self.height = height
         self.elapsedMilliseconds = Self.round(elapsedMilliseconds, 0.01)

@@ -1,12 +1,12 @@
 import CVision
-import Imaging
+package import Imaging
 
 /// Draws detections for diagnostics (`kioskctl detect --annotate`): boxes, the five landmarks
 /// in distinct colours (right eye blue, left eye red, nose green, mouth right magenta, mouth
 /// left yellow) and the score. Annotated images contain a face: never log or upload them.
-public enum FaceAnnotator {
+package enum FaceAnnotator {
     /// A colour copy of `image` with `faces` drawn on it (gray images come back as bgr24).
-    public static func annotate(_ image: Image, faces: [DetectedFace]) throws(FaceDetectionError) -> Image {
+    package static func annotate(_ image: Image, faces: [DetectedFace]) throws(FaceDetectionError) -> Image {
         var canvas = image.format == .gray8 ? image.converted(to: .bgr24) : image
         let shimFaces = faces.map(\.cvision)
         var err = [CChar](repeating: 0, count: 256)

@@ -1,5 +1,5 @@
 /// What can go wrong while detecting faces; each case says what to do next.
-public enum FaceDetectionError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum FaceDetectionError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The model file does not exist.
     case modelMissing(path: String)
     /// The model file exists but OpenCV cannot use it (truncated, corrupt, or another model).
@@ -9,7 +9,7 @@ public enum FaceDetectionError: Error, Sendable, Hashable, CustomStringConvertib
     /// OpenCV failed while running the network or measuring an image.
     case inferenceFailed(operation: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .modelMissing(let path):
             "face detection model not found at \(path): run scripts/fetch-assets.sh (or make setup) "

@@ -1,8 +1,8 @@
-import Imaging
+package import Imaging
 
 /// Finds faces in images. The seam the pipeline and the simulator depend on, so tests can
 /// replay known detections; the real implementation is `YuNetFaceDetector`.
-public protocol FaceDetector: Sendable {
+package protocol FaceDetector: Sendable {
     /// Faces in `image` (any size; gray8, bgr24 or rgb24), best score first, with boxes and
     /// landmarks in `image`'s own pixels.
     ///

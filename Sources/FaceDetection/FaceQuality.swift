@@ -1,5 +1,5 @@
 /// Why a face does not qualify for a check-in. Raw values are stable (logs, JSON, journal).
-public enum QualityFailure: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+package enum QualityFailure: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     case tooSmall = "too_small"
     case lowDetectionScore = "low_detection_score"
     case blurred
@@ -13,7 +13,7 @@ public enum QualityFailure: String, Sendable, Hashable, Codable, CaseIterable, C
     case notInFrame = "not_in_frame"
 
     /// What a person at the door (or the installer) should change.
-    public var description: String {
+    package var description: String {
         switch self {
         case .tooSmall: "face too small: come closer"
         case .lowDetectionScore: "face not clearly visible"
@@ -32,17 +32,17 @@ public enum QualityFailure: String, Sendable, Hashable, Codable, CaseIterable, C
 
 /// How good one face is for recognition: components in [0, 1] (1 = ideal), the raw
 /// measurements behind them, one combined score and the reasons it does not qualify.
-public struct FaceQuality: Sendable, Hashable, Codable {
+package struct FaceQuality: Sendable, Hashable, Codable {
     /// Each in [0, 1]; see `FaceQualityConfiguration` for how each is derived.
-    public struct Components: Sendable, Hashable, Codable {
-        public var size: Double
-        public var detection: Double
-        public var sharpness: Double
-        public var exposure: Double
-        public var pose: Double
-        public var framing: Double
+    package struct Components: Sendable, Hashable, Codable {
+        package var size: Double
+        package var detection: Double
+        package var sharpness: Double
+        package var exposure: Double
+        package var pose: Double
+        package var framing: Double
 
-        public init(size: Double, detection: Double, sharpness: Double, exposure: Double, pose: Double, framing: Double) {
+        package init(size: Double, detection: Double, sharpness: Double, exposure: Double, pose: Double, framing: Double) {
             self.size = size
             self.detection = detection
             self.sharpness = sharpness
@@ -53,36 +53,36 @@ public struct FaceQuality: Sendable, Hashable, Codable {
     }
 
     /// What was measured, in physical units.
-    public struct Measurements: Sendable, Hashable, Codable {
+    package struct Measurements: Sendable, Hashable, Codable {
         /// Distance between the eye centres, in full-frame pixels.
-        public var interEyeDistance: Double
-        public var detectionScore: Double
+        package var interEyeDistance: Double
+        package var detectionScore: Double
         /// Laplacian variance of the inner face region scaled to a fixed width (see
         /// configuration) and normalised to a mean luminance of 128 (so darkness is not
         /// mistaken for blur).
-        public var laplacianVariance: Double
+        package var laplacianVariance: Double
         /// Mean luminance of the face region, 0...255.
-        public var meanLuminance: Double
+        package var meanLuminance: Double
         /// Fraction of the face region at or below 8 / at or above 247.
-        public var clippedFraction: Double
+        package var clippedFraction: Double
         /// |left − right| / brighter half mean, 0...1.
-        public var lightingImbalance: Double
+        package var lightingImbalance: Double
         /// Estimated from the 5 landmarks, in degrees: yaw (+ = turned to the image's right),
         /// roll (+ = clockwise in the image), pitch (+ = looking down).
-        public var yawDegrees: Double
-        public var rollDegrees: Double
-        public var pitchDegrees: Double
+        package var yawDegrees: Double
+        package var rollDegrees: Double
+        package var pitchDegrees: Double
         /// Fraction of the face box grown by the framing margin that lies outside the image.
-        public var outsideFraction: Double
+        package var outsideFraction: Double
     }
 
-    public var components: Components
-    public var measurements: Measurements
+    package var components: Components
+    package var measurements: Measurements
     /// Weighted geometric mean of the components, 0...1: one poor component pulls it down.
-    public var score: Double
+    package var score: Double
     /// Empty when the face qualifies.
-    public var failures: [QualityFailure]
+    package var failures: [QualityFailure]
 
     /// True when no threshold failed.
-    public var qualifies: Bool { failures.isEmpty }
+    package var qualifies: Bool { failures.isEmpty }
 }

@@ -1,5 +1,5 @@
 import CVision
-import Imaging
+package import Imaging
 
 #if canImport(Glibc)
 import Glibc
@@ -10,10 +10,10 @@ import Darwin
 /// Scores how well a detected face will recognise: size, detection score, sharpness, exposure,
 /// pose and framing (see `FaceQuality`). A value type, stateless, safe to use from any thread;
 /// a call costs well under a millisecond at 320×240.
-public struct FaceQualityScorer: Sendable {
-    public var configuration: FaceQualityConfiguration
+package struct FaceQualityScorer: Sendable {
+    package var configuration: FaceQualityConfiguration
 
-    public init(configuration: FaceQualityConfiguration = .init()) {
+    package init(configuration: FaceQualityConfiguration = .init()) {
         self.configuration = configuration
     }
 
@@ -22,7 +22,7 @@ public struct FaceQualityScorer: Sendable {
     /// - Parameter frameScale: full-frame pixels per `image` pixel, when `image` is a
     ///   downscale of the frame the crop will be cut from (e.g. 2 for 320×240 out of 640×480),
     ///   so that size thresholds apply to what the server receives.
-    public func assess(_ face: DetectedFace, in image: Image, frameScale: Double = 1) -> FaceQuality {
+    package func assess(_ face: DetectedFace, in image: Image, frameScale: Double = 1) -> FaceQuality {
         let c = configuration
         var failures: [QualityFailure] = []
 
@@ -150,7 +150,7 @@ public struct FaceQualityScorer: Sendable {
     /// mouth line. The nose tip stands about one half inter-eye distance in front of the eye
     /// plane, so an offset `r` (in half inter-eye distances) means yaw ≈ atan(r). A coarse
     /// estimate (±10°), good enough to reject people not facing the camera.
-    public static func estimatePose(_ l: FaceLandmarks) -> (yaw: Double, roll: Double, pitch: Double) {
+    package static func estimatePose(_ l: FaceLandmarks) -> (yaw: Double, roll: Double, pitch: Double) {
         let dx = l.leftEye.x - l.rightEye.x
         let dy = l.leftEye.y - l.rightEye.y
         let rollRadians = atan2(dy, dx)

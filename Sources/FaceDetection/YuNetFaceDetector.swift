@@ -1,6 +1,6 @@
 import CVision
 import Dispatch
-import Imaging
+package import Imaging
 
 #if canImport(Glibc)
 import Glibc
@@ -14,12 +14,12 @@ import Darwin
 /// network and decodes its outputs itself (see `Sources/CVision`). The network is not
 /// thread-safe: one serial queue owns it and every inference runs there, off Swift's
 /// cooperative pool. Safe to share between tasks; calls are served one at a time.
-public final class YuNetFaceDetector: FaceDetector, @unchecked Sendable {
+package final class YuNetFaceDetector: FaceDetector, @unchecked Sendable {
     // @unchecked Sendable: the only mutable state is the C network handle, touched solely on
     // `queue` (a serial queue) and freed in deinit when no call can be running.
 
     /// How big an image the network sees.
-    public enum InputSize: Sendable, Hashable, CustomStringConvertible {
+    package enum InputSize: Sendable, Hashable, CustomStringConvertible {
         /// The image as given (padded to a multiple of 32). Slowest on large images.
         case native
         /// Shrunk (never enlarged) to fit within `width` × `height`, keeping the aspect ratio;
@@ -27,7 +27,7 @@ public final class YuNetFaceDetector: FaceDetector, @unchecked Sendable {
         case fitWithin(width: Int, height: Int)
 
         /// The network input size for an image of `width` × `height`.
-        public func inputSize(forWidth width: Int, height: Int) -> (width: Int, height: Int) {
+        package func inputSize(forWidth width: Int, height: Int) -> (width: Int, height: Int) {
             switch self {
             case .native:
                 return (width, height)
@@ -38,7 +38,7 @@ public final class YuNetFaceDetector: FaceDetector, @unchecked Sendable {
             }
         }
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .native: "native"
             case .fitWithin(let w, let h): "fit within \(w)x\(h)"
@@ -47,30 +47,30 @@ public final class YuNetFaceDetector: FaceDetector, @unchecked Sendable {
     }
 
     /// Detector settings. Defaults suit a door camera at 640×480 with faces 0.5–2 m away.
-    public struct Configuration: Sendable, Hashable {
+    package struct Configuration: Sendable, Hashable {
         /// Path to `face_detection_yunet_2023mar.onnx` (fetched by `scripts/fetch-assets.sh`).
-        public var modelPath: String
+        package var modelPath: String
         /// Minimum detection score, 0...1. Default 0.6: on the project's face set every face is
         /// found at ≥ 0.85 while no non-face image scores above 0.55 (see docs/DETECTION.md);
         /// 0.6 keeps that margin on both sides. Quality scoring adds its own, stricter floor.
-        public var scoreThreshold: Double
+        package var scoreThreshold: Double
         /// Overlap (IoU) above which a weaker box is suppressed as a duplicate. Default 0.3,
         /// YuNet's own default: faces at a door rarely overlap that much.
-        public var nmsThreshold: Double
+        package var nmsThreshold: Double
         /// Boxes narrower than this, in the input image's pixels, are dropped. Default 20 px:
         /// below that YuNet's stride-8 grid is unreliable and no server can recognise the face.
-        public var minimumFaceSize: Double
+        package var minimumFaceSize: Double
         /// At most this many faces are returned (best first). Default 16.
-        public var maximumFaces: Int
+        package var maximumFaces: Int
         /// OpenCV worker threads. Process-wide in OpenCV (cv::setNumThreads), set when the
         /// detector is created. Default 1: the agent shares a small CPU with the camera and
         /// network work, and YuNet at 320×240 takes a few tens of ms on one core.
-        public var threads: Int
+        package var threads: Int
         /// What the network sees. Default: fit within 320×320 (a 640×480 frame runs at 320×240),
         /// about 3× faster than native with faces of 40 px and more still found.
-        public var inputSize: InputSize
+        package var inputSize: InputSize
 
-        public init(
+        package init(
             modelPath: String, scoreThreshold: Double = 0.7, nmsThreshold: Double = 0.3,
             minimumFaceSize: Double = 20, maximumFaces: Int = 16, threads: Int = 1,
             inputSize: InputSize = .fitWithin(width: 320, height: 320)
@@ -85,7 +85,7 @@ public final class YuNetFaceDetector: FaceDetector, @unchecked Sendable {
         }
 
         /// Checks ranges; errors name the offending key.
-        public func validate() throws(FaceDetectionError) {
+        package func validate() throws(FaceDetectionError) {
             guard (0...1).contains(scoreThreshold) else {
                 throw .invalidConfiguration(key: "scoreThreshold", value: "\(scoreThreshold)", reason: "must be between 0 and 1")
             }
@@ -110,12 +110,12 @@ public final class YuNetFaceDetector: FaceDetector, @unchecked Sendable {
     /// Where `kioskctl` and the tools look for the model when none is given: `$KIOSK_YUNET_MODEL`,
     /// then `.assets/models/` under the current directory (a development checkout), then the
     /// installed location.
-    public static let modelFileName = "face_detection_yunet_2023mar.onnx"
-    public static let installedModelPath = "/usr/share/kiosk-agent/models/\(modelFileName)"
+    package static let modelFileName = "face_detection_yunet_2023mar.onnx"
+    package static let installedModelPath = "/usr/share/kiosk-agent/models/\(modelFileName)"
 
     /// The first existing candidate model path (or the installed location when none exists,
     /// so the error names where the model should be).
-    public static func defaultModelPath(environment: [String: String]) -> String {
+    package static func defaultModelPath(environment: [String: String]) -> String {
         var candidates: [String] = []
         if let explicit = environment["KIOSK_YUNET_MODEL"], !explicit.isEmpty { candidates.append(explicit) }
         if let assets = environment["KIOSK_ASSETS"], !assets.isEmpty { candidates.append("\(assets)/models/\(modelFileName)") }
@@ -124,7 +124,7 @@ public final class YuNetFaceDetector: FaceDetector, @unchecked Sendable {
         return candidates.first(where: fileExists) ?? candidates[0]
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let net: OpaquePointer
     private let queue = DispatchQueue(label: "kiosk.face-detection.yunet")
 
@@ -132,7 +132,7 @@ public final class YuNetFaceDetector: FaceDetector, @unchecked Sendable {
     ///
     /// Throws `modelMissing` or `modelUnusable` naming the file and the setup step that fetches
     /// it, or `invalidConfiguration`.
-    public init(configuration: Configuration) throws(FaceDetectionError) {
+    package init(configuration: Configuration) throws(FaceDetectionError) {
         try configuration.validate()
         let path = configuration.modelPath
         guard Self.fileExists(path) else { throw .modelMissing(path: path) }
@@ -150,7 +150,7 @@ public final class YuNetFaceDetector: FaceDetector, @unchecked Sendable {
     }
 
     /// Detects faces, running the network on the detector's own queue.
-    public func detect(in image: Image) async throws(FaceDetectionError) -> [DetectedFace] {
+    package func detect(in image: Image) async throws(FaceDetectionError) -> [DetectedFace] {
         let result: Result<[DetectedFace], FaceDetectionError> = await withCheckedContinuation { continuation in
             queue.async {
                 continuation.resume(returning: Result { () throws(FaceDetectionError) in try self.runLocked(image) })
@@ -161,7 +161,7 @@ public final class YuNetFaceDetector: FaceDetector, @unchecked Sendable {
 
     /// Detects faces, blocking the calling thread (tools, benchmarks, tests). Do not call from
     /// Swift concurrency code; use `detect(in:)` there.
-    public func detectSynchronously(in image: Image) throws(FaceDetectionError) -> [DetectedFace] {
+    package func detectSynchronously(in image: Image) throws(FaceDetectionError) -> [DetectedFace] {
         let result: Result<[DetectedFace], FaceDetectionError> = queue.sync {
             Result { () throws(FaceDetectionError) in try runLocked(image) }
         }
@@ -169,7 +169,7 @@ public final class YuNetFaceDetector: FaceDetector, @unchecked Sendable {
     }
 
     /// The network input size this detector uses for an image of `width` × `height`.
-    public func inputSize(forWidth width: Int, height: Int) -> (width: Int, height: Int) {
+    package func inputSize(forWidth width: Int, height: Int) -> (width: Int, height: Int) {
         configuration.inputSize.inputSize(forWidth: width, height: height)
     }
 

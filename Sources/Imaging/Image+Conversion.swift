@@ -2,7 +2,7 @@
 /// integer arithmetic: (77·R + 150·G + 29·B) / 256.
 extension Image {
     /// The same picture in another pixel format (a copy; `self` when the format already matches).
-    public func converted(to target: PixelFormat) -> Image {
+    package func converted(to target: PixelFormat) -> Image {
         if target == format { return self }
         let count = width * height
         var out = [UInt8](repeating: 0, count: count * target.channels)
@@ -41,7 +41,7 @@ extension Image {
     /// `bytesPerLine` is the driver's stride (often `width * 2`, sometimes padded). Gray output
     /// takes the Y bytes expanded from video range (16–235) to full range, so it matches gray
     /// decoded from a JPEG of the same scene; colour uses BT.601 limited range.
-    public init(yuyv buffer: [UInt8], width: Int, height: Int, bytesPerLine: Int? = nil, format: PixelFormat) throws(ImagingError) {
+    package init(yuyv buffer: [UInt8], width: Int, height: Int, bytesPerLine: Int? = nil, format: PixelFormat) throws(ImagingError) {
         let stride = bytesPerLine ?? width * 2
         guard width > 0, height > 0, width % 2 == 0, stride >= width * 2 else {
             throw .invalidGeometry(operation: "convert YUYV", detail: "\(width)x\(height), \(stride) bytes per line (width must be even)")
@@ -99,7 +99,7 @@ extension Image {
     /// Converts a YUYV buffer and shrinks it by an integer `factor` in one pass (box average of
     /// each factor×factor block), so detection gets ~320×240 from a 640×480 YUYV frame without
     /// converting every full-size pixel first. `factor` must be 1 or even.
-    public init(yuyv buffer: [UInt8], width: Int, height: Int, bytesPerLine: Int? = nil, format: PixelFormat, reducedBy factor: Int)
+    package init(yuyv buffer: [UInt8], width: Int, height: Int, bytesPerLine: Int? = nil, format: PixelFormat, reducedBy factor: Int)
         throws(ImagingError)
     {
         if factor == 1 {

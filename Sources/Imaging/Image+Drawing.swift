@@ -1,26 +1,26 @@
 /// A colour for the drawing helpers, independent of the image's channel order.
-public struct PixelColor: Sendable, Hashable {
-    public var red: UInt8
-    public var green: UInt8
-    public var blue: UInt8
+package struct PixelColor: Sendable, Hashable {
+    package var red: UInt8
+    package var green: UInt8
+    package var blue: UInt8
 
-    public init(red: UInt8, green: UInt8, blue: UInt8) {
+    package init(red: UInt8, green: UInt8, blue: UInt8) {
         self.red = red
         self.green = green
         self.blue = blue
     }
 
-    public static let green = PixelColor(red: 0, green: 255, blue: 0)
-    public static let red = PixelColor(red: 255, green: 0, blue: 0)
-    public static let yellow = PixelColor(red: 255, green: 255, blue: 0)
-    public static let white = PixelColor(red: 255, green: 255, blue: 255)
+    package static let green = PixelColor(red: 0, green: 255, blue: 0)
+    package static let red = PixelColor(red: 255, green: 0, blue: 0)
+    package static let yellow = PixelColor(red: 255, green: 255, blue: 0)
+    package static let white = PixelColor(red: 255, green: 255, blue: 255)
 }
 
 /// Tiny drawing helpers for diagnostics (`kioskctl detect --annotate`): outlines and dots,
 /// clipped to the image, so callers can pass boxes that stick out of the frame.
 extension Image {
     /// Draws the outline of `rect`, `thickness` pixels wide, inside the rectangle's edges.
-    public mutating func drawRectangle(_ rect: PixelRect, color: PixelColor, thickness: Int = 2) {
+    package mutating func drawRectangle(_ rect: PixelRect, color: PixelColor, thickness: Int = 2) {
         let t = max(1, thickness)
         fill(PixelRect(x: rect.x, y: rect.y, width: rect.width, height: t), color)
         fill(PixelRect(x: rect.x, y: rect.maxY - t, width: rect.width, height: t), color)
@@ -29,7 +29,7 @@ extension Image {
     }
 
     /// Draws a filled square dot of `radius` around (`x`, `y`) (e.g. a landmark).
-    public mutating func drawPoint(x: Int, y: Int, color: PixelColor, radius: Int = 2) {
+    package mutating func drawPoint(x: Int, y: Int, color: PixelColor, radius: Int = 2) {
         let r = max(0, radius)
         fill(PixelRect(x: x - r, y: y - r, width: 2 * r + 1, height: 2 * r + 1), color)
     }

@@ -1,40 +1,40 @@
 /// A rectangle in pixel coordinates (origin top-left).
-public struct PixelRect: Sendable, Hashable, CustomStringConvertible {
-    public var x: Int
-    public var y: Int
-    public var width: Int
-    public var height: Int
+package struct PixelRect: Sendable, Hashable, CustomStringConvertible {
+    package var x: Int
+    package var y: Int
+    package var width: Int
+    package var height: Int
 
-    public init(x: Int, y: Int, width: Int, height: Int) {
+    package init(x: Int, y: Int, width: Int, height: Int) {
         self.x = x
         self.y = y
         self.width = width
         self.height = height
     }
 
-    public var maxX: Int { x + width }
-    public var maxY: Int { y + height }
-    public var isEmpty: Bool { width <= 0 || height <= 0 }
+    package var maxX: Int { x + width }
+    package var maxY: Int { y + height }
+    package var isEmpty: Bool { width <= 0 || height <= 0 }
 
     /// Grown on each side by `fraction` of its own width (left/right) and height (top/bottom);
     /// 0.25 turns a tight face box into one with forehead, chin and ears.
-    public func expanded(by fraction: Double) -> PixelRect {
+    package func expanded(by fraction: Double) -> PixelRect {
         let dx = Int((Double(width) * fraction).rounded()), dy = Int((Double(height) * fraction).rounded())
         return PixelRect(x: x - dx, y: y - dy, width: width + 2 * dx, height: height + 2 * dy)
     }
 
     /// The part that lies inside a `width` × `height` image (possibly empty).
-    public func clamped(toWidth imageWidth: Int, height imageHeight: Int) -> PixelRect {
+    package func clamped(toWidth imageWidth: Int, height imageHeight: Int) -> PixelRect {
         let left = min(max(x, 0), imageWidth), top = min(max(y, 0), imageHeight)
         let right = min(max(maxX, 0), imageWidth), bottom = min(max(maxY, 0), imageHeight)
         return PixelRect(x: left, y: top, width: right - left, height: bottom - top)
     }
 
-    public var description: String { "\(width)x\(height)@(\(x),\(y))" }
+    package var description: String { "\(width)x\(height)@(\(x),\(y))" }
 }
 
 /// How `resized` samples.
-public enum ResizeMethod: Sendable, Hashable {
+package enum ResizeMethod: Sendable, Hashable {
     /// Area averaging when shrinking (no aliasing, what a face crop wants), bilinear when growing.
     case automatic
     /// Bilinear interpolation (pixel centres aligned, as OpenCV's INTER_LINEAR).
@@ -47,7 +47,7 @@ extension Image {
     /// Cuts `rect` grown by `margin` (a fraction per side, see `PixelRect.expanded(by:)`),
     /// clamped to the image, and says which rectangle was actually cut.
     /// Throws `emptyCrop` when nothing of it lies inside the image.
-    public func cropped(to rect: PixelRect, margin: Double = 0) throws(ImagingError) -> (image: Image, rect: PixelRect) {
+    package func cropped(to rect: PixelRect, margin: Double = 0) throws(ImagingError) -> (image: Image, rect: PixelRect) {
         let region = rect.expanded(by: margin).clamped(toWidth: width, height: height)
         guard !region.isEmpty else {
             throw .emptyCrop(x: rect.x, y: rect.y, width: rect.width, height: rect.height, imageWidth: width, imageHeight: height)
@@ -69,7 +69,7 @@ extension Image {
     }
 
     /// A resized copy. Throws `invalidGeometry` for non-positive sizes.
-    public func resized(width newWidth: Int, height newHeight: Int, method: ResizeMethod = .automatic) throws(ImagingError) -> Image {
+    package func resized(width newWidth: Int, height newHeight: Int, method: ResizeMethod = .automatic) throws(ImagingError) -> Image {
         guard newWidth > 0, newHeight > 0 else {
             throw .invalidGeometry(operation: "resize", detail: "target \(newWidth)x\(newHeight)")
         }

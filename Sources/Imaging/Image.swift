@@ -1,5 +1,5 @@
 /// The pixel layouts the agent works with. Rows are tightly packed (stride = width × channels).
-public enum PixelFormat: Sendable, Hashable, CustomStringConvertible {
+package enum PixelFormat: Sendable, Hashable, CustomStringConvertible {
     /// One byte of luminance per pixel.
     case gray8
     /// Three bytes per pixel, red first.
@@ -8,14 +8,14 @@ public enum PixelFormat: Sendable, Hashable, CustomStringConvertible {
     case bgr24
 
     /// Bytes per pixel.
-    public var channels: Int {
+    package var channels: Int {
         switch self {
         case .gray8: 1
         case .rgb24, .bgr24: 3
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .gray8: "gray8"
         case .rgb24: "rgb24"
@@ -29,15 +29,15 @@ public enum PixelFormat: Sendable, Hashable, CustomStringConvertible {
 /// A value type on purpose: frames cross task boundaries (camera thread → pipeline → encoder)
 /// and copy-on-write keeps that cheap while staying `Sendable`. Face images are biometric data:
 /// an `Image` lives in memory only and is never logged.
-public struct Image: Sendable, Equatable {
-    public let width: Int
-    public let height: Int
-    public let format: PixelFormat
+package struct Image: Sendable, Equatable {
+    package let width: Int
+    package let height: Int
+    package let format: PixelFormat
     /// Row-major pixels, `width * height * format.channels` bytes.
-    public var pixels: [UInt8]
+    package var pixels: [UInt8]
 
     /// Wraps pixels; `nil` when the byte count does not match the dimensions.
-    public init?(width: Int, height: Int, format: PixelFormat, pixels: [UInt8]) {
+    package init?(width: Int, height: Int, format: PixelFormat, pixels: [UInt8]) {
         guard width > 0, height > 0, pixels.count == width * height * format.channels else { return nil }
         self.width = width
         self.height = height
@@ -46,7 +46,7 @@ public struct Image: Sendable, Equatable {
     }
 
     /// A uniform image (tests, padding).
-    public init(width: Int, height: Int, format: PixelFormat, filledWith value: UInt8 = 0) {
+    package init(width: Int, height: Int, format: PixelFormat, filledWith value: UInt8 = 0) {
         precondition(width > 0 && height > 0, "image dimensions must be positive")
         self.width = width
         self.height = height
@@ -55,5 +55,5 @@ public struct Image: Sendable, Equatable {
     }
 
     /// Bytes per row.
-    public var stride: Int { width * format.channels }
+    package var stride: Int { width * format.channels }
 }

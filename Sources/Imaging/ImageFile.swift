@@ -1,25 +1,24 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+package import Foundation
 #else
-import Foundation
 #endif
 
 /// Loading images from files: the format is sniffed from the content, not the extension.
-public enum ImageFile {
+package enum ImageFile {
     /// The container a byte buffer holds.
-    public enum Kind: Sendable, Hashable {
+    package enum Kind: Sendable, Hashable {
         case jpeg, png
     }
 
     /// JPEG (SOI marker) or PNG (signature), or nil.
-    public static func sniff(_ bytes: [UInt8]) -> Kind? {
+    package static func sniff(_ bytes: [UInt8]) -> Kind? {
         if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF { return .jpeg }
         if bytes.starts(with: PNGDecoder.signature) { return .png }
         return nil
     }
 
     /// Reads a whole file.
-    public static func readBytes(at path: String) throws(ImagingError) -> [UInt8] {
+    package static func readBytes(at path: String) throws(ImagingError) -> [UInt8] {
         do {
             return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
@@ -28,18 +27,18 @@ public enum ImageFile {
     }
 
     /// Loads a JPEG or PNG file as `format`.
-    public static func load(_ path: String, format: PixelFormat) throws(ImagingError) -> Image {
+    package static func load(_ path: String, format: PixelFormat) throws(ImagingError) -> Image {
         let bytes = try readBytes(at: path)
         return try decode(bytes, format: format, path: path)
     }
 
     /// Loads a JPEG or PNG file as `format`.
-    public static func load(_ url: URL, format: PixelFormat) throws(ImagingError) -> Image {
+    package static func load(_ url: URL, format: PixelFormat) throws(ImagingError) -> Image {
         try load(url.path, format: format)
     }
 
     /// Decodes JPEG or PNG bytes; `path` only names the source in errors.
-    public static func decode(_ bytes: [UInt8], format: PixelFormat, path: String = "<memory>") throws(ImagingError) -> Image {
+    package static func decode(_ bytes: [UInt8], format: PixelFormat, path: String = "<memory>") throws(ImagingError) -> Image {
         switch sniff(bytes) {
         case .jpeg:
             // Files (unlike camera frames) are decoded leniently: a photo with a harmless

@@ -2,7 +2,7 @@
 /// library's own message, and `description` says what to do next.
 ///
 /// Face images are biometric data: no case ever carries pixels.
-public enum ImagingError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum ImagingError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The codec handle could not be created (out of memory, or a broken library install).
     case codecUnavailable(codec: String, message: String)
     /// The bytes are not a JPEG, or the JPEG is corrupt or truncated. `isWarning` is true when
@@ -22,7 +22,7 @@ public enum ImagingError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A crop rectangle that does not overlap the image at all.
     case emptyCrop(x: Int, y: Int, width: Int, height: Int, imageWidth: Int, imageHeight: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .codecUnavailable(let codec, let message):
             "could not create a \(codec) handle: \(message); check that the library is installed (scripts/setup-deps.sh) and memory is available"

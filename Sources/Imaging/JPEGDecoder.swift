@@ -1,24 +1,24 @@
 import CTurboJPEG
 
 /// What a JPEG header says, read without decoding the pixels.
-public struct JPEGHeader: Sendable, Hashable {
-    public let width: Int
-    public let height: Int
+package struct JPEGHeader: Sendable, Hashable {
+    package let width: Int
+    package let height: Int
     /// True for single-component (grayscale) JPEGs.
-    public let isGrayscale: Bool
+    package let isGrayscale: Bool
 }
 
 /// A decoded JPEG together with the TurboJPEG scale used, so boxes found in the (smaller)
 /// decoded image can be mapped back to the full frame.
-public struct ScaledImage: Sendable {
-    public let image: Image
+package struct ScaledImage: Sendable {
+    package let image: Image
     /// The factor applied during decode; `.full` when none.
-    public let scale: JPEGScale
+    package let scale: JPEGScale
     /// The JPEG's own dimensions.
-    public let originalWidth: Int
-    public let originalHeight: Int
+    package let originalWidth: Int
+    package let originalHeight: Int
 
-    public init(image: Image, scale: JPEGScale, originalWidth: Int, originalHeight: Int) {
+    package init(image: Image, scale: JPEGScale, originalWidth: Int, originalHeight: Int) {
         self.image = image
         self.scale = scale
         self.originalWidth = originalWidth
@@ -30,13 +30,13 @@ public struct ScaledImage: Sendable {
 ///
 /// Owns one TurboJPEG handle, freed in `deinit`. A handle is not thread-safe, so this class is
 /// deliberately not `Sendable`: create one per thread or task that decodes (creation is cheap).
-public final class JPEGDecoder {
+package final class JPEGDecoder {
     // Replaced after an error: TurboJPEG 2.1 can leave a handle mid-read after a failed
     // header parse, so every later call would fail with the same message.
     private var handle: tjhandle
 
     /// Creates a decoder. The corresponding C function is `tjInitDecompress`.
-    public init() throws(ImagingError) {
+    package init() throws(ImagingError) {
         guard let handle = tjInitDecompress() else {
             throw .codecUnavailable(codec: "TurboJPEG decompressor", message: String(cString: tjGetErrorStr2(nil)))
         }
@@ -47,7 +47,7 @@ public final class JPEGDecoder {
 
     /// Reads the size of a JPEG without decoding it.
     /// The corresponding C function is `tjDecompressHeader3`.
-    public func header(_ jpeg: [UInt8]) throws(ImagingError) -> JPEGHeader {
+    package func header(_ jpeg: [UInt8]) throws(ImagingError) -> JPEGHeader {
         try Self.checkMarker(jpeg, operation: "read JPEG header")
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
         let rc = jpeg.withUnsafeBufferPointer { buffer in
@@ -65,7 +65,7 @@ public final class JPEGDecoder {
     /// Damaged data throws `ImagingError.corruptJPEG`; with `strict` (the default) that includes
     /// data TurboJPEG only warns about (a truncated frame decodes to a grey bottom part, which
     /// must not reach face detection). The corresponding C function is `tjDecompress2`.
-    public func decode(_ jpeg: [UInt8], to format: PixelFormat, scale: JPEGScale = .full, strict: Bool = true) throws(ImagingError)
+    package func decode(_ jpeg: [UInt8], to format: PixelFormat, scale: JPEGScale = .full, strict: Bool = true) throws(ImagingError)
         -> ScaledImage
     {
         let header = try header(jpeg)
@@ -92,7 +92,7 @@ public final class JPEGDecoder {
 
     /// Decodes at the smallest TurboJPEG scale that still gives at least `minimumWidth` ×
     /// `minimumHeight` pixels, e.g. 640×480 → 320×240 for detection.
-    public func decode(
+    package func decode(
         _ jpeg: [UInt8], to format: PixelFormat, atLeastWidth minimumWidth: Int, height minimumHeight: Int, strict: Bool = true
     ) throws(ImagingError) -> ScaledImage {
         let header = try header(jpeg)

@@ -1,7 +1,7 @@
 import CTurboJPEG
 
 /// Chroma subsampling of an encoded JPEG.
-public enum ChromaSubsampling: Sendable, Hashable {
+package enum ChromaSubsampling: Sendable, Hashable {
     /// 4:2:0, the usual choice for photos and uploads (smallest files).
     case s420
     /// 4:2:2.
@@ -22,11 +22,11 @@ public enum ChromaSubsampling: Sendable, Hashable {
 ///
 /// Owns one TurboJPEG handle, freed in `deinit`; not `Sendable` for the same reason as
 /// `JPEGDecoder`: one encoder per thread or task.
-public final class JPEGEncoder {
+package final class JPEGEncoder {
     private let handle: tjhandle
 
     /// Creates an encoder. The corresponding C function is `tjInitCompress`.
-    public init() throws(ImagingError) {
+    package init() throws(ImagingError) {
         guard let handle = tjInitCompress() else {
             throw .codecUnavailable(codec: "TurboJPEG compressor", message: String(cString: tjGetErrorStr2(nil)))
         }
@@ -37,7 +37,7 @@ public final class JPEGEncoder {
 
     /// Encodes `image` at `quality` (1...100, clamped; 90 keeps faces sharp at a few tens of kB).
     /// Gray images become single-component JPEGs. The corresponding C function is `tjCompress2`.
-    public func encode(_ image: Image, quality: Int = 90, subsampling: ChromaSubsampling = .s420) throws(ImagingError) -> [UInt8] {
+    package func encode(_ image: Image, quality: Int = 90, subsampling: ChromaSubsampling = .s420) throws(ImagingError) -> [UInt8] {
         let quality = Int32(min(max(quality, 1), 100))
         let sampling = image.format == .gray8 ? Int32(TJSAMP_GRAY.rawValue) : subsampling.tjValue
         var output: UnsafeMutablePointer<UInt8>? = nil

@@ -6,13 +6,13 @@ import CPNG
 /// Any PNG libpng reads (8- or 16-bit, gray, palette, RGB, with or without alpha) comes out as
 /// 8-bit gray/RGB/BGR; alpha is composited onto white (transparent parts of a picture are shown
 /// as paper, which is what a person looking at it would expect).
-public enum PNGDecoder {
+package enum PNGDecoder {
     /// PNG files start with this 8-byte signature.
-    public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    package static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
     /// Decodes PNG bytes into `format`.
     /// The corresponding C functions are `png_image_begin_read_from_memory` and `png_image_finish_read`.
-    public static func decode(_ png: [UInt8], to format: PixelFormat) throws(ImagingError) -> Image {
+    package static func decode(_ png: [UInt8], to format: PixelFormat) throws(ImagingError) -> Image {
         guard png.count > signature.count, Array(png.prefix(signature.count)) == signature else {
             throw .corruptPNG(message: png.isEmpty ? "empty input" : "no PNG signature")
         }

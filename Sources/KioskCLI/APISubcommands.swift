@@ -1,5 +1,6 @@
 // The leaf commands of `kioskctl api`.
 
+import AiDeeAPI
 import ArgumentParser
 import FaceAiDee
 import Foundation

@@ -1,13 +1,13 @@
 // `kioskctl camera`: what an installer needs to see that the camera works, through the same
 // Camera and Imaging modules the daemon uses.
-import ArgumentParser
+package import ArgumentParser
 import Camera
 import Foundation
 import Imaging
 
 /// `kioskctl camera list|formats|controls|snapshot|fps`.
-public struct CameraCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct CameraCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "camera",
         abstract: "Check the camera: devices, formats, controls, a snapshot, the frame rate.",
         discussion: """
@@ -21,7 +21,7 @@ public struct CameraCommand: AsyncParsableCommand {
         ]
     )
 
-    public init() {}
+    package init() {}
 }
 
 /// The device option shared by the camera commands.

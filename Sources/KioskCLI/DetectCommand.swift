@@ -1,13 +1,13 @@
 // `kioskctl detect`: run the on-device face detector and quality checks on one image, to see
 // what the agent would see (placement, lighting, focus) without the camera or the server.
-import ArgumentParser
+package import ArgumentParser
 import FaceDetection
 import Foundation
 import Imaging
 
 /// `kioskctl detect --image FILE [--json] [--annotate OUT.jpg]`.
-public struct DetectCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct DetectCommand: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "detect",
         abstract: "Find faces in a JPEG or PNG and score their quality as the agent would.",
         discussion: """
@@ -46,15 +46,15 @@ public struct DetectCommand: ParsableCommand {
     @Option(name: .long, help: "OpenCV threads.")
     var threads = 1
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         guard (0...1).contains(scoreThreshold) else { throw ValidationError("--score-threshold must be between 0 and 1") }
         guard detectionSize == 0 || detectionSize >= 32 else { throw ValidationError("--detection-size must be 0 or at least 32") }
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64") }
     }
 
-    public func run() throws {
+    package func run() throws {
         let picture = try ImageFile.load(image, format: .bgr24)
         var configuration = YuNetFaceDetector.Configuration(
             modelPath: model ?? YuNetFaceDetector.defaultModelPath(environment: ProcessInfo.processInfo.environment))

@@ -1,12 +1,12 @@
 // `kioskctl gpio`: look at and exercise the door's GPIO lines in the field.
-import ArgumentParser
+package import ArgumentParser
 import DoorIO
 import Foundation
 import KioskCore
 
 /// `kioskctl gpio info|get|set|pulse|watch`.
-public struct GPIOCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct GPIOCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "gpio",
         abstract: "Inspect and exercise GPIO lines (relay, LEDs, buzzer, door inputs) through libgpiod.",
         discussion: """
@@ -21,7 +21,7 @@ public struct GPIOCommand: AsyncParsableCommand {
         subcommands: [GPIOInfoCommand.self, GPIOGetCommand.self, GPIOSetCommand.self, GPIOPulseCommand.self, GPIOWatchCommand.self]
     )
 
-    public init() {}
+    package init() {}
 }
 
 /// Options shared by the line commands.

@@ -1,8 +1,8 @@
-import ArgumentParser
+package import ArgumentParser
 
 /// `kioskctl`: field diagnostics and administration for the kiosk agent.
-public struct KioskControl: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct KioskControl: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "kioskctl",
         abstract: "Field diagnostics and administration for the kiosk agent.",
         subcommands: [
@@ -16,11 +16,11 @@ public struct KioskControl: AsyncParsableCommand {
         ]
     )
 
-    public init() {}
+    package init() {}
 
     /// Parses the process's arguments and runs the chosen subcommand, exiting with its status.
     /// (The executable cannot use `@main` on a type from a library.)
-    public static func runFromCommandLine() async {
+    package static func runFromCommandLine() async {
         await main(nil)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// A circuit breaker for the drainer: after repeated retryable failures it stops calling the
 /// server for a while, then lets one probe through.
@@ -10,14 +10,14 @@ import Foundation
 ///   `maxOpenDuration`.
 ///
 /// A value type driven by explicit times, so tests step it with an injected clock.
-public struct CircuitBreaker: Sendable, Equatable {
-    public enum State: Sendable, Equatable {
+package struct CircuitBreaker: Sendable, Equatable {
+    package enum State: Sendable, Equatable {
         case closed
         case open(probeAt: Date)
         case halfOpen
 
         /// "closed", "open" or "half-open".
-        public var name: String {
+        package var name: String {
             switch self {
             case .closed: "closed"
             case .open: "open"
@@ -27,17 +27,17 @@ public struct CircuitBreaker: Sendable, Equatable {
     }
 
     /// Failures in a row that open the breaker. Default 5.
-    public var failureThreshold: Int
+    package var failureThreshold: Int
     /// First open period. Default 30 s.
-    public var openDuration: Duration
+    package var openDuration: Duration
     /// Longest open period after repeated failed probes. Default 5 min.
-    public var maxOpenDuration: Duration
+    package var maxOpenDuration: Duration
 
-    public private(set) var state: State = .closed
-    public private(set) var consecutiveFailures = 0
+    package private(set) var state: State = .closed
+    package private(set) var consecutiveFailures = 0
     private var currentOpenDuration: Duration
 
-    public init(failureThreshold: Int = 5, openDuration: Duration = .seconds(30), maxOpenDuration: Duration = .seconds(300)) {
+    package init(failureThreshold: Int = 5, openDuration: Duration = .seconds(30), maxOpenDuration: Duration = .seconds(300)) {
         self.failureThreshold = max(1, failureThreshold)
         self.openDuration = openDuration
         self.maxOpenDuration = max(openDuration, maxOpenDuration)
@@ -45,7 +45,7 @@ public struct CircuitBreaker: Sendable, Equatable {
     }
 
     /// Whether a request may go out at `now`; moves `open` to `halfOpen` when the probe is due.
-    public mutating func allowsRequest(at now: Date) -> Bool {
+    package mutating func allowsRequest(at now: Date) -> Bool {
         switch state {
         case .closed, .halfOpen:
             return true
@@ -57,14 +57,14 @@ public struct CircuitBreaker: Sendable, Equatable {
     }
 
     /// The server answered (delivered or final): close and reset.
-    public mutating func recordSuccess() {
+    package mutating func recordSuccess() {
         state = .closed
         consecutiveFailures = 0
         currentOpenDuration = openDuration
     }
 
     /// A retryable failure at `now`.
-    public mutating func recordFailure(at now: Date) {
+    package mutating func recordFailure(at now: Date) {
         consecutiveFailures += 1
         switch state {
         case .halfOpen:

@@ -1,15 +1,16 @@
-import Foundation
+package import Foundation
 import GRDB
+import Synchronization
 
 /// The event journal: every decision, door event, drop, late outcome and notable error.
 ///
 /// It lives in the outbox's database file (see `OutboxDatabase` for why) and never holds an
 /// image. It is bounded by `JournalRetention` (rows and age): each process prunes every few
 /// hundred records it writes, and `OutboxStore.maintenance()` prunes too.
-public struct EventJournal: Sendable {
-    public let database: OutboxDatabase
+package struct EventJournal: Sendable {
+    package let database: OutboxDatabase
 
-    public init(database: OutboxDatabase) {
+    package init(database: OutboxDatabase) {
         self.database = database
     }
 
@@ -17,7 +18,7 @@ public struct EventJournal: Sendable {
     ///
     /// A failure (disk full) is thrown; the daemon logs it and carries on: the journal must
     /// never stop the door.
-    public func record(_ event: JournalEvent, at time: Date? = nil) async throws(OutboxError) {
+    package func record(_ event: JournalEvent, at time: Date? = nil) async throws(OutboxError) {
         let time = time ?? database.clock.now()
         try await database.write("write a journal record") { db in
             try OutboxDatabase.insertJournal(db, event, at: time)
@@ -35,7 +36,7 @@ public struct EventJournal: Sendable {
 
     /// Records, oldest first: the latest `limit` records at or after `since`, of the given
     /// kinds (all kinds when nil). Records of a kind this version does not know are skipped.
-    public func entries(
+    package func entries(
         since: Date? = nil, limit: Int = 100, kinds: Set<JournalKind>? = nil
     ) async throws(OutboxError) -> [JournalEntry] {
         var sql = "SELECT id, at, kind, body FROM journal WHERE at >= ?"
@@ -62,7 +63,7 @@ public struct EventJournal: Sendable {
     }
 
     /// Number of records in the journal.
-    public func count() async throws(OutboxError) -> Int {
+    package func count() async throws(OutboxError) -> Int {
         try await database.read("count journal records") { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal") ?? 0
         }
@@ -70,7 +71,7 @@ public struct EventJournal: Sendable {
 
     /// Removes records beyond the row bound or older than the age bound. Returns how many.
     @discardableResult
-    public func prune() async throws(OutboxError) -> Int {
+    package func prune() async throws(OutboxError) -> Int {
         let retention = database.configuration.journalRetention
         let cutoff = database.clock.now().unixMilliseconds - retention.maxAge.milliseconds
         return try await database.write("prune the journal") { db in

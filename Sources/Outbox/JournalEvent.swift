@@ -1,7 +1,7 @@
-import Foundation
+package import Foundation
 
 /// The kinds of journal records, as stored and as filtered by `kioskctl events --kind`.
-public enum JournalKind: String, Sendable, Codable, CaseIterable {
+package enum JournalKind: String, Sendable, Codable, CaseIterable {
     case decision
     case door
     case drop
@@ -13,7 +13,7 @@ public enum JournalKind: String, Sendable, Codable, CaseIterable {
 }
 
 /// One record for the event journal. The journal never holds images: no case carries pixels.
-public enum JournalEvent: Sendable, Equatable {
+package enum JournalEvent: Sendable, Equatable {
     /// A check-in decision at the door.
     case decision(DecisionRecord)
     /// A door event (exit button, forced open, held open, tamper...).
@@ -31,7 +31,7 @@ public enum JournalEvent: Sendable, Equatable {
     case possibleDuplicate(PossibleDuplicateRecord)
 
     /// The kind under which the record is stored.
-    public var kind: JournalKind {
+    package var kind: JournalKind {
         switch self {
         case .decision: .decision
         case .door: .door
@@ -45,17 +45,17 @@ public enum JournalEvent: Sendable, Equatable {
 }
 
 /// A journal record as read back: its id, time and event.
-public struct JournalEntry: Sendable, Equatable {
+package struct JournalEntry: Sendable, Equatable {
     /// Row id, increasing with time of writing.
-    public var id: Int64
+    package var id: Int64
     /// When the event happened.
-    public var time: Date
+    package var time: Date
     /// What happened.
-    public var event: JournalEvent
+    package var event: JournalEvent
 }
 
 /// How a check-in at the door ended.
-public enum DecisionOutcome: String, Sendable, Codable, CaseIterable {
+package enum DecisionOutcome: String, Sendable, Codable, CaseIterable {
     /// Recognised and allowed: the door opened.
     case granted
     /// Recognised but not allowed (status or similarity below the minimum).
@@ -73,15 +73,15 @@ public enum DecisionOutcome: String, Sendable, Codable, CaseIterable {
 }
 
 /// Time spent in each stage of one check-in. Stored in milliseconds.
-public struct StageLatencies: Sendable, Equatable, Codable {
-    public var capture: Duration?
-    public var detect: Duration?
-    public var select: Duration?
-    public var encode: Duration?
-    public var upload: Duration?
-    public var decide: Duration?
+package struct StageLatencies: Sendable, Equatable, Codable {
+    package var capture: Duration?
+    package var detect: Duration?
+    package var select: Duration?
+    package var encode: Duration?
+    package var upload: Duration?
+    package var decide: Duration?
 
-    public init(
+    package init(
         capture: Duration? = nil, detect: Duration? = nil, select: Duration? = nil,
         encode: Duration? = nil, upload: Duration? = nil, decide: Duration? = nil
     ) {
@@ -95,7 +95,7 @@ public struct StageLatencies: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey { case capture, detect, select, encode, upload, decide }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func read(_ key: CodingKeys) throws -> Duration? {
             try c.decodeIfPresent(Double.self, forKey: key).map { .microseconds(Int64(($0 * 1000).rounded())) }
@@ -108,7 +108,7 @@ public struct StageLatencies: Sendable, Equatable, Codable {
         decide = try read(.decide)
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         // Milliseconds with microsecond resolution: readable in `kioskctl events --json`.
         func write(_ value: Duration?, _ key: CodingKeys) throws {
@@ -125,20 +125,20 @@ public struct StageLatencies: Sendable, Equatable, Codable {
 }
 
 /// A check-in decision.
-public struct DecisionRecord: Sendable, Equatable, Codable {
-    public var outcome: DecisionOutcome
+package struct DecisionRecord: Sendable, Equatable, Codable {
+    package var outcome: DecisionOutcome
     /// The recognised user's id, when there is one.
-    public var userID: String?
+    package var userID: String?
     /// The similarity the server reported, when there is one.
-    public var similarity: Double?
+    package var similarity: Double?
     /// Why: the server's status, the policy rule, the error.
-    public var reason: String?
+    package var reason: String?
     /// Time per stage.
-    public var latencies: StageLatencies
+    package var latencies: StageLatencies
     /// The outbox item id when the check-in was queued for later delivery.
-    public var queuedItemID: Int64?
+    package var queuedItemID: Int64?
 
-    public init(
+    package init(
         outcome: DecisionOutcome, userID: String? = nil, similarity: Double? = nil, reason: String? = nil,
         latencies: StageLatencies = StageLatencies(), queuedItemID: Int64? = nil
     ) {
@@ -152,8 +152,8 @@ public struct DecisionRecord: Sendable, Equatable, Codable {
 }
 
 /// A door event.
-public struct DoorEventRecord: Sendable, Equatable, Codable {
-    public enum Kind: String, Sendable, Codable, CaseIterable {
+package struct DoorEventRecord: Sendable, Equatable, Codable {
+    package enum Kind: String, Sendable, Codable, CaseIterable {
         case exitButton = "exit-button"
         case forcedOpen = "forced-open"
         case heldOpen = "held-open"
@@ -164,18 +164,18 @@ public struct DoorEventRecord: Sendable, Equatable, Codable {
         case relayPulse = "relay-pulse"
     }
 
-    public var kind: Kind
+    package var kind: Kind
     /// Extra context (duration held open, which input...).
-    public var detail: String?
+    package var detail: String?
 
-    public init(kind: Kind, detail: String? = nil) {
+    package init(kind: Kind, detail: String? = nil) {
         self.kind = kind
         self.detail = detail
     }
 }
 
 /// Why a queued item left the queue without being delivered.
-public enum DropReason: String, Sendable, Codable, CaseIterable {
+package enum DropReason: String, Sendable, Codable, CaseIterable {
     /// Older than the maximum age.
     case expired
     /// Removed to make room under the item limit (`dropOldest`).
@@ -192,18 +192,18 @@ public enum DropReason: String, Sendable, Codable, CaseIterable {
 }
 
 /// A dropped item (metadata only).
-public struct DropRecord: Sendable, Equatable, Codable {
-    public var reason: DropReason
+package struct DropRecord: Sendable, Equatable, Codable {
+    package var reason: DropReason
     /// The item's id; nil for a refused item, which never got one.
-    public var itemID: Int64?
-    public var uuid: String?
-    public var capturedAt: Date?
-    public var attempts: Int
-    public var lastError: String?
+    package var itemID: Int64?
+    package var uuid: String?
+    package var capturedAt: Date?
+    package var attempts: Int
+    package var lastError: String?
     /// For refusals: which limit.
-    public var detail: String?
+    package var detail: String?
 
-    public init(
+    package init(
         reason: DropReason, itemID: Int64? = nil, uuid: String? = nil, capturedAt: Date? = nil,
         attempts: Int = 0, lastError: String? = nil, detail: String? = nil
     ) {
@@ -218,22 +218,22 @@ public struct DropRecord: Sendable, Equatable, Codable {
 }
 
 /// The server's late answer for a queued item.
-public struct LateOutcomeRecord: Sendable, Equatable, Codable {
-    public var itemID: Int64
-    public var uuid: String
-    public var capturedAt: Date
+package struct LateOutcomeRecord: Sendable, Equatable, Codable {
+    package var itemID: Int64
+    package var uuid: String
+    package var capturedAt: Date
     /// Attempts including the one that got this answer.
-    public var attempts: Int
+    package var attempts: Int
     /// True when the server accepted the check-in; false for a final refusal (400/403/404/409).
-    public var delivered: Bool
+    package var delivered: Bool
     /// HTTP status of the answer.
-    public var status: Int
-    public var userID: String?
-    public var similarity: Double?
+    package var status: Int
+    package var userID: String?
+    package var similarity: Double?
     /// A short human summary (status text, error reason).
-    public var summary: String
+    package var summary: String
 
-    public init(
+    package init(
         itemID: Int64, uuid: String, capturedAt: Date, attempts: Int, delivered: Bool, status: Int,
         userID: String? = nil, similarity: Double? = nil, summary: String
     ) {
@@ -250,17 +250,17 @@ public struct LateOutcomeRecord: Sendable, Equatable, Codable {
 }
 
 /// A check-in whose post got no answer and that will be posted once more (metadata only).
-public struct PossibleDuplicateRecord: Sendable, Equatable, Codable {
+package struct PossibleDuplicateRecord: Sendable, Equatable, Codable {
     /// The queued item's id; nil when the live check-in could not be queued.
-    public var itemID: Int64?
-    public var uuid: String?
-    public var capturedAt: Date?
+    package var itemID: Int64?
+    package var uuid: String?
+    package var capturedAt: Date?
     /// Posts so far, including the one without an answer.
-    public var attempts: Int
+    package var attempts: Int
     /// What happened to the post (timeout, connection closed...).
-    public var reason: String
+    package var reason: String
 
-    public init(itemID: Int64? = nil, uuid: String? = nil, capturedAt: Date? = nil, attempts: Int, reason: String) {
+    package init(itemID: Int64? = nil, uuid: String? = nil, capturedAt: Date? = nil, attempts: Int, reason: String) {
         self.itemID = itemID
         self.uuid = uuid
         self.capturedAt = capturedAt
@@ -270,24 +270,24 @@ public struct PossibleDuplicateRecord: Sendable, Equatable, Codable {
 }
 
 /// An error kept in the journal.
-public struct ErrorRecord: Sendable, Equatable, Codable {
+package struct ErrorRecord: Sendable, Equatable, Codable {
     /// Which part: "outbox", "camera", "api"...
-    public var component: String
-    public var message: String
+    package var component: String
+    package var message: String
 
-    public init(component: String, message: String) {
+    package init(component: String, message: String) {
         self.component = component
         self.message = message
     }
 }
 
 /// An operator action.
-public struct AdminRecord: Sendable, Equatable, Codable {
+package struct AdminRecord: Sendable, Equatable, Codable {
     /// "retry", "purge"...
-    public var action: String
-    public var detail: String
+    package var action: String
+    package var detail: String
 
-    public init(action: String, detail: String) {
+    package init(action: String, detail: String) {
         self.action = action
         self.detail = detail
     }

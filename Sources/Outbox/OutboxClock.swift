@@ -1,8 +1,8 @@
-import Foundation
+package import Foundation
 
 /// The time source of the outbox: wall-clock time for the stored timestamps and a sleep for the
 /// drain loop. Injected so tests can drive backoff and the circuit breaker without waiting.
-public protocol OutboxClock: Sendable {
+package protocol OutboxClock: Sendable {
     /// The current wall-clock time.
     func now() -> Date
     /// Suspends for `duration` (throws `CancellationError` when the task is cancelled).
@@ -10,8 +10,8 @@ public protocol OutboxClock: Sendable {
 }
 
 /// The real clock: `Date()` and `Task.sleep`.
-public struct SystemOutboxClock: OutboxClock {
-    public init() {}
-    public func now() -> Date { Date() }
-    public func sleep(for duration: Duration) async throws { try await Task.sleep(for: duration) }
+package struct SystemOutboxClock: OutboxClock {
+    package init() {}
+    package func now() -> Date { Date() }
+    package func sleep(for duration: Duration) async throws { try await Task.sleep(for: duration) }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where the payload key comes from.
-public enum OutboxKeySource: Sendable, Equatable {
+package enum OutboxKeySource: Sendable, Equatable {
     /// A file holding 32 bytes (raw, or 64 hex digits). It must not be readable by group or
     /// others (mode 0600 or stricter). With `generateIfMissing`, a missing file is created with
     /// fresh random bytes and mode 0600, so a new kiosk works on first start.
@@ -14,7 +14,7 @@ public enum OutboxKeySource: Sendable, Equatable {
 }
 
 /// What to do when a new item would exceed a limit.
-public enum OutboxFullPolicy: String, Sendable, Codable, CaseIterable {
+package enum OutboxFullPolicy: String, Sendable, Codable, CaseIterable {
     /// Drop the oldest items until the new one fits (the newest check-ins are the most useful).
     case dropOldest
     /// Keep what is queued and refuse the new item (`OutboxError.queueFull`).
@@ -22,19 +22,19 @@ public enum OutboxFullPolicy: String, Sendable, Codable, CaseIterable {
 }
 
 /// Limits of the queue. Every item removed for a limit is counted and journaled.
-public struct OutboxLimits: Sendable, Equatable, Codable {
+package struct OutboxLimits: Sendable, Equatable, Codable {
     /// Maximum number of queued items. Default 5,000: a day of a busy door offline.
-    public var maxItems: Int
+    package var maxItems: Int
     /// Maximum total sealed payload bytes. Default 256 MiB: ~5,000 crops of ~50 KB, small next
     /// to a typical 8–32 GB SD card, so the queue cannot starve the system of disk.
-    public var maxBytes: Int
+    package var maxBytes: Int
     /// Items captured longer ago than this are dropped (`expired`). Default 72 h: a check-in
     /// reported days late is of little use and the image should not be kept longer than needed.
-    public var maxAge: Duration
+    package var maxAge: Duration
     /// Policy when a limit of items or bytes is reached. Default `dropOldest`.
-    public var fullPolicy: OutboxFullPolicy
+    package var fullPolicy: OutboxFullPolicy
 
-    public init(
+    package init(
         maxItems: Int = 5_000, maxBytes: Int = 256 << 20, maxAge: Duration = .seconds(72 * 3600),
         fullPolicy: OutboxFullPolicy = .dropOldest
     ) {
@@ -46,7 +46,7 @@ public struct OutboxLimits: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey { case maxItems, maxBytes, maxAgeSeconds, fullPolicy }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         maxItems = try c.decode(Int.self, forKey: .maxItems)
         maxBytes = try c.decode(Int.self, forKey: .maxBytes)
@@ -54,7 +54,7 @@ public struct OutboxLimits: Sendable, Equatable, Codable {
         fullPolicy = try c.decode(OutboxFullPolicy.self, forKey: .fullPolicy)
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(maxItems, forKey: .maxItems)
         try c.encode(maxBytes, forKey: .maxBytes)
@@ -64,48 +64,48 @@ public struct OutboxLimits: Sendable, Equatable, Codable {
 }
 
 /// How long the event journal keeps records. The older of the two bounds wins.
-public struct JournalRetention: Sendable, Equatable, Codable {
+package struct JournalRetention: Sendable, Equatable, Codable {
     /// Maximum number of records. Default 200,000 (a few tens of MB of small JSON rows).
-    public var maxRows: Int
+    package var maxRows: Int
     /// Records older than this are removed. Default 90 days, a common audit horizon.
-    public var maxAge: Duration
+    package var maxAge: Duration
 
-    public init(maxRows: Int = 200_000, maxAge: Duration = .seconds(90 * 86_400)) {
+    package init(maxRows: Int = 200_000, maxAge: Duration = .seconds(90 * 86_400)) {
         self.maxRows = maxRows
         self.maxAge = maxAge
     }
 }
 
 /// Configuration of the outbox database, read once at start.
-public struct OutboxConfiguration: Sendable {
+package struct OutboxConfiguration: Sendable {
     /// The state directory, default `/var/lib/kiosk-agent` (systemd `StateDirectory=`).
-    public var stateDirectory: String
+    package var stateDirectory: String
     /// The database file name inside the state directory. Default `outbox.sqlite`.
-    public var databaseFileName: String
+    package var databaseFileName: String
     /// Where the payload key comes from. Default: `outbox.key` in the state directory, generated
     /// on first start.
-    public var key: OutboxKeySource
+    package var key: OutboxKeySource
     /// Queue limits and the policy when full.
-    public var limits: OutboxLimits
+    package var limits: OutboxLimits
     /// How long the journal keeps records.
-    public var journalRetention: JournalRetention
+    package var journalRetention: JournalRetention
     /// Create the state directory and database when missing. The daemon does; `kioskctl` does
     /// not (it reports `databaseMissing` instead of creating an empty queue in the wrong place).
-    public var createIfMissing: Bool
+    package var createIfMissing: Bool
     /// Move a corrupt database aside and start a new one. Only the daemon (the file's owner)
     /// should: `kioskctl` reports the corruption instead of pulling the file from under kioskd.
-    public var recoverCorruption: Bool
+    package var recoverCorruption: Bool
     /// How long a connection waits for another process's write lock before failing. Default
     /// 5 s: writes here take milliseconds, so a longer wait means something is stuck.
-    public var busyTimeout: Duration
+    package var busyTimeout: Duration
     /// Test hook: caps the database size in pages (SQLite `max_page_count`) so a full disk can
     /// be produced without filling a file system. `nil` in production.
-    public var maxPageCount: Int?
+    package var maxPageCount: Int?
 
     /// The default state directory of the service.
-    public static let defaultStateDirectory = "/var/lib/kiosk-agent"
+    package static let defaultStateDirectory = "/var/lib/kiosk-agent"
 
-    public init(
+    package init(
         stateDirectory: String = OutboxConfiguration.defaultStateDirectory,
         databaseFileName: String = "outbox.sqlite",
         key: OutboxKeySource? = nil,
@@ -128,7 +128,7 @@ public struct OutboxConfiguration: Sendable {
     }
 
     /// The full path of the database file.
-    public var databasePath: String { stateDirectory + "/" + databaseFileName }
+    package var databasePath: String { stateDirectory + "/" + databaseFileName }
 }
 
 extension Duration {

@@ -21,13 +21,13 @@ import Synchronization
 /// Several processes may open the same file (kioskd and kioskctl): each uses a `DatabasePool`
 /// with a busy timeout, and writes take the write lock up front (`BEGIN IMMEDIATE`) so a writer
 /// never fails on a stale snapshot.
-public final class OutboxDatabase: Sendable {
+package final class OutboxDatabase: Sendable {
     /// The configuration it was opened with.
-    public let configuration: OutboxConfiguration
+    package let configuration: OutboxConfiguration
     /// The database file path.
-    public let path: String
+    package let path: String
     /// Set when opening found the file corrupt and moved it aside; also journaled.
-    public let recoveredCorruption: OutboxError?
+    package let recoveredCorruption: OutboxError?
     let pool: DatabasePool
     let key: PayloadKey?
     let clock: any OutboxClock
@@ -53,7 +53,7 @@ public final class OutboxDatabase: Sendable {
     ///
     /// Opening touches files and runs SQLite checks, so it runs on a dedicated queue, not on
     /// Swift's cooperative pool.
-    public static func open(
+    package static func open(
         _ configuration: OutboxConfiguration, clock: any OutboxClock = SystemOutboxClock()
     ) async throws(OutboxError) -> OutboxDatabase {
         do {
@@ -70,12 +70,12 @@ public final class OutboxDatabase: Sendable {
     }
 
     /// Closes the connections. Further use throws.
-    public func close() {
+    package func close() {
         try? pool.close()
     }
 
     /// Nil while writes work; otherwise the reason queueing is degraded (e.g. disk full).
-    public var degradedReason: String? { degradation.withLock { $0 } }
+    package var degradedReason: String? { degradation.withLock { $0 } }
 
     // MARK: - Opening
 

@@ -1,26 +1,26 @@
-import Foundation
-import Logging
+package import Foundation
+package import Logging
 
 /// How the drainer paces itself.
-public struct DrainConfiguration: Sendable {
+package struct DrainConfiguration: Sendable {
     /// Per-item retry delays.
-    public var backoff: BackoffPolicy
+    package var backoff: BackoffPolicy
     /// The breaker's thresholds (its state starts closed).
-    public var breaker: CircuitBreaker
+    package var breaker: CircuitBreaker
     /// Longest sleep when idle. Default 5 s: picks up items retried by `kioskctl` (another
     /// process, which cannot nudge this one) within seconds, at the cost of one tiny read.
-    public var idlePoll: Duration
+    package var idlePoll: Duration
     /// Pause after a database error before trying again. Default 5 s.
-    public var errorPause: Duration
+    package var errorPause: Duration
     /// Retry delay for an item that cannot be opened (key replaced). Default 1 h: the item stays
     /// (an operator may restore the key) until it expires or is purged, without busy-looping.
-    public var unreadableRetry: Duration
+    package var unreadableRetry: Duration
     /// How often `OutboxStore.maintenance()` runs. Default 5 min.
-    public var maintenanceInterval: Duration
+    package var maintenanceInterval: Duration
     /// What happens to an item whose post got no answer. Default `.retry` (one more post).
-    public var ambiguous: AmbiguousDeliveryPolicy
+    package var ambiguous: AmbiguousDeliveryPolicy
 
-    public init(
+    package init(
         backoff: BackoffPolicy = BackoffPolicy(), breaker: CircuitBreaker = CircuitBreaker(),
         idlePoll: Duration = .seconds(5), errorPause: Duration = .seconds(5),
         unreadableRetry: Duration = .seconds(3600), maintenanceInterval: Duration = .seconds(300),
@@ -37,7 +37,7 @@ public struct DrainConfiguration: Sendable {
 }
 
 /// What one step of the drainer did.
-public enum DrainStep: Sendable, Equatable {
+package enum DrainStep: Sendable, Equatable {
     /// An item reached the server and was removed.
     case delivered(itemID: Int64)
     /// The server refused an item for good; journaled and removed.
@@ -63,7 +63,7 @@ public enum DrainStep: Sendable, Equatable {
 /// `possible-duplicate` (or dropped, ``AmbiguousDeliveryPolicy/giveUp``); and the process dying
 /// between the server's answer and `OutboxStore.complete` (one SQLite commit long).
 /// A 2xx answer is a delivery even when it cannot be read: it is never posted again.
-public actor OutboxDrainer {
+package actor OutboxDrainer {
     private let store: OutboxStore
     private let journal: EventJournal
     private let sender: any OutboxSender
@@ -83,7 +83,7 @@ public actor OutboxDrainer {
     /// - Parameters:
     ///   - random: a source of numbers in 0..<1 for the jitter; injected by tests.
     ///   - logger: the daemon's logger (failures at debug, database errors at error); silent by default.
-    public init(
+    package init(
         store: OutboxStore, sender: any OutboxSender, configuration: DrainConfiguration = DrainConfiguration(),
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         logger: Logger = Logger(label: "outbox", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -99,10 +99,10 @@ public actor OutboxDrainer {
     }
 
     /// The breaker's current state.
-    public var breakerState: CircuitBreaker.State { breaker.state }
+    package var breakerState: CircuitBreaker.State { breaker.state }
 
     /// Tries to send the oldest due item, once. The building block of `run()`, and what tests drive.
-    public func drainOnce() async -> DrainStep {
+    package func drainOnce() async -> DrainStep {
         let now = clock.now()
         guard breaker.allowsRequest(at: now) else {
             if case let .open(probeAt) = breaker.state { return .breakerOpen(probeAt: probeAt) }
@@ -259,7 +259,7 @@ public actor OutboxDrainer {
 
     /// Drains until the task is cancelled: sends what is due, sleeps until the next item is due,
     /// the breaker's probe time, `idlePoll`, or a `nudge()`; runs maintenance periodically.
-    public func run() async {
+    package func run() async {
         logger.info("outbox drainer started")
         while !Task.isCancelled {
             let step = await drainOnce()
@@ -287,7 +287,7 @@ public actor OutboxDrainer {
     }
 
     /// Wakes the loop now (call after an enqueue, so a reachable server gets it at once).
-    public func nudge() {
+    package func nudge() {
         if let continuation = wakeContinuation {
             wakeContinuation = nil
             wakeTimer?.cancel()

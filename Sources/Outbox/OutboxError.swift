@@ -6,7 +6,7 @@ import GRDB
 /// Each case names the file, directory or operation involved, and its `description` ends with
 /// what the operator should do next, so the message can go straight into a log line or onto the
 /// `kioskctl` console.
-public enum OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The state directory does not exist and could not be created, or is not a directory.
     case stateDirectoryUnavailable(path: String, reason: String)
     /// The database file does not exist and the caller asked not to create it (`kioskctl`).
@@ -40,7 +40,7 @@ public enum OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A file operation (key file, moving a corrupt file aside) failed.
     case io(operation: String, path: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .stateDirectoryUnavailable(path, reason):
             return
@@ -90,7 +90,7 @@ public enum OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// True when the error means the disk is full (the door keeps working, queueing is degraded).
-    public var isDiskFull: Bool {
+    package var isDiskFull: Bool {
         if case .diskFull = self { return true }
         return false
     }

@@ -1,16 +1,16 @@
-import Foundation
+package import Foundation
 
 /// What a queued check-in carries to the server: the JPEG crop and the request's `condition`
 /// and `option`. All three are sealed together at rest.
-public struct OutboxPayload: Sendable, Equatable {
+package struct OutboxPayload: Sendable, Equatable {
     /// The JPEG bytes of the face crop (biometric data: never logged, never journaled).
-    public var jpeg: [UInt8]
+    package var jpeg: [UInt8]
     /// The check-in `condition` as JSON text, as the API expects it (may be empty).
-    public var conditionJSON: String
+    package var conditionJSON: String
     /// The check-in `option` (may be empty).
-    public var option: String
+    package var option: String
 
-    public init(jpeg: [UInt8], conditionJSON: String = "", option: String = "") {
+    package init(jpeg: [UInt8], conditionJSON: String = "", option: String = "") {
         self.jpeg = jpeg
         self.conditionJSON = conditionJSON
         self.option = option
@@ -55,32 +55,32 @@ public struct OutboxPayload: Sendable, Equatable {
 }
 
 /// A queued item as listed by `kioskctl queue list`: metadata only, never the payload.
-public struct OutboxItemSummary: Sendable, Equatable, Codable {
+package struct OutboxItemSummary: Sendable, Equatable, Codable {
     /// Row id: creation order, never reused.
-    public var id: Int64
+    package var id: Int64
     /// A stable unique id, usable by the server as an idempotency key.
-    public var uuid: String
+    package var uuid: String
     /// When the item was queued.
-    public var createdAt: Date
+    package var createdAt: Date
     /// When the face was captured.
-    public var capturedAt: Date
+    package var capturedAt: Date
     /// Delivery attempts made so far.
-    public var attempts: Int
+    package var attempts: Int
     /// Not sent before this time (backoff).
-    public var nextAttemptAt: Date
+    package var nextAttemptAt: Date
     /// Why the last attempt failed, if one did.
-    public var lastError: String?
+    package var lastError: String?
     /// Sealed payload size in bytes (what counts against the byte limit).
-    public var size: Int
+    package var size: Int
     /// Posts of this item that went out whole and got no answer (the server may have it).
     /// At most one more post follows the first such post, under `AmbiguousDeliveryPolicy.retry`.
-    public var unansweredPosts: Int = 0
+    package var unansweredPosts: Int = 0
 }
 
 /// A queued item handed to the sender, with its opened payload.
-public struct OutboxDelivery: Sendable {
+package struct OutboxDelivery: Sendable {
     /// Metadata of the item.
-    public var item: OutboxItemSummary
+    package var item: OutboxItemSummary
     /// The opened payload.
-    public var payload: OutboxPayload
+    package var payload: OutboxPayload
 }

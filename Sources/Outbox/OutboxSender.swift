@@ -1,7 +1,7 @@
 import Foundation
 
 /// What the server said about a queued check-in, as classified by the sender.
-public enum DeliveryResult: Sendable, Equatable {
+package enum DeliveryResult: Sendable, Equatable {
     /// Accepted (2xx). The late outcome is journaled and the item removed.
     case delivered(DeliveredOutcome)
     /// Try again later: network error, timeout, 5xx, 429.
@@ -18,7 +18,7 @@ public enum DeliveryResult: Sendable, Equatable {
 }
 
 /// What the drainer does with an item whose post got no answer (``DeliveryResult/ambiguous(reason:)``).
-public enum AmbiguousDeliveryPolicy: String, Sendable, CaseIterable {
+package enum AmbiguousDeliveryPolicy: String, Sendable, CaseIterable {
     /// Post it once more (journaled as `possible-duplicate`: the server may now have it twice);
     /// a second post without an answer drops it. Default: a lost check-in is worse than a
     /// duplicate one, which the server's records show with the same face and time.
@@ -28,14 +28,14 @@ public enum AmbiguousDeliveryPolicy: String, Sendable, CaseIterable {
 }
 
 /// The server's answer for a delivered check-in, for the journal.
-public struct DeliveredOutcome: Sendable, Equatable {
-    public var status: Int
-    public var userID: String?
-    public var similarity: Double?
+package struct DeliveredOutcome: Sendable, Equatable {
+    package var status: Int
+    package var userID: String?
+    package var similarity: Double?
     /// A short human summary, e.g. the API's status text.
-    public var summary: String
+    package var summary: String
 
-    public init(status: Int = 200, userID: String? = nil, similarity: Double? = nil, summary: String = "delivered") {
+    package init(status: Int = 200, userID: String? = nil, similarity: Double? = nil, summary: String = "delivered") {
         self.status = status
         self.userID = userID
         self.similarity = similarity
@@ -45,7 +45,7 @@ public struct DeliveredOutcome: Sendable, Equatable {
 
 /// Sends queued check-ins. KioskCore adapts the Face AiDee client to this, so Outbox does not
 /// depend on the API module.
-public protocol OutboxSender: Sendable {
+package protocol OutboxSender: Sendable {
     /// Sends one item and classifies the answer. Must not throw: every failure is a result.
     /// `delivery.item.uuid` is stable across attempts and can serve as an idempotency key.
     func deliver(_ delivery: OutboxDelivery) async -> DeliveryResult
@@ -54,11 +54,11 @@ public protocol OutboxSender: Sendable {
 }
 
 /// An `OutboxSender` made of two closures.
-public struct ClosureOutboxSender: OutboxSender {
+package struct ClosureOutboxSender: OutboxSender {
     private let deliverBody: @Sendable (OutboxDelivery) async -> DeliveryResult
     private let renewBody: @Sendable () async throws -> Void
 
-    public init(
+    package init(
         deliver: @escaping @Sendable (OutboxDelivery) async -> DeliveryResult,
         renewAuthentication: @escaping @Sendable () async throws -> Void = {}
     ) {
@@ -66,6 +66,6 @@ public struct ClosureOutboxSender: OutboxSender {
         renewBody = renewAuthentication
     }
 
-    public func deliver(_ delivery: OutboxDelivery) async -> DeliveryResult { await deliverBody(delivery) }
-    public func renewAuthentication() async throws { try await renewBody() }
+    package func deliver(_ delivery: OutboxDelivery) async -> DeliveryResult { await deliverBody(delivery) }
+    package func renewAuthentication() async throws { try await renewBody() }
 }

@@ -1,25 +1,25 @@
-import Foundation
+package import Foundation
 
 /// Persistent counters of what left the queue and how. Never reset by the software.
-public struct OutboxCounters: Sendable, Equatable, Codable {
-    public var enqueued: Int
-    public var delivered: Int
+package struct OutboxCounters: Sendable, Equatable, Codable {
+    package var enqueued: Int
+    package var delivered: Int
     /// Items the server refused for good (400/403/404/409), journaled as late outcomes.
-    public var finalOutcome: Int
-    public var droppedExpired: Int
-    public var droppedItemLimit: Int
-    public var droppedByteLimit: Int
+    package var finalOutcome: Int
+    package var droppedExpired: Int
+    package var droppedItemLimit: Int
+    package var droppedByteLimit: Int
     /// New items refused (`refuseNew` at a limit, or larger than the byte limit).
-    public var refused: Int
-    public var purged: Int
+    package var refused: Int
+    package var purged: Int
     /// Posts (live or queued) that went out whole and got no answer: the server may have them.
-    public var ambiguous: Int
+    package var ambiguous: Int
     /// Items dropped after a post without an answer (`outbox.ambiguous`): maybe recorded, maybe not.
-    public var droppedAmbiguous: Int
+    package var droppedAmbiguous: Int
 
     /// All items lost without delivery, whatever the reason. Items dropped after an unanswered
     /// post are counted too: the device cannot know whether the server has them.
-    public var dropped: Int { droppedExpired + droppedItemLimit + droppedByteLimit + refused + purged + droppedAmbiguous }
+    package var dropped: Int { droppedExpired + droppedItemLimit + droppedByteLimit + refused + purged + droppedAmbiguous }
 
     init(_ values: [String: Int]) {
         func v(_ c: OutboxCounter) -> Int { values[c.rawValue] ?? 0 }
@@ -37,32 +37,32 @@ public struct OutboxCounters: Sendable, Equatable, Codable {
 }
 
 /// The drainer's last known state, persisted so `kioskctl` (another process) can show it.
-public struct SenderState: Sendable, Equatable, Codable {
+package struct SenderState: Sendable, Equatable, Codable {
     /// "closed", "open" or "half-open".
-    public var breaker: String
+    package var breaker: String
     /// Consecutive retryable failures.
-    public var consecutiveFailures: Int
+    package var consecutiveFailures: Int
     /// When the open breaker lets a probe through.
-    public var probeAt: Date?
+    package var probeAt: Date?
     /// The last delivery error, if the last attempt failed.
-    public var lastError: String?
+    package var lastError: String?
     /// When the last item was delivered.
-    public var lastDeliveryAt: Date?
+    package var lastDeliveryAt: Date?
     /// When this state was written.
-    public var updatedAt: Date
+    package var updatedAt: Date
 }
 
 /// What `kioskctl queue status` shows.
-public struct OutboxStatus: Sendable, Equatable, Codable {
-    public var items: Int
+package struct OutboxStatus: Sendable, Equatable, Codable {
+    package var items: Int
     /// Sealed bytes queued.
-    public var bytes: Int
-    public var limits: OutboxLimits
-    public var oldestCapturedAt: Date?
-    public var nextAttemptAt: Date?
-    public var counters: OutboxCounters
+    package var bytes: Int
+    package var limits: OutboxLimits
+    package var oldestCapturedAt: Date?
+    package var nextAttemptAt: Date?
+    package var counters: OutboxCounters
     /// Nil when no drainer has run yet.
-    public var sender: SenderState?
+    package var sender: SenderState?
     /// Set (in this process) while writes fail, e.g. disk full.
-    public var degradedReason: String?
+    package var degradedReason: String?
 }

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import GRDB
 
 /// The durable offline queue of check-ins waiting to reach the server.
@@ -7,11 +7,11 @@ import GRDB
 /// pool). An `enqueue` that returns has been committed with `synchronous = FULL`: the item
 /// survives a crash or a power cut. Limits are enforced in the same transaction as the insert,
 /// and every item removed for a limit is counted and journaled in that transaction too.
-public struct OutboxStore: Sendable {
+package struct OutboxStore: Sendable {
     /// The database shared with the journal.
-    public let database: OutboxDatabase
+    package let database: OutboxDatabase
 
-    public init(database: OutboxDatabase) {
+    package init(database: OutboxDatabase) {
         self.database = database
     }
 
@@ -30,7 +30,7 @@ public struct OutboxStore: Sendable {
     /// item then starts with one unanswered post (so the drainer posts it at most once more), and
     /// a `possible-duplicate` record with that reason is journaled in the same transaction.
     @discardableResult
-    public func enqueue(
+    package func enqueue(
         _ payload: OutboxPayload, capturedAt: Date, unansweredPost: String? = nil
     ) async throws(OutboxError) -> OutboxItemSummary {
         guard let key = database.key else { throw .keyUnavailable(operation: "queue a check-in") }
@@ -115,7 +115,7 @@ public struct OutboxStore: Sendable {
     // MARK: - Reading
 
     /// Queued items in creation order (metadata only, never the payload).
-    public func list(limit: Int = 1000) async throws(OutboxError) -> [OutboxItemSummary] {
+    package func list(limit: Int = 1000) async throws(OutboxError) -> [OutboxItemSummary] {
         try await database.read("list queued items") { db in
             try Row.fetchAll(db, sql: "SELECT \(Self.summaryColumns) FROM outbox_item ORDER BY id LIMIT ?", arguments: [limit])
                 .map(Self.summary)
@@ -123,7 +123,7 @@ public struct OutboxStore: Sendable {
     }
 
     /// One item's metadata, or nil.
-    public func item(id: Int64) async throws(OutboxError) -> OutboxItemSummary? {
+    package func item(id: Int64) async throws(OutboxError) -> OutboxItemSummary? {
         try await database.read("read a queued item") { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.summaryColumns) FROM outbox_item WHERE id = ?", arguments: [id])
                 .map(Self.summary)
@@ -131,7 +131,7 @@ public struct OutboxStore: Sendable {
     }
 
     /// The queue's size, limits, counters and the sender's last known state.
-    public func status() async throws(OutboxError) -> OutboxStatus {
+    package func status() async throws(OutboxError) -> OutboxStatus {
         let limits = self.limits
         let degraded = database.degradedReason
         return try await database.read("read the queue status") { db in
@@ -164,7 +164,7 @@ public struct OutboxStore: Sendable {
     ///
     /// An item in backoff does not block younger due items, so one item the server keeps
     /// failing cannot hold the whole queue until it expires.
-    public func nextDue(at now: Date) async throws(OutboxError) -> OutboxDelivery? {
+    package func nextDue(at now: Date) async throws(OutboxError) -> OutboxDelivery? {
         guard let key = database.key else { throw .keyUnavailable(operation: "read a queued payload") }
         let found = try await database.read("read the next due item") { db -> (OutboxItemSummary, String, Data)? in
             guard
@@ -184,7 +184,7 @@ public struct OutboxStore: Sendable {
     }
 
     /// When the next item becomes due, or nil when the queue is empty.
-    public func nextAttemptTime() async throws(OutboxError) -> Date? {
+    package func nextAttemptTime() async throws(OutboxError) -> Date? {
         try await database.read("read the next attempt time") { db in
             try Int64.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox_item").map(Date.init(unixMilliseconds:))
         }
@@ -195,7 +195,7 @@ public struct OutboxStore: Sendable {
     /// Removes a delivered or finally refused item and journals its late outcome, in one
     /// transaction, right after the server answered: this keeps the duplicate window (a crash
     /// between the answer and this commit) as small as it can be.
-    public func complete(_ item: OutboxItemSummary, outcome: LateOutcomeRecord) async throws(OutboxError) {
+    package func complete(_ item: OutboxItemSummary, outcome: LateOutcomeRecord) async throws(OutboxError) {
         let now = database.clock.now()
         try await database.write("remove a delivered item") { db in
             try db.execute(sql: "DELETE FROM outbox_item WHERE id = ?", arguments: [item.id])
@@ -206,7 +206,7 @@ public struct OutboxStore: Sendable {
     }
 
     /// Records a failed attempt: one more attempt, the error, and when to try again.
-    public func reschedule(id: Int64, attempts: Int, nextAttemptAt: Date, error: String) async throws(OutboxError) {
+    package func reschedule(id: Int64, attempts: Int, nextAttemptAt: Date, error: String) async throws(OutboxError) {
         try await database.write("reschedule a queued item") { db in
             try db.execute(
                 sql: "UPDATE outbox_item SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
@@ -217,7 +217,7 @@ public struct OutboxStore: Sendable {
     /// Records a post of `item` that went out and got no answer, and will be sent once more:
     /// one more attempt and unanswered post, the next attempt time, and a `possible-duplicate`
     /// journal record, in one transaction.
-    public func recordUnansweredPost(
+    package func recordUnansweredPost(
         _ item: OutboxItemSummary, attempts: Int, nextAttemptAt: Date, reason: String
     ) async throws(OutboxError) {
         let now = database.clock.now()
@@ -241,7 +241,7 @@ public struct OutboxStore: Sendable {
     /// Removes `item` after a post that got no answer and may not be repeated
     /// (`AmbiguousDeliveryPolicy.giveUp`, or its second unanswered post): a `drop` record with
     /// reason `ambiguous`, counted, in one transaction.
-    public func dropUnanswered(_ item: OutboxItemSummary, attempts: Int, reason: String) async throws(OutboxError) {
+    package func dropUnanswered(_ item: OutboxItemSummary, attempts: Int, reason: String) async throws(OutboxError) {
         let now = database.clock.now()
         try await database.write("drop an item whose post got no answer") { db in
             try db.execute(sql: "DELETE FROM outbox_item WHERE id = ?", arguments: [item.id])
@@ -260,7 +260,7 @@ public struct OutboxStore: Sendable {
     /// Journals a live check-in whose post got no answer and that is not queued
     /// (`outbox.ambiguous: give_up`, or queueing is off): a `drop` record with reason
     /// `ambiguous` and `why` as its detail, counted.
-    public func recordUnansweredLiveCheckIn(capturedAt: Date, reason: String, why: String) async throws(OutboxError) {
+    package func recordUnansweredLiveCheckIn(capturedAt: Date, reason: String, why: String) async throws(OutboxError) {
         let now = database.clock.now()
         try await database.write("record a check-in without an answer") { db in
             try OutboxDatabase.bump(db, .ambiguous)
@@ -277,7 +277,7 @@ public struct OutboxStore: Sendable {
 
     /// Makes one item (or all, when `id` is nil) due now. Returns how many were changed.
     @discardableResult
-    public func retry(id: Int64?) async throws(OutboxError) -> Int {
+    package func retry(id: Int64?) async throws(OutboxError) -> Int {
         let now = database.clock.now()
         return try await database.write("retry queued items") { db in
             if let id {
@@ -296,7 +296,7 @@ public struct OutboxStore: Sendable {
     /// Removes items captured before `now - olderThan` (all items when nil), journaling each
     /// as `purged`. Returns how many were removed.
     @discardableResult
-    public func purge(olderThan: Duration? = nil) async throws(OutboxError) -> Int {
+    package func purge(olderThan: Duration? = nil) async throws(OutboxError) -> Int {
         let now = database.clock.now()
         let cutoff = olderThan.map { now.unixMilliseconds - $0.milliseconds } ?? Int64.max
         return try await database.write("purge queued items") { db in
@@ -316,7 +316,7 @@ public struct OutboxStore: Sendable {
     /// Drops expired items, prunes the journal, returns free pages to the file system and
     /// truncates the WAL, so deleted (sealed) payloads do not linger in old WAL frames.
     /// Call periodically (the drainer does, every few minutes) and at idle.
-    public func maintenance() async throws(OutboxError) {
+    package func maintenance() async throws(OutboxError) {
         let now = database.clock.now()
         let limits = self.limits
         try await database.write("drop expired items") { db in

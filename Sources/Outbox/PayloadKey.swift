@@ -10,16 +10,16 @@ import Glibc
 /// Loaded once at start from a file (mode 0600) or a systemd credential. The key never leaves
 /// this module except as a short fingerprint (`id`), stored with each item so that an item
 /// sealed with another key is recognised instead of failing obscurely.
-public struct PayloadKey: Sendable {
+package struct PayloadKey: Sendable {
     /// The raw key. Kept as bytes because `SymmetricKey` is not `Sendable` in swift-crypto 3;
     /// a `SymmetricKey` is built for each seal/open, which costs nothing next to the cipher.
     private let bytes: [UInt8]
     private var symmetricKey: SymmetricKey { SymmetricKey(data: bytes) }
     /// First 8 bytes of SHA-256 of the key, in hex: identifies the key, reveals nothing of it.
-    public let id: String
+    package let id: String
 
     /// A key from 32 raw bytes (tests and tools).
-    public init(bytes: some Collection<UInt8>) throws(OutboxError) {
+    package init(bytes: some Collection<UInt8>) throws(OutboxError) {
         guard bytes.count == 32 else {
             throw .keyInvalid(source: "bytes", reason: "\(bytes.count) bytes instead of 32")
         }
@@ -28,7 +28,7 @@ public struct PayloadKey: Sendable {
     }
 
     /// Loads the key named by the configuration, or returns nil for `.none`.
-    public static func load(_ source: OutboxKeySource) throws(OutboxError) -> PayloadKey? {
+    package static func load(_ source: OutboxKeySource) throws(OutboxError) -> PayloadKey? {
         switch source {
         case .none:
             return nil

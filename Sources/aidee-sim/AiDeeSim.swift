@@ -1,8 +1,8 @@
 // aidee-sim: a local Face AiDee-compatible server (wiring only; the logic is in AiDeeSimulator).
 import AiDeeSimulator
-import ArgumentParser
+public import ArgumentParser
 import Foundation
-import Logging
+public import Logging
 
 @main
 struct AiDeeSim: AsyncParsableCommand {

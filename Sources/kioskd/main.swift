@@ -1,7 +1,7 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import KioskCore
-import Logging
+public import Logging
 
 /// `kioskd`: the face check-in daemon. Wiring only: parse arguments, set up logging, load the
 /// configuration, run `KioskAgent`.

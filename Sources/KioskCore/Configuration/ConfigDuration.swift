@@ -1,8 +1,10 @@
+import Foundation
+
 /// Durations in configuration: a plain number means seconds; a string may carry a unit
 /// (`250ms`, `3s`, `5m`, `2h`, `7d`), so a file reads like `cooldown: 5s`.
-public enum ConfigDuration {
+package enum ConfigDuration {
     /// Parses `text`; `nil` when it is not a non-negative duration.
-    public static func parse(_ text: String) -> Duration? {
+    package static func parse(_ text: String) -> Duration? {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
         guard !trimmed.isEmpty else { return nil }
         let units: [(suffix: String, seconds: Double)] = [
@@ -25,7 +27,7 @@ public enum ConfigDuration {
     }
 
     /// Renders a duration the way the parser reads it back (`1.5s`, `250ms`).
-    public static func format(_ duration: Duration) -> String {
+    package static func format(_ duration: Duration) -> String {
         let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
         if ms % 1000 != 0 { return "\(ms)ms" }
         return "\(ms / 1000)s"
@@ -34,7 +36,7 @@ public enum ConfigDuration {
 
 extension Duration {
     /// Seconds as a floating-point number (for status output and arithmetic with clocks).
-    public var seconds: Double {
+    package var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

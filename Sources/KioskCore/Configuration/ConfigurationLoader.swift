@@ -9,29 +9,29 @@ import Yams
 /// Nothing falls back silently: a value that is present but wrong (a typo in a duration, an
 /// unknown enum case, a key the agent does not know) is reported with its key and source, and
 /// every problem is collected so the installer can fix them in one pass.
-public struct ConfigurationLoader: Sendable {
+package struct ConfigurationLoader: Sendable {
     /// Default location of the main file.
-    public static let defaultFile = "/etc/kiosk-agent/kioskd.yaml"
+    package static let defaultFile = "/etc/kiosk-agent/kioskd.yaml"
     /// Prefix of the environment variables that override keys: `api.url` ← `KIOSK_API_URL`.
-    public static let environmentPrefix = "KIOSK_"
+    package static let environmentPrefix = "KIOSK_"
 
-    public var file: String?
-    public var environment: [String: String]
+    package var file: String?
+    package var environment: [String: String]
     /// `key=value` pairs from the command line.
-    public var overrides: [String: String]
+    package var overrides: [String: String]
 
     /// - Parameters:
     ///   - file: the YAML file; `nil` runs on defaults, environment and flags only.
     ///   - environment: usually `ProcessInfo.processInfo.environment`.
     ///   - overrides: from repeated `--set key=value` flags.
-    public init(file: String?, environment: [String: String] = [:], overrides: [String: String] = [:]) {
+    package init(file: String?, environment: [String: String] = [:], overrides: [String: String] = [:]) {
         self.file = file
         self.environment = environment
         self.overrides = overrides
     }
 
     /// Parses `key=value` flag arguments, reporting malformed ones.
-    public static func parseOverrides(_ arguments: [String]) throws(ConfigurationError) -> [String: String] {
+    package static func parseOverrides(_ arguments: [String]) throws(ConfigurationError) -> [String: String] {
         var result: [String: String] = [:]
         var issues: [ConfigurationIssue] = []
         for argument in arguments {
@@ -46,7 +46,7 @@ public struct ConfigurationLoader: Sendable {
     }
 
     /// Reads and validates everything.
-    public func load() async throws(ConfigurationError) -> KioskConfiguration {
+    package func load() async throws(ConfigurationError) -> KioskConfiguration {
         var providers: [any ConfigProvider] = []
         // Flags and the environment share one key encoding (API_PROJECT_ID ← api.project_id).
         providers.append(EnvironmentVariablesProvider(environmentVariables: Self.environmentStyle(overrides)))
@@ -100,7 +100,7 @@ public struct ConfigurationLoader: Sendable {
     /// Every key this version understands, with its environment variable (for docs and `--help`):
     /// the keys the sections read, collected by reading them from nothing. (An empty provider,
     /// not an empty list: `ConfigReader` requires at least one.)
-    public static var knownKeys: [String] {
+    package static var knownKeys: [String] {
         let nothing = InMemoryProvider(values: [:])
         let reader = Reader(config: ConfigReader(providers: [nothing]), overrides: [:], environment: [:], file: "")
         var scratch = KioskConfiguration()
@@ -109,7 +109,7 @@ public struct ConfigurationLoader: Sendable {
     }
 
     /// The environment variable that overrides `key`.
-    public static func environmentName(for key: String) -> String {
+    package static func environmentName(for key: String) -> String {
         environmentPrefix + key.replacingOccurrences(of: ".", with: "_").uppercased()
     }
 

@@ -4,7 +4,7 @@ extension KioskConfiguration {
     /// A secret file named without a path is a systemd credential (`LoadCredential=`): look in
     /// `$CREDENTIALS_DIRECTORY` first, then relative to the working directory. Used for
     /// `api.credentials_file` and `outbox.key_file`.
-    public static func resolveSecretPath(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    package static func resolveSecretPath(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         guard !name.contains("/"), let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else {
             return name
         }

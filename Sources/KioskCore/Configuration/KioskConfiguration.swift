@@ -8,18 +8,18 @@ import Foundation
 /// reads with their ranges, its checks, and its translation into the module's own
 /// configuration. Defaults are chosen for a typical door with a 640×480 USB camera at
 /// 0.5–1.5 m, and `config/kioskd.yaml` says why for each key.
-public struct KioskConfiguration: Sendable, Equatable {
-    public var api = APISettings()
-    public var camera = CameraSettings()
-    public var detection = DetectionSettings()
-    public var pipeline = PipelineSettings()
-    public var policy = PolicySettings()
-    public var door = DoorSettings()
-    public var outbox = OutboxSettings()
-    public var status = StatusSettings()
-    public var privacy = PrivacySettings()
+package struct KioskConfiguration: Sendable, Equatable {
+    package var api = APISettings()
+    package var camera = CameraSettings()
+    package var detection = DetectionSettings()
+    package var pipeline = PipelineSettings()
+    package var policy = PolicySettings()
+    package var door = DoorSettings()
+    package var outbox = OutboxSettings()
+    package var status = StatusSettings()
+    package var privacy = PrivacySettings()
 
-    public init() {}
+    package init() {}
 }
 
 extension KioskConfiguration {

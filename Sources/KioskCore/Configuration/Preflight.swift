@@ -4,7 +4,7 @@ extension KioskConfiguration {
     /// Checks beyond syntax that `kioskd --check-config` runs: the files the configuration
     /// names exist and the secrets are private. Each section checks its own keys (its
     /// `preflight`); each issue names the key and what to do.
-    public func preflight(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> [ConfigurationIssue] {
+    package func preflight(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> [ConfigurationIssue] {
         var issues: [ConfigurationIssue] = []
         for section in sections {
             let name = type(of: section).name

@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+package import Logging
 import Synchronization
 
 /// Log output for kioskd: under systemd (`JOURNAL_STREAM` set) each line starts with the
@@ -7,14 +7,14 @@ import Synchronization
 /// timestamped line for a terminal. Metadata follows as `key=value` pairs.
 ///
 /// Components never log images, tokens or secrets; this handler adds nothing of the kind.
-public struct KioskLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level
+package struct KioskLogHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level
     let label: String
     let journald: Bool
     let output: @Sendable (String) -> Void
 
-    public init(
+    package init(
         label: String, level: Logger.Level, journald: Bool,
         output: @escaping @Sendable (String) -> Void = KioskLogHandler.standardError
     ) {
@@ -25,16 +25,16 @@ public struct KioskLogHandler: LogHandler {
     }
 
     /// True when stderr goes to the journal.
-    public static var underJournald: Bool {
+    package static var underJournald: Bool {
         ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let pairs = merged.sorted { $0.key < $1.key }.map {
@@ -76,7 +76,7 @@ public struct KioskLogHandler: LogHandler {
     private static let lock = Mutex(())
 
     /// Writes whole lines to stderr (one write per line, so lines from threads never interleave).
-    public static let standardError: @Sendable (String) -> Void = { line in
+    package static let standardError: @Sendable (String) -> Void = { line in
         lock.withLock { _ in
             FileHandle.standardError.write(Data(line.utf8))
         }

@@ -1,10 +1,10 @@
 /// Text from outside (server messages, error bodies, file names) made safe for a log line or a
 /// terminal: a newline in a server's message must not forge a second journal entry, and an
 /// escape sequence must not reach a technician's terminal.
-public enum LogText {
+package enum LogText {
     /// `text` with every control character (C0, DEL, C1) and Unicode line or paragraph
     /// separator written as a visible escape (`\n`, `\r`, `\t`, `\u{1B}`); everything else as is.
-    public static func escaped(_ text: String) -> String {
+    package static func escaped(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: needsEscape) else { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)

@@ -1,18 +1,18 @@
 import AiDeeAPI
-import FaceAiDee
-import Foundation
-import Outbox
+package import FaceAiDee
+package import Foundation
+package import Outbox
 
 /// One check-in as the pipeline asks for it: the face and the condition and option in force
 /// when it was chosen (reloaded on SIGHUP), the same ones a queued copy of it carries.
-public struct CheckInRequest: Sendable, Equatable {
-    public var jpeg: [UInt8]
+package struct CheckInRequest: Sendable, Equatable {
+    package var jpeg: [UInt8]
     /// `api.condition` as JSON object text; empty for none.
-    public var conditionJSON: String
+    package var conditionJSON: String
     /// `api.option`.
-    public var option: Int?
+    package var option: Int?
 
-    public init(jpeg: [UInt8], conditionJSON: String = "", option: Int? = nil) {
+    package init(jpeg: [UInt8], conditionJSON: String = "", option: Int? = nil) {
         self.jpeg = jpeg
         self.conditionJSON = conditionJSON
         self.option = option
@@ -21,7 +21,7 @@ public struct CheckInRequest: Sendable, Equatable {
 
 /// The pipeline's seam to the recognition server: one check-in in, one outcome out. The real
 /// one is ``FaceAiDeeGateway``; the whole-path tests use it too, against `aidee-sim`.
-public protocol CheckInGateway: Sendable {
+package protocol CheckInGateway: Sendable {
     func checkIn(_ request: CheckInRequest) async -> CheckInOutcome
     /// When the current API token expires, for status.
     func tokenExpiry() async -> Date?
@@ -34,18 +34,18 @@ public protocol CheckInGateway: Sendable {
 
 extension CheckInGateway {
     /// Servers without tokens (stand-ins) have nothing to refresh.
-    public func refreshToken() async {}
+    package func refreshToken() async {}
 }
 
 /// ``CheckInGateway`` and ``OutboxSender`` over the Face AiDee client: maps the API's answers
 /// and failures onto door outcomes and queue dispositions, in one place.
-public struct FaceAiDeeGateway: CheckInGateway, OutboxSender {
-    public let client: FaceAiDeeClient
-    public let projectID: Int
-    public let condition: CheckInCondition
-    public let option: Int?
+package struct FaceAiDeeGateway: CheckInGateway, OutboxSender {
+    package let client: FaceAiDeeClient
+    package let projectID: Int
+    package let condition: CheckInCondition
+    package let option: Int?
 
-    public init(client: FaceAiDeeClient, projectID: Int, condition: CheckInCondition, option: Int?) {
+    package init(client: FaceAiDeeClient, projectID: Int, condition: CheckInCondition, option: Int?) {
         self.client = client
         self.projectID = projectID
         self.condition = condition
@@ -53,12 +53,12 @@ public struct FaceAiDeeGateway: CheckInGateway, OutboxSender {
     }
 
     /// Parses the configured condition text (validated at load time) into the client's type.
-    public static func condition(fromJSON text: String) throws -> CheckInCondition {
+    package static func condition(fromJSON text: String) throws -> CheckInCondition {
         guard !text.isEmpty else { return CheckInCondition() }
         return try JSONDecoder().decode(CheckInCondition.self, from: Data(text.utf8))
     }
 
-    public func checkIn(_ request: CheckInRequest) async -> CheckInOutcome {
+    package func checkIn(_ request: CheckInRequest) async -> CheckInOutcome {
         let condition: CheckInCondition
         do {
             condition = try Self.condition(fromJSON: request.conditionJSON)
@@ -77,7 +77,7 @@ public struct FaceAiDeeGateway: CheckInGateway, OutboxSender {
     }
 
     /// A check-in with the condition and option this gateway was built with (tools, tests).
-    public func checkIn(jpeg: [UInt8]) async -> CheckInOutcome {
+    package func checkIn(jpeg: [UInt8]) async -> CheckInOutcome {
         do {
             let result = try await client.checkIn(projectID: projectID, jpeg: jpeg, condition: condition, option: option)
             return .matched(userID: result.userID, status: result.status, similarity: result.similarity)
@@ -86,16 +86,16 @@ public struct FaceAiDeeGateway: CheckInGateway, OutboxSender {
         }
     }
 
-    public func refreshToken() async {
+    package func refreshToken() async {
         guard let session = client.session else { return }
         _ = try? await session.token()
     }
 
-    public func tokenExpiry() async -> Date? {
+    package func tokenExpiry() async -> Date? {
         await client.tokenExpiry?.date
     }
 
-    public func shutdown() async {
+    package func shutdown() async {
         await client.shutdown()
     }
 
@@ -140,7 +140,7 @@ public struct FaceAiDeeGateway: CheckInGateway, OutboxSender {
 
     // MARK: OutboxSender
 
-    public func deliver(_ delivery: OutboxDelivery) async -> DeliveryResult {
+    package func deliver(_ delivery: OutboxDelivery) async -> DeliveryResult {
         let payload = delivery.payload
         let condition = (try? Self.condition(fromJSON: payload.conditionJSON)) ?? self.condition
         let option = Int(payload.option) ?? self.option
@@ -166,7 +166,7 @@ public struct FaceAiDeeGateway: CheckInGateway, OutboxSender {
         }
     }
 
-    public func renewAuthentication() async throws {
+    package func renewAuthentication() async throws {
         _ = try await client.issueToken()
     }
 }

@@ -1,8 +1,8 @@
-import Camera
+package import Camera
 import DoorIO
 import FaceDetection
 import Foundation
-import Logging
+package import Logging
 import Outbox
 import Synchronization
 
@@ -19,17 +19,17 @@ import Synchronization
 /// `pipeline.late_grant_window`). So the person never waits longer than the deadline, and the
 /// heartbeat the watchdog reads beats on every frame and tick however slow the server is; only
 /// a loop that really hangs (a frame analysis that never returns) stops it.
-public final class CheckInPipeline: Sendable {
+package final class CheckInPipeline: Sendable {
     /// What can change on SIGHUP without restarting: thresholds, timings, policy.
-    public struct Tunables: Sendable {
-        public var pipeline: PipelineSettings
-        public var detection: DetectionSettings
-        public var policy: DecisionPolicy
-        public var conditionJSON: String
-        public var option: Int?
-        public var keepImages: Bool
+    package struct Tunables: Sendable {
+        package var pipeline: PipelineSettings
+        package var detection: DetectionSettings
+        package var policy: DecisionPolicy
+        package var conditionJSON: String
+        package var option: Int?
+        package var keepImages: Bool
 
-        public init(configuration: KioskConfiguration, policy: DecisionPolicy) {
+        package init(configuration: KioskConfiguration, policy: DecisionPolicy) {
             pipeline = configuration.pipeline
             detection = configuration.detection
             self.policy = policy
@@ -40,7 +40,7 @@ public final class CheckInPipeline: Sendable {
     }
 
     /// The person in front of the door, as far as the pipeline is concerned.
-    public enum State: String, Sendable {
+    package enum State: String, Sendable {
         case idle, selecting, submitting, cooldown
     }
 
@@ -55,7 +55,7 @@ public final class CheckInPipeline: Sendable {
     let tunables: Mutex<Tunables>
     let tick: Duration
 
-    public init(
+    package init(
         source: any FrameSource, analyzer: FrameAnalyzer, gateway: any CheckInGateway, door: any DoorSignals,
         recorder: DecisionRecorder, status: StatusBoard, heartbeat: Heartbeat, tunables: Tunables,
         tick: Duration = .milliseconds(250), logger: Logger
@@ -73,7 +73,7 @@ public final class CheckInPipeline: Sendable {
     }
 
     /// Applies reloaded settings from the next frame on.
-    public func reload(_ new: Tunables) {
+    package func reload(_ new: Tunables) {
         tunables.withLock { $0 = new }
         logger.notice("pipeline settings reloaded")
     }
@@ -95,7 +95,7 @@ public final class CheckInPipeline: Sendable {
     }
 
     /// Runs until the task is cancelled (graceful shutdown) or the source ends.
-    public func run() async throws {
+    package func run() async throws {
         // Answers, deadlines and ticks must all arrive, so the stream keeps every input; frames
         // do not pile up in it: the newest waits in `slot` and replaces an older one there.
         let (inputs, continuation) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
@@ -522,10 +522,10 @@ public final class CheckInPipeline: Sendable {
 }
 
 /// The pipeline stopped for a reason the service manager should see.
-public enum PipelineError: Error, Sendable, CustomStringConvertible {
+package enum PipelineError: Error, Sendable, CustomStringConvertible {
     case sourceFailed(source: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .sourceFailed(let source, let reason):
             "camera \(source) failed: \(reason); check the device with 'kioskctl camera list'"
@@ -534,17 +534,17 @@ public enum PipelineError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The pipeline loop's proof of life, read by the watchdog service.
-public final class Heartbeat: Sendable {
+package final class Heartbeat: Sendable {
     private let last = Atomic<Int64>(0)
 
-    public init() {}
+    package init() {}
 
-    public func beat() {
+    package func beat() {
         last.store(Self.nowNanoseconds(), ordering: .relaxed)
     }
 
     /// Time since the last beat; `nil` before the first.
-    public var age: Duration? {
+    package var age: Duration? {
         let value = last.load(ordering: .relaxed)
         guard value > 0 else { return nil }
         return .nanoseconds(Self.nowNanoseconds() - value)
@@ -561,5 +561,5 @@ public final class Heartbeat: Sendable {
 
 extension Duration {
     /// Milliseconds as a floating-point number (status, journal, logs).
-    public var milliseconds: Double { seconds * 1000 }
+    package var milliseconds: Double { seconds * 1000 }
 }

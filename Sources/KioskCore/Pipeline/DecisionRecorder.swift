@@ -1,6 +1,6 @@
-import Foundation
-import Logging
-import Outbox
+package import Foundation
+package import Logging
+package import Outbox
 
 /// Makes every decision visible and durable: one log line (with per-stage latencies), one
 /// journal record, the offline queue when the policy says so, and the status board.
@@ -8,20 +8,20 @@ import Outbox
 /// The journal and queue are optional so the door keeps working when the state directory is
 /// unusable (full disk, corrupt file being replaced): what could not be written is logged as
 /// an error, never silently dropped.
-public struct DecisionRecorder: Sendable {
-    public let journal: EventJournal?
-    public let outbox: OutboxStore?
-    public let status: StatusBoard
-    public let logger: Logger
+package struct DecisionRecorder: Sendable {
+    package let journal: EventJournal?
+    package let outbox: OutboxStore?
+    package let status: StatusBoard
+    package let logger: Logger
     /// Keeps uploaded crops when `privacy.keep_images` is on.
-    public let imageKeeper: ImageKeeper?
+    package let imageKeeper: ImageKeeper?
     /// Wakes the drainer when an item was queued.
-    public let queued: @Sendable () -> Void
+    package let queued: @Sendable () -> Void
     /// `outbox.ambiguous`: whether a check-in whose post got no answer is queued (posted at most
     /// once more) or only journaled.
-    public let ambiguous: AmbiguousDeliveryPolicy
+    package let ambiguous: AmbiguousDeliveryPolicy
 
-    public init(
+    package init(
         journal: EventJournal?, outbox: OutboxStore?, status: StatusBoard, logger: Logger,
         imageKeeper: ImageKeeper? = nil, queued: @escaping @Sendable () -> Void = {},
         ambiguous: AmbiguousDeliveryPolicy = .retry
@@ -36,7 +36,7 @@ public struct DecisionRecorder: Sendable {
     }
 
     /// Records one decision. `jpeg` is passed only when the check-in must be queued or kept.
-    public func record(
+    package func record(
         _ decision: Decision, outcome: CheckInOutcome, latencies: StageLatencies, jpeg: [UInt8]?,
         conditionJSON: String, option: Int?, keepImage: Bool
     ) async {
@@ -113,7 +113,7 @@ public struct DecisionRecorder: Sendable {
     /// once more, journaled as `possible-duplicate`; otherwise it is journaled as an `ambiguous`
     /// drop and never sent again. Either way it is counted (`ambiguous_deliveries` in status).
     @discardableResult
-    public func queueUnanswered(
+    package func queueUnanswered(
         _ jpeg: [UInt8]?, conditionJSON: String, option: Int?, capturedAt: Date,
         reason: String
     ) async -> Int64? {
@@ -136,7 +136,7 @@ public struct DecisionRecorder: Sendable {
     /// Puts a check-in in the offline queue for later delivery; its item id, or nil when it
     /// could not be queued (logged, and shown in status).
     @discardableResult
-    public func queue(
+    package func queue(
         _ jpeg: [UInt8], conditionJSON: String, option: Int?, capturedAt: Date,
         reason: String = "offline", unansweredPost: String? = nil
     ) async -> Int64? {
@@ -159,7 +159,7 @@ public struct DecisionRecorder: Sendable {
 
     /// Records the server's answer to a check-in the door had already decided without it
     /// (past `pipeline.decision_deadline`): a late-outcome journal record, a log line, status.
-    public func recordLate(
+    package func recordLate(
         _ decision: Decision, outcome: CheckInOutcome, summary: String, capturedAt: Date,
         doorOpened: Bool
     ) async {

@@ -1,8 +1,8 @@
-import DoorIO
+package import DoorIO
 
 /// The pipeline's seam to the door: what it shows and does for a person. The real one is
 /// ``DoorIO/DoorController``; the pipeline's unit tests record the signals instead.
-public protocol DoorSignals: Sendable {
+package protocol DoorSignals: Sendable {
     /// Shows `signal` (LEDs, buzzer) and, for a grant, pulses the relay.
     func signal(_ signal: DoorSignal) async
 }

@@ -1,28 +1,28 @@
-import Camera
+package import Camera
 import Dispatch
-import FaceDetection
-import Imaging
+package import FaceDetection
+package import Imaging
 
 /// One frame, looked at: the faces in it (in full-frame pixels) with their quality, and what
 /// each step cost.
-public struct FrameAnalysis: Sendable {
-    public var frame: Frame
+package struct FrameAnalysis: Sendable {
+    package var frame: Frame
     /// Faces in detection-image pixels, with their quality (what `BestFrameSelector` takes).
-    public var faces: [AssessedFace]
+    package var faces: [AssessedFace]
     /// How detection-image pixels map to the full frame.
-    public var mapping: FrameMapping
-    public var decodeTime: Duration
-    public var detectTime: Duration
+    package var mapping: FrameMapping
+    package var decodeTime: Duration
+    package var detectTime: Duration
     /// True when the frame could not be decoded (a damaged MJPEG frame): skipped and counted.
-    public var corrupt: Bool
+    package var corrupt: Bool
 }
 
 /// Errors of the per-frame work that are the terminal's fault, not the frame's.
-public enum FrameAnalyzerError: Error, Sendable, CustomStringConvertible {
+package enum FrameAnalyzerError: Error, Sendable, CustomStringConvertible {
     case imaging(ImagingError)
     case detection(FaceDetectionError)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .imaging(let error): "imaging: \(error)"
         case .detection(let error): "face detection: \(error)"
@@ -36,7 +36,7 @@ public enum FrameAnalyzerError: Error, Sendable, CustomStringConvertible {
 ///
 /// `@unchecked Sendable`: the TurboJPEG handles are not thread-safe, and are touched only from
 /// `queue` (a serial queue), which every public method hops onto.
-public final class FrameAnalyzer: @unchecked Sendable {
+package final class FrameAnalyzer: @unchecked Sendable {
     private let queue = DispatchQueue(label: "kiosk.frame-analyzer", qos: .userInitiated)
     private let decoder: JPEGDecoder
     private let encoder: JPEGEncoder
@@ -47,7 +47,7 @@ public final class FrameAnalyzer: @unchecked Sendable {
     /// - Parameters:
     ///   - detectionWidth: frames are decoded to about this width for detection (TurboJPEG
     ///     scales while decoding, so a 640×480 MJPEG frame costs a quarter of a full decode).
-    public init(detector: any FaceDetector, scorer: FaceQualityScorer, detectionWidth: Int) throws(FrameAnalyzerError) {
+    package init(detector: any FaceDetector, scorer: FaceQualityScorer, detectionWidth: Int) throws(FrameAnalyzerError) {
         do {
             decoder = try JPEGDecoder()
             encoder = try JPEGEncoder()
@@ -60,7 +60,7 @@ public final class FrameAnalyzer: @unchecked Sendable {
     }
 
     /// Finds and scores the faces of `frame`.
-    public func analyze(_ frame: Frame) async throws(FrameAnalyzerError) -> FrameAnalysis {
+    package func analyze(_ frame: Frame) async throws(FrameAnalyzerError) -> FrameAnalysis {
         let clock = ContinuousClock()
         let start = clock.now
         guard let scaled = await onQueue({ self.decodeForDetection(frame) }) else {
@@ -92,7 +92,7 @@ public final class FrameAnalyzer: @unchecked Sendable {
 
     /// The JPEG to upload: the face crop with `margin` around `box` (full-frame pixels), cut
     /// from the full-resolution frame, or the whole frame when `box` is nil.
-    public func uploadJPEG(of frame: Frame, box: FaceRect?, margin: Double, quality: Int) async throws(FrameAnalyzerError) -> [UInt8] {
+    package func uploadJPEG(of frame: Frame, box: FaceRect?, margin: Double, quality: Int) async throws(FrameAnalyzerError) -> [UInt8] {
         let result: Result<[UInt8], FrameAnalyzerError> = await withCheckedContinuation { continuation in
             queue.async {
                 continuation.resume(

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import SystemPackage
 
 #if canImport(Glibc)
@@ -12,12 +12,12 @@ import Glibc
 /// Each image is its own file, created exclusively with mode 0600 (never overwriting another:
 /// two decisions in the same millisecond get different names), named by time and outcome,
 /// never by user. After each one the folder is pruned to `maxAge` and `maxCount`.
-public struct ImageKeeper: Sendable {
-    public var directory: String
-    public var maxAge: Duration
-    public var maxCount: Int
+package struct ImageKeeper: Sendable {
+    package var directory: String
+    package var maxAge: Duration
+    package var maxCount: Int
 
-    public init(directory: String, maxAge: Duration, maxCount: Int) {
+    package init(directory: String, maxAge: Duration, maxCount: Int) {
         self.directory = directory
         self.maxAge = maxAge
         self.maxCount = maxCount
@@ -28,7 +28,7 @@ public struct ImageKeeper: Sendable {
 
     /// Writes `jpeg` and prunes; returns the file's path.
     @discardableResult
-    public func keep(_ jpeg: [UInt8], at date: Date, outcome: String) throws(ImageKeeperError) -> String {
+    package func keep(_ jpeg: [UInt8], at date: Date, outcome: String) throws(ImageKeeperError) -> String {
         do {
             try FileManager.default.createDirectory(
                 atPath: directory, withIntermediateDirectories: true,
@@ -67,7 +67,7 @@ public struct ImageKeeper: Sendable {
 
     /// Deletes kept images past `maxAge`, then the oldest beyond `maxCount`. Only files this
     /// keeper names are touched.
-    public func prune(now: Date) {
+    package func prune(now: Date) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         let kept = names.filter { $0.hasPrefix(Self.prefix) && $0.hasSuffix(Self.suffix) }.sorted()
         let cutoff = Self.stamp(now.addingTimeInterval(-maxAge.seconds))
@@ -99,10 +99,10 @@ public struct ImageKeeper: Sendable {
 }
 
 /// A kept image could not be written.
-public struct ImageKeeperError: Error, Sendable, CustomStringConvertible {
-    public var path: String
-    public var reason: String
-    public var description: String {
+package struct ImageKeeperError: Error, Sendable, CustomStringConvertible {
+    package var path: String
+    package var reason: String
+    package var description: String {
         "cannot keep the face image at \(path): \(reason); check privacy.keep_images_directory"
     }
 }

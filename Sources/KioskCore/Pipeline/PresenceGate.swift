@@ -5,26 +5,26 @@
 /// has been empty for `absenceToReset` (the person left), or, after a denial only, when
 /// `cooldown` has passed (a second chance with a better frame). A granted person who stays in
 /// view is never checked in twice.
-public struct PresenceGate: Sendable, Equatable {
-    public enum State: Sendable, Equatable {
+package struct PresenceGate: Sendable, Equatable {
+    package enum State: Sendable, Equatable {
         /// Ready for the next person.
         case open
         /// A decision was made at `decidedAt`; `granted` says which kind.
         case closed(decidedAt: ContinuousClock.Instant, granted: Bool)
     }
 
-    public private(set) var state: State = .open
-    public private(set) var lastFaceSeen: ContinuousClock.Instant?
-    public var cooldown: Duration
-    public var absenceToReset: Duration
+    package private(set) var state: State = .open
+    package private(set) var lastFaceSeen: ContinuousClock.Instant?
+    package var cooldown: Duration
+    package var absenceToReset: Duration
 
-    public init(cooldown: Duration, absenceToReset: Duration) {
+    package init(cooldown: Duration, absenceToReset: Duration) {
         self.cooldown = cooldown
         self.absenceToReset = absenceToReset
     }
 
     /// Feeds one frame's observation; returns whether a check-in may start now.
-    public mutating func observe(faceInView: Bool, at now: ContinuousClock.Instant) -> Bool {
+    package mutating func observe(faceInView: Bool, at now: ContinuousClock.Instant) -> Bool {
         if faceInView { lastFaceSeen = now }
         guard case .closed(let decidedAt, let granted) = state else { return true }
         // The scene must have been empty for a while *after* the decision, not before it.
@@ -38,10 +38,10 @@ public struct PresenceGate: Sendable, Equatable {
     }
 
     /// Records a decision: the gate closes.
-    public mutating func decided(granted: Bool, at now: ContinuousClock.Instant) {
+    package mutating func decided(granted: Bool, at now: ContinuousClock.Instant) {
         state = .closed(decidedAt: now, granted: granted)
     }
 
     /// Whether a check-in may start (without feeding a frame).
-    public var isOpen: Bool { state == .open }
+    package var isOpen: Bool { state == .open }
 }

@@ -1,21 +1,21 @@
-import Camera
+package import Camera
 
 /// A frame source that passes every frame through after showing it to `onFrame` (readiness,
 /// benchmarks' timestamps). Keeps the newest-frame-wins buffering of the source it wraps.
-public struct TappedFrameSource: FrameSource {
+package struct TappedFrameSource: FrameSource {
     let inner: any FrameSource
     let onFrame: @Sendable (Frame) -> Void
 
-    public init(_ inner: any FrameSource, onFrame: @escaping @Sendable (Frame) -> Void) {
+    package init(_ inner: any FrameSource, onFrame: @escaping @Sendable (Frame) -> Void) {
         self.inner = inner
         self.onFrame = onFrame
     }
 
-    public var name: String { inner.name }
-    public var statistics: CaptureStatistics { inner.statistics }
-    public func reportCorrupt() { inner.reportCorrupt() }
+    package var name: String { inner.name }
+    package var statistics: CaptureStatistics { inner.statistics }
+    package func reportCorrupt() { inner.reportCorrupt() }
 
-    public func frames() -> AsyncThrowingStream<Frame, any Error> {
+    package func frames() -> AsyncThrowingStream<Frame, any Error> {
         let upstream = inner.frames()
         let onFrame = self.onFrame
         return AsyncThrowingStream(bufferingPolicy: .bufferingNewest(1)) { continuation in

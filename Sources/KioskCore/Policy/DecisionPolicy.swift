@@ -1,8 +1,8 @@
-import Foundation
+package import Foundation
 
 /// What the server (or its absence) said about one check-in, reduced to what the door needs.
 /// Built from the API client's answer by the pipeline; the policy never sees HTTP.
-public enum CheckInOutcome: Sendable, Equatable {
+package enum CheckInOutcome: Sendable, Equatable {
     /// 200: a user matched.
     case matched(userID: Int, status: String, similarity: Double)
     /// 404: nobody enrolled matched the face.
@@ -31,8 +31,8 @@ public enum CheckInOutcome: Sendable, Equatable {
 }
 
 /// The door's answer to one person.
-public struct Decision: Sendable, Equatable {
-    public enum Reason: String, Sendable, Equatable {
+package struct Decision: Sendable, Equatable {
+    package enum Reason: String, Sendable, Equatable {
         case granted
         /// Opened because the server could not answer and the policy is fail-open.
         case grantedOffline = "granted_offline"
@@ -52,18 +52,18 @@ public struct Decision: Sendable, Equatable {
         case onePersonAtATime = "one_person_at_a_time"
     }
 
-    public var granted: Bool
-    public var reason: Reason
+    package var granted: Bool
+    package var reason: Reason
     /// A sentence for the journal and logs (never the image, never a token).
-    public var detail: String
-    public var userID: Int?
-    public var similarity: Double?
+    package var detail: String
+    package var userID: Int?
+    package var similarity: Double?
     /// The check-in should go to the offline queue for later delivery.
-    public var queueForLater: Bool
+    package var queueForLater: Bool
     /// The terminal itself needs attention (credentials, configuration, server down).
-    public var fault: Bool
+    package var fault: Bool
 
-    public init(
+    package init(
         granted: Bool, reason: Reason, detail: String, userID: Int? = nil, similarity: Double? = nil,
         queueForLater: Bool = false, fault: Bool = false
     ) {
@@ -79,22 +79,22 @@ public struct Decision: Sendable, Equatable {
 
 /// Turns an outcome into a decision: allowed statuses, minimum similarity, offline policy and
 /// the weekly schedule, all from configuration. Pure, so every rule is tested directly.
-public struct DecisionPolicy: Sendable {
-    public var settings: PolicySettings
-    public var schedule: WeeklySchedule
+package struct DecisionPolicy: Sendable {
+    package var settings: PolicySettings
+    package var schedule: WeeklySchedule
 
-    public init(settings: PolicySettings, schedule: WeeklySchedule) {
+    package init(settings: PolicySettings, schedule: WeeklySchedule) {
         self.settings = settings
         self.schedule = schedule
     }
 
     /// Builds the policy from configuration; the schedule entries were validated at load time.
-    public init(settings: PolicySettings, timeZone: TimeZone = .current) throws(WeeklySchedule.ScheduleError) {
+    package init(settings: PolicySettings, timeZone: TimeZone = .current) throws(WeeklySchedule.ScheduleError) {
         self.settings = settings
         self.schedule = try WeeklySchedule(settings.schedule, timeZone: timeZone)
     }
 
-    public func decide(_ outcome: CheckInOutcome, at date: Date) -> Decision {
+    package func decide(_ outcome: CheckInOutcome, at date: Date) -> Decision {
         let inSchedule = schedule.allows(date)
         switch outcome {
         case .matched(let userID, let status, let similarity):

@@ -1,19 +1,19 @@
-import Foundation
+package import Foundation
 
 /// Weekly windows in which the door may open for a recognised person, in the terminal's local
 /// time. Written as `mon-fri 07:00-19:00`, `sat,sun 09:00-13:00` or `daily 06:00-22:00`;
 /// an empty schedule means always open. Windows may not cross midnight: write two instead.
-public struct WeeklySchedule: Sendable, Equatable {
-    public struct Window: Sendable, Equatable {
+package struct WeeklySchedule: Sendable, Equatable {
+    package struct Window: Sendable, Equatable {
         /// ISO weekdays, 1 = Monday … 7 = Sunday.
-        public var days: Set<Int>
+        package var days: Set<Int>
         /// Minutes since local midnight, start inclusive, end exclusive.
-        public var start: Int
-        public var end: Int
+        package var start: Int
+        package var end: Int
 
         static let dayNames = ["mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7]
 
-        public init(parsing text: String) throws(ScheduleError) {
+        package init(parsing text: String) throws(ScheduleError) {
             let parts = text.lowercased().split(separator: " ", omittingEmptySubsequences: true)
             guard parts.count == 2 else { throw .malformed("expected DAYS HH:MM-HH:MM, e.g. mon-fri 07:00-19:00") }
             days = try Self.parseDays(String(parts[0]))
@@ -61,20 +61,20 @@ public struct WeeklySchedule: Sendable, Equatable {
         }
     }
 
-    public enum ScheduleError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum ScheduleError: Error, Sendable, Equatable, CustomStringConvertible {
         case malformed(String)
-        public var description: String {
+        package var description: String {
             switch self {
             case .malformed(let why): why
             }
         }
     }
 
-    public var windows: [Window]
-    public var timeZone: TimeZone
+    package var windows: [Window]
+    package var timeZone: TimeZone
 
     /// Parses every entry; throws on the first bad one (configuration loading reports them all).
-    public init(_ entries: [String], timeZone: TimeZone = .current) throws(ScheduleError) {
+    package init(_ entries: [String], timeZone: TimeZone = .current) throws(ScheduleError) {
         var windows: [Window] = []
         for entry in entries { windows.append(try Window(parsing: entry)) }
         self.windows = windows
@@ -82,7 +82,7 @@ public struct WeeklySchedule: Sendable, Equatable {
     }
 
     /// Always open.
-    public static let always = WeeklySchedule(windows: [], timeZone: .current)
+    package static let always = WeeklySchedule(windows: [], timeZone: .current)
 
     init(windows: [Window], timeZone: TimeZone) {
         self.windows = windows
@@ -90,7 +90,7 @@ public struct WeeklySchedule: Sendable, Equatable {
     }
 
     /// Whether the door may open at `date`.
-    public func allows(_ date: Date) -> Bool {
+    package func allows(_ date: Date) -> Bool {
         guard !windows.isEmpty else { return true }
         var calendar = Calendar(identifier: .iso8601)
         calendar.timeZone = timeZone

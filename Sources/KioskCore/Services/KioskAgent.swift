@@ -1,10 +1,10 @@
-import Camera
-import DoorIO
+package import Camera
+package import DoorIO
 import FaceAiDee
 import FaceDetection
 import Foundation
-import Logging
-import Outbox
+package import Logging
+package import Outbox
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -14,20 +14,20 @@ import UnixSignals
 ///
 /// Start order matters for a door: GPIO first (so the relay is held de-energised from the
 /// first moment), then the detector and camera; the server is not needed to start.
-public struct KioskAgent: Sendable {
-    public var configuration: KioskConfiguration
+package struct KioskAgent: Sendable {
+    package var configuration: KioskConfiguration
     /// Re-reads the configuration on SIGHUP (nil: reload not supported).
-    public var reload: (@Sendable () async throws -> KioskConfiguration)?
+    package var reload: (@Sendable () async throws -> KioskConfiguration)?
     /// Replaces the frame source (tests); nil builds one from `camera.*`.
-    public var frameSource: (any FrameSource)?
+    package var frameSource: (any FrameSource)?
     /// Replaces the check-in gateway (tests); nil talks to `api.url`.
-    public var gateway: (any CheckInGateway & OutboxSender)?
+    package var gateway: (any CheckInGateway & OutboxSender)?
     /// Replaces the door backend (tests); nil uses `door.backend`.
-    public var doorBackend: (any GPIOBackend)?
-    public var environment: [String: String]
-    public var logger: Logger
+    package var doorBackend: (any GPIOBackend)?
+    package var environment: [String: String]
+    package var logger: Logger
 
-    public init(
+    package init(
         configuration: KioskConfiguration, logger: Logger,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
@@ -38,7 +38,7 @@ public struct KioskAgent: Sendable {
 
     /// Runs until SIGTERM/SIGINT (graceful) or a fatal error. The relay is de-energised on
     /// every way out: the door service is shut down last and also on errors.
-    public func run() async throws {
+    package func run() async throws {
         let c = configuration
         let notifier = SystemdNotifier(environment: environment)
         let status = StatusBoard()

@@ -1,9 +1,11 @@
+import Foundation
+
 /// Something `kioskd` cannot start without: which part, the setting involved, the underlying
 /// error as it was thrown (for logs and tests), and what to do about it. `kioskd` derives its
 /// exit status and its last log line from it.
-public struct StartupError: Error, Sendable, CustomStringConvertible {
+package struct StartupError: Error, Sendable, CustomStringConvertible {
     /// The part that failed, with a stable code for support and fleet tools.
-    public enum Part: String, Sendable, CaseIterable {
+    package enum Part: String, Sendable, CaseIterable {
         case door
         case detector
         case camera
@@ -12,7 +14,7 @@ public struct StartupError: Error, Sendable, CustomStringConvertible {
         case policy
 
         /// `KIOSK-START-DOOR` …: quoted by support, grep-able in the journal.
-        public var code: String { "KIOSK-START-" + rawValue.uppercased().replacingOccurrences(of: "-", with: "_") }
+        package var code: String { "KIOSK-START-" + rawValue.uppercased().replacingOccurrences(of: "-", with: "_") }
 
         var title: String {
             switch self {
@@ -47,22 +49,22 @@ public struct StartupError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    public var part: Part
+    package var part: Part
     /// The setting involved, when one is (`policy.schedule`, `camera.replay.path`).
-    public var setting: String?
+    package var setting: String?
     /// The error as its module threw it.
-    public var underlying: any Error
+    package var underlying: any Error
 
-    public init(_ part: Part, setting: String? = nil, _ underlying: any Error) {
+    package init(_ part: Part, setting: String? = nil, _ underlying: any Error) {
         self.part = part
         self.setting = setting
         self.underlying = underlying
     }
 
     /// The process exit status `kioskd` uses for this failure.
-    public var exitStatus: Int32 { part.exitStatus }
+    package var exitStatus: Int32 { part.exitStatus }
 
-    public var description: String {
+    package var description: String {
         "\(part.title)\(setting.map { " (\($0))" } ?? ""): \(underlying); \(part.fix) [\(part.code)]"
     }
 }

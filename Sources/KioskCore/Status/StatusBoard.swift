@@ -4,23 +4,23 @@ import Synchronization
 /// The daemon's live status, updated by every component and read by the status writer and
 /// the systemd STATUS line. A mutex, not an actor: updates come from the per-frame path and
 /// must never wait behind a slow file write.
-public final class StatusBoard: Sendable {
+package final class StatusBoard: Sendable {
     private let state: Mutex<StatusSnapshot>
 
-    public init(_ initial: StatusSnapshot = StatusSnapshot()) {
+    package init(_ initial: StatusSnapshot = StatusSnapshot()) {
         state = Mutex(initial)
     }
 
-    public var snapshot: StatusSnapshot {
+    package var snapshot: StatusSnapshot {
         state.withLock { $0 }
     }
 
-    public func update(_ body: (inout StatusSnapshot) -> Void) {
+    package func update(_ body: (inout StatusSnapshot) -> Void) {
         state.withLock { body(&$0) }
     }
 
     /// One line a person can read in `systemctl status`.
-    public var summaryLine: String {
+    package var summaryLine: String {
         let s = snapshot
         var parts = [s.state]
         if let detail = s.stateDetail { parts[0] += " (\(detail))" }

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import SystemPackage
 
 #if canImport(Glibc)
@@ -11,14 +11,14 @@ import Glibc
 /// The files get an explicit mode and group rather than whatever the umask leaves: the unit's
 /// `UMask=0077` would make them 0600, unreadable to the monitoring agent. Default 0640, group
 /// `kiosk-monitor` (docs/KIOSKD.md: add node_exporter's user to that group).
-public struct StatusFileWriter: Sendable {
-    public var statusPath: String
-    public var metricsPath: String?
-    public var mode: mode_t
+package struct StatusFileWriter: Sendable {
+    package var statusPath: String
+    package var metricsPath: String?
+    package var mode: mode_t
     /// The group the files are given; nil keeps the service's own group.
-    public var group: String?
+    package var group: String?
 
-    public init(statusPath: String, metricsPath: String?, mode: mode_t = 0o640, group: String? = nil) {
+    package init(statusPath: String, metricsPath: String?, mode: mode_t = 0o640, group: String? = nil) {
         self.statusPath = statusPath
         self.metricsPath = metricsPath.flatMap { $0.isEmpty ? nil : $0 }
         self.mode = mode
@@ -26,7 +26,7 @@ public struct StatusFileWriter: Sendable {
     }
 
     /// Writes both files; throws an error naming the path that failed.
-    public func write(_ snapshot: StatusSnapshot) throws(StatusWriteError) {
+    package func write(_ snapshot: StatusSnapshot) throws(StatusWriteError) {
         let json: Data
         do {
             json = try snapshot.jsonData()
@@ -95,8 +95,8 @@ public struct StatusFileWriter: Sendable {
 }
 
 /// A status file could not be written.
-public struct StatusWriteError: Error, Sendable, CustomStringConvertible {
-    public var path: String
-    public var reason: String
-    public var description: String { "cannot write \(path): \(reason)" }
+package struct StatusWriteError: Error, Sendable, CustomStringConvertible {
+    package var path: String
+    package var reason: String
+    package var description: String { "cannot write \(path): \(reason)" }
 }

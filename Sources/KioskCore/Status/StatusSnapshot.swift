@@ -1,18 +1,18 @@
-import Foundation
+package import Foundation
 
 /// What `kioskd` reports about itself: written to `status.json` for people and `kioskctl
 /// status`, and as Prometheus metrics for fleets. Never contains an image, token or secret.
-public struct StatusSnapshot: Codable, Sendable, Equatable {
-    public struct LastDecision: Codable, Sendable, Equatable {
-        public var at: Date
-        public var granted: Bool
-        public var reason: String
-        public var userID: Int?
-        public var similarity: Double?
+package struct StatusSnapshot: Codable, Sendable, Equatable {
+    package struct LastDecision: Codable, Sendable, Equatable {
+        package var at: Date
+        package var granted: Bool
+        package var reason: String
+        package var userID: Int?
+        package var similarity: Double?
         /// Milliseconds per stage: capture, detect, select, encode, upload, decide.
-        public var latencyMs: [String: Double]
+        package var latencyMs: [String: Double]
 
-        public init(at: Date, granted: Bool, reason: String, userID: Int?, similarity: Double?, latencyMs: [String: Double]) {
+        package init(at: Date, granted: Bool, reason: String, userID: Int?, similarity: Double?, latencyMs: [String: Double]) {
             self.at = at
             self.granted = granted
             self.reason = reason
@@ -28,16 +28,16 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         }
     }
 
-    public struct CameraStatus: Codable, Sendable, Equatable {
-        public var source = ""
-        public var connected = false
-        public var fps = 0.0
-        public var framesCaptured = 0
-        public var framesDropped = 0
-        public var framesCorrupt = 0
-        public var lastError: String?
+    package struct CameraStatus: Codable, Sendable, Equatable {
+        package var source = ""
+        package var connected = false
+        package var fps = 0.0
+        package var framesCaptured = 0
+        package var framesDropped = 0
+        package var framesCorrupt = 0
+        package var lastError: String?
 
-        public init() {}
+        package init() {}
 
         enum CodingKeys: String, CodingKey {
             case source, connected, fps
@@ -48,14 +48,14 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         }
     }
 
-    public struct ServerStatus: Codable, Sendable, Equatable {
-        public var url = ""
-        public var healthy: Bool?
-        public var lastSuccessAt: Date?
-        public var lastError: String?
-        public var tokenExpiresAt: Date?
+    package struct ServerStatus: Codable, Sendable, Equatable {
+        package var url = ""
+        package var healthy: Bool?
+        package var lastSuccessAt: Date?
+        package var lastError: String?
+        package var tokenExpiresAt: Date?
 
-        public init() {}
+        package init() {}
 
         enum CodingKeys: String, CodingKey {
             case url, healthy
@@ -65,14 +65,14 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         }
     }
 
-    public struct QueueStatus: Codable, Sendable, Equatable {
-        public var depth = 0
-        public var bytes = 0
-        public var dropped = 0
-        public var delivered = 0
-        public var lastError: String?
+    package struct QueueStatus: Codable, Sendable, Equatable {
+        package var depth = 0
+        package var bytes = 0
+        package var dropped = 0
+        package var delivered = 0
+        package var lastError: String?
 
-        public init() {}
+        package init() {}
 
         enum CodingKeys: String, CodingKey {
             case depth, bytes, dropped, delivered
@@ -80,33 +80,33 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
         }
     }
 
-    public var version = KioskVersion.current
-    public var pid = Int(ProcessInfo.processInfo.processIdentifier)
-    public var startedAt = Date()
-    public var updatedAt = Date()
+    package var version = KioskVersion.current
+    package var pid = Int(ProcessInfo.processInfo.processIdentifier)
+    package var startedAt = Date()
+    package var updatedAt = Date()
     /// The pipeline's state: starting, idle, selecting, submitting, cooldown, stopping, fault.
-    public var state = "starting"
-    public var stateDetail: String?
-    public var lastDecision: LastDecision?
-    public var decisions: [String: Int] = [:]
+    package var state = "starting"
+    package var stateDetail: String?
+    package var lastDecision: LastDecision?
+    package var decisions: [String: Int] = [:]
     /// Server answers that came after `pipeline.decision_deadline` (nil until the first).
-    public var lateAnswers: Int?
+    package var lateAnswers: Int?
     /// Check-ins posted whose answer never came (the server may have recorded them), live and
     /// queued, from the queue's persistent counter; nil in status files from older versions.
-    public var ambiguousDeliveries: Int?
+    package var ambiguousDeliveries: Int?
     /// Why the connection to the server is not protected (`api.verify_tls` off, plain http to a
     /// host that is not loopback), or nil.
-    public var insecureTransport: String?
+    package var insecureTransport: String?
     /// Why the last person in view could not be checked in (the selector gave up), for the
     /// technician; nil until that happens.
-    public var lastGiveUp: String?
-    public var camera = CameraStatus()
-    public var detectorMs: Double?
-    public var queue = QueueStatus()
-    public var server = ServerStatus()
-    public var door = "idle"
+    package var lastGiveUp: String?
+    package var camera = CameraStatus()
+    package var detectorMs: Double?
+    package var queue = QueueStatus()
+    package var server = ServerStatus()
+    package var door = "idle"
 
-    public init() {}
+    package init() {}
 
     enum CodingKeys: String, CodingKey {
         case version, pid, state, decisions, camera, queue, server, door
@@ -122,21 +122,21 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
     }
 
     /// JSON as written to `status.json` (sorted keys, ISO 8601 dates).
-    public func jsonData() throws -> Data {
+    package func jsonData() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
         return try encoder.encode(self)
     }
 
-    public static func decode(_ data: Data) throws -> StatusSnapshot {
+    package static func decode(_ data: Data) throws -> StatusSnapshot {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return try decoder.decode(StatusSnapshot.self, from: data)
     }
 
     /// Prometheus text exposition format, for node_exporter's textfile collector.
-    public func prometheusText() -> String {
+    package func prometheusText() -> String {
         var out = ""
         func metric(_ name: String, _ help: String, _ type: String, _ samples: [(labels: String, value: Double)]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -196,6 +196,6 @@ public struct StatusSnapshot: Codable, Sendable, Equatable {
 }
 
 /// The version string reported in status and `--version`.
-public enum KioskVersion {
-    public static let current = "0.1.0"
+package enum KioskVersion {
+    package static let current = "0.1.0"
 }

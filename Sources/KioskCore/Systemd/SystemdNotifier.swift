@@ -1,5 +1,9 @@
 import Foundation
 
+// timespec and clock_gettime are declared through CoreFoundation on Linux toolchains.
+#if canImport(CoreFoundation)
+import CoreFoundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -9,13 +13,13 @@ import Musl
 /// Talks to systemd's notification socket (`sd_notify(3)` protocol) without libsystemd:
 /// one datagram per message to `$NOTIFY_SOCKET`. Outside systemd (no `NOTIFY_SOCKET`) every
 /// call is a no-op, so the daemon runs the same way from a terminal.
-public struct SystemdNotifier: Sendable {
+package struct SystemdNotifier: Sendable {
     /// The socket path; an abstract socket starts with `@`.
-    public let socketPath: String?
+    package let socketPath: String?
     /// `WATCHDOG_USEC` converted, when the unit has `WatchdogSec=` and it is meant for us.
-    public let watchdogInterval: Duration?
+    package let watchdogInterval: Duration?
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         let path = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         socketPath = path
         // WATCHDOG_PID, when set, names the process the watchdog is for.
@@ -28,17 +32,17 @@ public struct SystemdNotifier: Sendable {
     }
 
     /// Whether systemd is listening.
-    public var isActive: Bool { socketPath != nil }
+    package var isActive: Bool { socketPath != nil }
 
-    public func ready(status: String) { send("READY=1\nSTATUS=\(Self.clean(status))") }
-    public func status(_ text: String) { send("STATUS=\(Self.clean(text))") }
-    public func watchdog() { send("WATCHDOG=1") }
-    public func stopping(status: String) { send("STOPPING=1\nSTATUS=\(Self.clean(status))") }
-    public func reloading() { send("RELOADING=1\nMONOTONIC_USEC=\(Self.monotonicMicroseconds())") }
+    package func ready(status: String) { send("READY=1\nSTATUS=\(Self.clean(status))") }
+    package func status(_ text: String) { send("STATUS=\(Self.clean(text))") }
+    package func watchdog() { send("WATCHDOG=1") }
+    package func stopping(status: String) { send("STOPPING=1\nSTATUS=\(Self.clean(status))") }
+    package func reloading() { send("RELOADING=1\nMONOTONIC_USEC=\(Self.monotonicMicroseconds())") }
 
     /// Sends one notification. Failures are ignored on purpose: a lost STATUS line must never
     /// stop the door, and systemd reports a missing READY or watchdog ping itself.
-    public func send(_ message: String) {
+    package func send(_ message: String) {
         guard let socketPath else { return }
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return }

@@ -1,30 +1,30 @@
-import FaceAiDee
+package import FaceAiDee
 import Foundation
 
 /// Where the Face AiDee API is and how to talk to it (`api.*`).
-public struct APISettings: Sendable, Equatable {
+package struct APISettings: Sendable, Equatable {
     /// Server root, e.g. `https://api.example.com`; the client appends `/api/v1`.
-    public var url = "http://127.0.0.1:8080"
+    package var url = "http://127.0.0.1:8080"
     /// The project whose enrolled users may check in here.
-    public var projectID = 1
+    package var projectID = 1
     /// File with `key=` and `secret=` lines, mode 0600. A relative name is looked up in
     /// `$CREDENTIALS_DIRECTORY` first (systemd `LoadCredential=`).
-    public var credentialsFile = "/etc/kiosk-agent/credentials"
+    package var credentialsFile = "/etc/kiosk-agent/credentials"
     /// Extra CA bundle for a private server certificate; system roots otherwise.
-    public var caFile: String?
+    package var caFile: String?
     /// TLS verification; only ever turned off for a lab server.
-    public var verifyTLS = true
-    public var connectTimeout: Duration = .seconds(3)
+    package var verifyTLS = true
+    package var connectTimeout: Duration = .seconds(3)
     /// The whole request; a door cannot keep a person waiting longer.
-    public var requestTimeout: Duration = .seconds(6)
+    package var requestTimeout: Duration = .seconds(6)
     /// Renew the token this long before it expires.
-    public var tokenRenewMargin: Duration = .seconds(60)
+    package var tokenRenewMargin: Duration = .seconds(60)
     /// Check-in `condition` as a JSON object text, e.g. `{"group_id": 2}`; empty for none.
-    public var conditionJSON = ""
+    package var conditionJSON = ""
     /// Check-in `option` (see docs/API.md); `nil` sends none.
-    public var option: Int?
+    package var option: Int?
 
-    public init() {}
+    package init() {}
 }
 
 extension APISettings: ConfigurationSection {
@@ -74,7 +74,7 @@ extension APISettings: ConfigurationSection {
 
 extension APISettings {
     /// The API client's configuration (`FaceAiDee`).
-    public var apiClientConfiguration: FaceAiDeeConfiguration {
+    package var apiClientConfiguration: FaceAiDeeConfiguration {
         FaceAiDeeConfiguration(
             baseURL: url, connectTimeout: connectTimeout, requestTimeout: requestTimeout,
             caFile: caFile, verifyTLS: verifyTLS, renewalMargin: tokenRenewMargin)
@@ -84,7 +84,7 @@ extension APISettings {
     /// plain `http://` URL to a host that is not loopback (anyone on the path can read the
     /// face images and the token, or answer in the server's place). For the start-up log and
     /// `kioskctl status`.
-    public var insecureTransportWarning: String? {
+    package var insecureTransportWarning: String? {
         var problems: [String] = []
         let parsed = URL(string: url)
         let scheme = parsed?.scheme?.lowercased()
@@ -108,8 +108,8 @@ extension APISettings {
 
 extension KioskConfiguration {
     /// `api.*` as the API client's configuration.
-    public var apiClientConfiguration: FaceAiDeeConfiguration { api.apiClientConfiguration }
+    package var apiClientConfiguration: FaceAiDeeConfiguration { api.apiClientConfiguration }
 
     /// See ``APISettings/insecureTransportWarning``.
-    public var insecureTransportWarning: String? { api.insecureTransportWarning }
+    package var insecureTransportWarning: String? { api.insecureTransportWarning }
 }

@@ -1,28 +1,28 @@
-import Camera
+package import Camera
 import Foundation
 
 /// Which frames the agent sees (`camera.*`).
-public struct CameraSettings: Sendable, Equatable {
-    public enum Source: String, Sendable, CaseIterable { case v4l2, replay }
-    public var source: Source = .v4l2
+package struct CameraSettings: Sendable, Equatable {
+    package enum Source: String, Sendable, CaseIterable { case v4l2, replay }
+    package var source: Source = .v4l2
     /// Device path or a `/dev/v4l/by-id/…` name.
-    public var device = "/dev/video0"
-    public var width = 640
-    public var height = 480
-    public var fps = 30
+    package var device = "/dev/video0"
+    package var width = 640
+    package var height = 480
+    package var fps = 30
     /// `auto` prefers MJPEG and accepts YUYV.
-    public var format = "auto"
+    package var format = "auto"
     /// No frame for this long counts as a stalled stream: the camera is reopened.
-    public var stallTimeout: Duration = .seconds(3)
+    package var stallTimeout: Duration = .seconds(3)
     /// Controls applied each time the camera opens, as `name=value` (names as
     /// `kioskctl camera controls` lists them), e.g. `power_line_frequency=50 Hz`.
-    public var controls: [String] = []
+    package var controls: [String] = []
     /// `camera.replay.*`: a folder of images or an MJPEG file (demo, tests, field reproduction).
-    public var replayPath = ""
-    public var replayFPS = 15
-    public var replayLoop = false
+    package var replayPath = ""
+    package var replayFPS = 15
+    package var replayLoop = false
 
-    public init() {}
+    package init() {}
 }
 
 extension CameraSettings: ConfigurationSection {
@@ -71,7 +71,7 @@ extension CameraSettings: ConfigurationSection {
 
 extension CameraSettings {
     /// The V4L2 camera's configuration (`Camera`); `replay` sources are built from the path.
-    public var cameraConfiguration: CameraConfiguration {
+    package var cameraConfiguration: CameraConfiguration {
         var c = CameraConfiguration(device: device)
         c.width = width
         c.height = height
@@ -96,5 +96,5 @@ extension CameraSettings {
 
 extension KioskConfiguration {
     /// `camera.*` as the V4L2 camera's configuration.
-    public var cameraConfiguration: CameraConfiguration { camera.cameraConfiguration }
+    package var cameraConfiguration: CameraConfiguration { camera.cameraConfiguration }
 }

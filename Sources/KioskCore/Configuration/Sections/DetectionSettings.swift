@@ -1,25 +1,25 @@
-import FaceDetection
+package import FaceDetection
 import Foundation
 
 /// On-device detection (`detection.*`).
-public struct DetectionSettings: Sendable, Equatable {
-    public var model = "/usr/share/kiosk-agent/models/face_detection_yunet_2023mar.onnx"
+package struct DetectionSettings: Sendable, Equatable {
+    package var model = "/usr/share/kiosk-agent/models/face_detection_yunet_2023mar.onnx"
     /// YuNet's score; on the public set every face scored ≥ 0.90 and no non-face above 0.42
     /// (docs/DETECTION.md); the quality checks add their own stricter floor before a check-in.
-    public var scoreThreshold = 0.7
+    package var scoreThreshold = 0.7
     /// Smallest face box side in full-frame pixels that may start a check-in.
-    public var minFaceSize = 60
+    package var minFaceSize = 60
     /// OpenCV threads: one leaves a core for capture and networking on a 2–4 core board.
-    public var threads = 1
-    public enum MultipleFaces: String, Sendable, CaseIterable {
+    package var threads = 1
+    package enum MultipleFaces: String, Sendable, CaseIterable {
         /// The largest (closest) face wins.
         case largest
         /// Refuse and signal "one person at a time".
         case refuse
     }
-    public var multipleFaces: MultipleFaces = .largest
+    package var multipleFaces: MultipleFaces = .largest
 
-    public init() {}
+    package init() {}
 }
 
 extension DetectionSettings: ConfigurationSection {
@@ -46,7 +46,7 @@ extension DetectionSettings: ConfigurationSection {
 extension DetectionSettings {
     /// The YuNet detector's configuration (`FaceDetection`). `min_face_size` and
     /// `multiple_faces` are the pipeline's to apply, not the detector's.
-    public var detectorConfiguration: YuNetFaceDetector.Configuration {
+    package var detectorConfiguration: YuNetFaceDetector.Configuration {
         var c = YuNetFaceDetector.Configuration(modelPath: model)
         c.scoreThreshold = scoreThreshold
         c.threads = threads
@@ -56,5 +56,5 @@ extension DetectionSettings {
 
 extension KioskConfiguration {
     /// `detection.*` as the detector's configuration.
-    public var detectorConfiguration: YuNetFaceDetector.Configuration { detection.detectorConfiguration }
+    package var detectorConfiguration: YuNetFaceDetector.Configuration { detection.detectorConfiguration }
 }

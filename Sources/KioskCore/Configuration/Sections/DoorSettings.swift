@@ -1,34 +1,34 @@
-import DoorIO
+package import DoorIO
 
 /// Door hardware (`door.*`); line roles map onto GPIO lines by name or offset.
-public struct DoorSettings: Sendable, Equatable {
-    public enum Backend: String, Sendable, CaseIterable { case gpiod, console }
+package struct DoorSettings: Sendable, Equatable {
+    package enum Backend: String, Sendable, CaseIterable { case gpiod, console }
     /// `console` prints transitions instead of driving GPIO: for demos and development only.
-    public var backend: Backend = .gpiod
-    public var chip = "gpiochip0"
-    public var relayLine = "door-relay"
-    public var grantedLEDLine = ""
-    public var deniedLEDLine = ""
-    public var faultLEDLine = ""
-    public var idleLEDLine = ""
-    public var buzzerLine = ""
-    public var doorSensorLine = ""
-    public var exitButtonLine = ""
-    public var tamperLine = ""
+    package var backend: Backend = .gpiod
+    package var chip = "gpiochip0"
+    package var relayLine = "door-relay"
+    package var grantedLEDLine = ""
+    package var deniedLEDLine = ""
+    package var faultLEDLine = ""
+    package var idleLEDLine = ""
+    package var buzzerLine = ""
+    package var doorSensorLine = ""
+    package var exitButtonLine = ""
+    package var tamperLine = ""
     /// Lines (by the names above) wired active-low.
-    public var activeLowLines: [String] = []
+    package var activeLowLines: [String] = []
     /// `normally_open` or `normally_closed` door sensor wiring.
-    public var doorSensorWiring = "normally_open"
-    public var relayPulse: Duration = .seconds(3)
+    package var doorSensorWiring = "normally_open"
+    package var relayPulse: Duration = .seconds(3)
     /// Keep the strike released until the door opens, up to this long (needs a door sensor);
     /// zero = a plain pulse.
-    public var holdUntilOpen: Duration = .zero
+    package var holdUntilOpen: Duration = .zero
     /// Re-arm the lock as soon as the door opens instead of at the end of the pulse.
-    public var endPulseWhenDoorOpens = true
-    public var heldOpenAlarmAfter: Duration = .seconds(30)
-    public var debounce: Duration = .milliseconds(50)
+    package var endPulseWhenDoorOpens = true
+    package var heldOpenAlarmAfter: Duration = .seconds(30)
+    package var debounce: Duration = .milliseconds(50)
 
-    public init() {}
+    package init() {}
 }
 
 extension DoorSettings: ConfigurationSection {
@@ -72,7 +72,7 @@ extension DoorSettings: ConfigurationSection {
 
 extension DoorSettings {
     /// The door controller's configuration (`DoorIO`). Roles without a line are left out.
-    public var doorConfiguration: DoorIOConfiguration {
+    package var doorConfiguration: DoorIOConfiguration {
         let low = Set(activeLowLines)
         func output(_ role: String, _ line: String) -> GPIOOutputLine? {
             line.isEmpty ? nil : GPIOOutputLine(GPIOLineSelector(parsing: line), activeLow: low.contains(role))
@@ -103,5 +103,5 @@ extension DoorSettings {
 
 extension KioskConfiguration {
     /// `door.*` as the door controller's configuration.
-    public var doorConfiguration: DoorIOConfiguration { door.doorConfiguration }
+    package var doorConfiguration: DoorIOConfiguration { door.doorConfiguration }
 }

@@ -1,32 +1,32 @@
 import Foundation
-import Outbox
+package import Outbox
 
 /// The offline queue and journal (`outbox.*`).
-public struct OutboxSettings: Sendable, Equatable {
-    public var stateDirectory = "/var/lib/kiosk-agent"
-    public var maxItems = 1000
-    public var maxBytes = 64 * 1024 * 1024
-    public var maxAge: Duration = .seconds(7 * 86400)
-    public enum WhenFull: String, Sendable, CaseIterable {
+package struct OutboxSettings: Sendable, Equatable {
+    package var stateDirectory = "/var/lib/kiosk-agent"
+    package var maxItems = 1000
+    package var maxBytes = 64 * 1024 * 1024
+    package var maxAge: Duration = .seconds(7 * 86400)
+    package enum WhenFull: String, Sendable, CaseIterable {
         case dropOldest = "drop_oldest"
         case refuseNew = "refuse_new"
     }
-    public var whenFull: WhenFull = .dropOldest
+    package var whenFull: WhenFull = .dropOldest
     /// A check-in whose post went out and got no answer may be on the server already (the API
     /// has no idempotency key). `retry` posts it once more (journaled `possible-duplicate`);
     /// `give_up` journals it and never sends it again.
-    public enum Ambiguous: String, Sendable, CaseIterable {
+    package enum Ambiguous: String, Sendable, CaseIterable {
         case retry
         case giveUp = "give_up"
     }
-    public var ambiguous: Ambiguous = .retry
+    package var ambiguous: Ambiguous = .retry
     /// Key for encrypting queued images at rest; a relative name is looked up in
     /// `$CREDENTIALS_DIRECTORY` first.
-    public var keyFile = "/etc/kiosk-agent/outbox.key"
-    public var journalMaxRows = 100_000
-    public var journalMaxAge: Duration = .seconds(90 * 86400)
+    package var keyFile = "/etc/kiosk-agent/outbox.key"
+    package var journalMaxRows = 100_000
+    package var journalMaxAge: Duration = .seconds(90 * 86400)
 
-    public init() {}
+    package init() {}
 }
 
 extension OutboxSettings: ConfigurationSection {
@@ -47,13 +47,13 @@ extension OutboxSettings: ConfigurationSection {
 
 extension OutboxSettings {
     /// `outbox.ambiguous` in the outbox module's terms.
-    public var ambiguousDeliveryPolicy: AmbiguousDeliveryPolicy {
+    package var ambiguousDeliveryPolicy: AmbiguousDeliveryPolicy {
         ambiguous == .giveUp ? .giveUp : .retry
     }
 
     /// The queue and journal's configuration (`Outbox`). A key file named without a path that
     /// is not a systemd credential lives in the state directory and is made on first use.
-    public func outboxConfiguration() -> OutboxConfiguration {
+    package func outboxConfiguration() -> OutboxConfiguration {
         let keyPath = KioskConfiguration.resolveSecretPath(keyFile)
         let key: OutboxKeySource
         if keyPath.contains("/") {
@@ -73,8 +73,8 @@ extension OutboxSettings {
 
 extension KioskConfiguration {
     /// `outbox.ambiguous` in the outbox module's terms.
-    public var ambiguousDeliveryPolicy: AmbiguousDeliveryPolicy { outbox.ambiguousDeliveryPolicy }
+    package var ambiguousDeliveryPolicy: AmbiguousDeliveryPolicy { outbox.ambiguousDeliveryPolicy }
 
     /// `outbox.*` as the queue and journal's configuration.
-    public func outboxConfiguration() -> OutboxConfiguration { outbox.outboxConfiguration() }
+    package func outboxConfiguration() -> OutboxConfiguration { outbox.outboxConfiguration() }
 }

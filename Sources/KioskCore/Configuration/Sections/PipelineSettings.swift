@@ -1,34 +1,34 @@
 /// The check-in state machine's timing (`pipeline.*`). `CheckInPipeline` takes it as it is.
-public struct PipelineSettings: Sendable, Equatable {
+package struct PipelineSettings: Sendable, Equatable {
     /// After a face first qualifies, keep the best frame for this long.
-    public var selectionWindow: Duration = .milliseconds(600)
+    package var selectionWindow: Duration = .milliseconds(600)
     /// Submit at once when a frame's combined quality reaches this.
-    public var goodEnough = 0.85
+    package var goodEnough = 0.85
     /// Give up when no frame qualifies for this long after a face appears.
-    public var giveUpAfter: Duration = .seconds(3)
+    package var giveUpAfter: Duration = .seconds(3)
     /// The longest a person waits for the server's answer. Past it the offline policy decides
     /// (fail-secure or fail-open) and the door signals at once; the request goes on and its
     /// answer is a late outcome. 1.5 s: a healthy server answers a check-in in well under a
     /// second, people at a door start to doubt it after about two, and the watchdog's limit is
     /// far longer.
-    public var decisionDeadline: Duration = .milliseconds(1500)
+    package var decisionDeadline: Duration = .milliseconds(1500)
     /// A grant that comes after the deadline opens the door only within this long of the
     /// decision, and only while the same person is still in view; otherwise it is journaled.
-    public var lateGrantWindow: Duration = .seconds(5)
+    package var lateGrantWindow: Duration = .seconds(5)
     /// After a decision, wait until nobody is in view for `absenceToReset` or this time passes.
-    public var cooldown: Duration = .seconds(5)
+    package var cooldown: Duration = .seconds(5)
     /// The scene counts as empty after this long without a face.
-    public var absenceToReset: Duration = .milliseconds(1500)
+    package var absenceToReset: Duration = .milliseconds(1500)
     /// Send the face crop with this margin (fraction of the box) instead of the full frame.
-    public var cropMargin = 0.4
+    package var cropMargin = 0.4
     /// Send the full frame instead of the crop.
-    public var sendFullFrame = false
+    package var sendFullFrame = false
     /// JPEG quality of what is uploaded.
-    public var jpegQuality = 90
+    package var jpegQuality = 90
     /// Width the detector sees; decoding scales down to about this.
-    public var detectionWidth = 320
+    package var detectionWidth = 320
 
-    public init() {}
+    package init() {}
 }
 
 extension PipelineSettings: ConfigurationSection {

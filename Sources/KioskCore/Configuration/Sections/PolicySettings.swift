@@ -1,22 +1,22 @@
 /// How an answer becomes a door decision (`policy.*`). `DecisionPolicy` takes it as it is.
-public struct PolicySettings: Sendable, Equatable {
+package struct PolicySettings: Sendable, Equatable {
     /// User statuses that open the door.
-    public var allowedStatuses: [String] = ["APPROVED"]
+    package var allowedStatuses: [String] = ["APPROVED"]
     /// Minimum similarity (percent) that opens the door.
-    public var minSimilarity = 80.0
-    public enum Offline: String, Sendable, CaseIterable {
+    package var minSimilarity = 80.0
+    package enum Offline: String, Sendable, CaseIterable {
         /// Keep the door shut when the server cannot answer (the default: a face alone cannot be checked).
         case failSecure = "fail_secure"
         /// Open anyway (sites where being locked out is worse than an unchecked entry).
         case failOpen = "fail_open"
     }
-    public var offline: Offline = .failSecure
+    package var offline: Offline = .failSecure
     /// Queue check-ins that could not be sent, for later delivery to the server.
-    public var queueOffline = true
+    package var queueOffline = true
     /// Weekly windows in which the door may open, e.g. `mon-fri 07:00-19:00`; empty = always.
-    public var schedule: [String] = []
+    package var schedule: [String] = []
 
-    public init() {}
+    package init() {}
 }
 
 extension PolicySettings: ConfigurationSection {

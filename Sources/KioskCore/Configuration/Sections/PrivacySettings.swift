@@ -1,14 +1,14 @@
 /// Biometric data handling (`privacy.*`).
-public struct PrivacySettings: Sendable, Equatable {
+package struct PrivacySettings: Sendable, Equatable {
     /// Keep uploaded face crops on disk (for support); off by default: images stay in memory.
-    public var keepImages = false
-    public var keepImagesDirectory = "/var/lib/kiosk-agent/images"
+    package var keepImages = false
+    package var keepImagesDirectory = "/var/lib/kiosk-agent/images"
     /// Kept images older than this are deleted.
-    public var keepImagesMaxAge: Duration = .seconds(7 * 86_400)
+    package var keepImagesMaxAge: Duration = .seconds(7 * 86_400)
     /// At most this many kept images; the oldest go first.
-    public var keepImagesMaxCount = 1000
+    package var keepImagesMaxCount = 1000
 
-    public init() {}
+    package init() {}
 }
 
 extension PrivacySettings: ConfigurationSection {

@@ -1,14 +1,14 @@
 /// Status for people and fleets (`status.*`).
-public struct StatusSettings: Sendable, Equatable {
-    public var file = "/run/kiosk-agent/status.json"
+package struct StatusSettings: Sendable, Equatable {
+    package var file = "/run/kiosk-agent/status.json"
     /// node_exporter textfile-collector file; empty disables it.
-    public var metricsFile = ""
-    public var interval: Duration = .seconds(5)
+    package var metricsFile = ""
+    package var interval: Duration = .seconds(5)
     /// Group given to the status and metrics files (mode 0640), so a monitoring agent in that
     /// group can read them; empty keeps the service's own group.
-    public var group = ""
+    package var group = ""
 
-    public init() {}
+    package init() {}
 }
 
 extension StatusSettings: ConfigurationSection {
