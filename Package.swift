@@ -161,7 +161,9 @@ let package = Package(
             ]),
 
         // MARK: Tests (Swift Testing).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"),
         .testTarget(
             name: "ShimTests",
             dependencies: [

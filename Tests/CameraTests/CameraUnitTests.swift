@@ -108,7 +108,7 @@ struct CameraUnitTests {
         let camera = V4L2Camera(configuration: configuration)
         let consumer = Task { for try await _ in camera.frames() {} }
         // The capture thread may take a while to get going on a loaded machine.
-        #expect(await Self.eventually { camera.statistics.state == "waiting for \(path)" }, "state: \(camera.statistics.state)")
+        #expect(await waitUntil(.seconds(20)) { camera.statistics.state == "waiting for \(path)" }, "state: \(camera.statistics.state)")
         try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "/dev/null")
         await #expect(throws: CameraError.deviceCall(device: path, call: "VIDIOC_QUERYCAP", errno: ENOTTY)) {
             try await consumer.value
@@ -119,19 +119,10 @@ struct CameraUnitTests {
         // thread leaves its loop ("stopped" is written only as the thread exits).
         let abandoned = V4L2Camera(configuration: configuration)
         let leaving = Task { for try await _ in abandoned.frames() {} }
-        #expect(await Self.eventually { abandoned.statistics.state == "waiting for \(path)" }, "state: \(abandoned.statistics.state)")
+        #expect(
+            await waitUntil(.seconds(20)) { abandoned.statistics.state == "waiting for \(path)" }, "state: \(abandoned.statistics.state)")
         leaving.cancel()
         await #expect(throws: Never.self) { try await leaving.value }
-        #expect(await Self.eventually { abandoned.statistics.state == "stopped" }, "state: \(abandoned.statistics.state)")
-    }
-
-    /// Polls `condition` until it holds or `timeout` (generous: loaded CI machines) passes.
-    static func eventually(_ timeout: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
+        #expect(await waitUntil(.seconds(20)) { abandoned.statistics.state == "stopped" }, "state: \(abandoned.statistics.state)")
     }
 }

@@ -1,5 +1,6 @@
 // The console backend: named as such, prints every transition, and drives the door logic.
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import DoorIO
@@ -19,7 +20,7 @@ struct ConsoleBackendTests {
         let door = DoorController(configuration: fastConfiguration(relayPulse: .milliseconds(100)), backend: backend, logger: .quiet)
         try await door.start()
         await door.signal(.granted())
-        #expect(await eventually { lines.all.contains { $0.contains("relay (offset 0) -> de-energised") } })
+        #expect(await waitUntil { lines.all.contains { $0.contains("relay (offset 0) -> de-energised") } })
         let relay = lines.all.filter { $0.contains("relay (offset 0) ->") }
         #expect(relay.count == 2)
         #expect(relay.first?.contains("ENERGISED") == true)

@@ -1,4 +1,5 @@
 // Door timing on an injected clock: exact lengths, and stale timers forced to wake late.
+import TestSupport
 import Testing
 
 @testable import DoorIO
@@ -24,7 +25,7 @@ struct DoorControllerClockTests {
         clock.advance(by: .milliseconds(499))
         #expect(backend.level(.relay))
         clock.advance(by: .milliseconds(1))
-        #expect(await eventually { !backend.level(.relay) })
+        #expect(await waitUntil { !backend.level(.relay) })
         #expect(backend.transitions(of: .relay).map(\.active) == [true, false])
         await door.shutdown()
     }
@@ -36,12 +37,12 @@ struct DoorControllerClockTests {
         clock.advance(by: .milliseconds(400))
         await door.signal(.granted())  // a second person: a new pulse until t = 900 ms
         clock.advance(by: .milliseconds(100))  // the first pulse's timer wakes now, stale
-        #expect(await eventually { await door.staleTimerWakeups["pulse"] == 1 })
+        #expect(await waitUntil { await door.staleTimerWakeups["pulse"] == 1 })
         #expect(backend.level(.relay), "the first pulse's timer ended the second pulse")
         clock.advance(by: .milliseconds(399))
         #expect(backend.level(.relay))
         clock.advance(by: .milliseconds(1))
-        #expect(await eventually { !backend.level(.relay) })
+        #expect(await waitUntil { !backend.level(.relay) })
         // One energising per grant, one release at the end of the second.
         #expect(backend.transitions(of: .relay).map(\.active) == [true, false])
         await door.shutdown()
@@ -56,10 +57,10 @@ struct DoorControllerClockTests {
         await door.signal(.granted())  // green until t = 500 ms
         #expect(backend.level(.ledGranted) && !backend.level(.ledDenied))
         clock.advance(by: .milliseconds(100))  // the denial's feedback timer wakes, stale
-        #expect(await eventually { await door.staleTimerWakeups["feedback"] == 1 })
+        #expect(await waitUntil { await door.staleTimerWakeups["feedback"] == 1 })
         #expect(backend.level(.ledGranted), "the denial's timer turned off the green LED")
         clock.advance(by: .milliseconds(200))
-        #expect(await eventually { !backend.level(.ledGranted) })
+        #expect(await waitUntil { !backend.level(.ledGranted) })
         await door.shutdown()
     }
 
@@ -75,12 +76,12 @@ struct DoorControllerClockTests {
         #expect(await events.waitFor { $0 == .doorClosed } != nil)
         await door.signal(.granted())
         backend.edge(.doorSensor, active: false)  // opened again at t = 300 ms: alarm due at 700
-        #expect(await eventually { events.kinds.filter { $0 == .doorOpened(authorised: true) }.count == 2 })
+        #expect(await waitUntil { events.kinds.filter { $0 == .doorOpened(authorised: true) }.count == 2 })
         clock.advance(by: .milliseconds(100))  // t = 400: the first opening's timer wakes, stale
-        #expect(await eventually { await door.staleTimerWakeups["held-open"] == 1 })
+        #expect(await waitUntil { await door.staleTimerWakeups["held-open"] == 1 })
         #expect(!(await door.state().alarms.contains(.heldOpen)))
         clock.advance(by: .milliseconds(300))
-        #expect(await eventually { await door.state().alarms.contains(.heldOpen) })
+        #expect(await waitUntil { await door.state().alarms.contains(.heldOpen) })
         await door.shutdown()
     }
 }

@@ -1,5 +1,6 @@
 import Logging
 // Door logic on the recording test stand-in: pulses, patterns, debounce, door sensor, alarms.
+import TestSupport
 import Testing
 
 @testable import DoorIO
@@ -125,14 +126,14 @@ struct DoorControllerTests {
         #expect(await door.state().alarms.contains(.forcedOpen))
         // The alarm sounds: the buzzer is switched on, and on again after its pause (the
         // repeating alarm, not a one-shot beep). It blinks, so its level at one moment says nothing.
-        #expect(await eventually { backend.transitions(of: .buzzer).first?.active == true })
+        #expect(await waitUntil { backend.transitions(of: .buzzer).first?.active == true })
         #expect(
-            await eventually(.seconds(10)) { backend.transitions(of: .buzzer).filter(\.active).count >= 2 },
+            await waitUntil(.seconds(10)) { backend.transitions(of: .buzzer).filter(\.active).count >= 2 },
             "buzzer: \(backend.transitions(of: .buzzer).map(\.active))")
         backend.edge(.doorSensor, active: true)
         await events.waitFor { $0 == .doorClosed }
         #expect(await door.state().alarms.isEmpty)
-        #expect(await eventually { !backend.level(.buzzer) })
+        #expect(await waitUntil { !backend.level(.buzzer) })
         await door.shutdown()
     }
 
@@ -167,7 +168,7 @@ struct DoorControllerTests {
         let after = (held.instant - opened.instant).ms
         #expect(after >= 290 && after < 2000, "held-open after \(after) ms, configured 300 ms")
         #expect(await door.state().alarms == [.heldOpen])
-        #expect(await eventually { backend.transitions(of: .buzzer).contains { $0.active } })
+        #expect(await waitUntil { backend.transitions(of: .buzzer).contains { $0.active } })
         backend.edge(.doorSensor, active: true)
         await events.waitFor { $0 == .doorClosed }
         #expect(await door.state().alarms.isEmpty)
@@ -234,14 +235,14 @@ struct DoorControllerTests {
         backend.edge(.tamper, active: true)
         #expect(await events.waitFor { $0 == .tamper(active: true) } != nil)
         #expect(await door.state().alarms == [.tamper])
-        #expect(await eventually { backend.level(.buzzer) })
+        #expect(await waitUntil { backend.level(.buzzer) })
         #expect(!backend.level(.ledIdle), "idle LED goes off during an alarm")
         // The alarm pattern blinks: several on/off transitions within a second and a half.
         try await Task.sleep(for: .milliseconds(1200))
         #expect(backend.transitions(of: .buzzer).count >= 3)
         backend.edge(.tamper, active: false)
         #expect(await events.waitFor { $0 == .tamper(active: false) } != nil)
-        #expect(await eventually { !backend.level(.buzzer) && backend.level(.ledIdle) })
+        #expect(await waitUntil { !backend.level(.buzzer) && backend.level(.ledIdle) })
         await door.shutdown()
     }
 
@@ -249,8 +250,8 @@ struct DoorControllerTests {
         let (door, backend, _) = try await startedDoor()
         await door.signal(.denied(reason: "no match"))
         #expect(backend.level(.ledDenied))
-        #expect(await eventually { backend.transitions(of: .buzzer).filter(\.active).count == 3 && !backend.level(.buzzer) })
-        #expect(await eventually { !backend.level(.ledDenied) }, "denied LED clears after the feedback time")
+        #expect(await waitUntil { backend.transitions(of: .buzzer).filter(\.active).count == 3 && !backend.level(.buzzer) })
+        #expect(await waitUntil { !backend.level(.ledDenied) }, "denied LED clears after the feedback time")
         #expect(backend.transitions(of: .relay).isEmpty, "a denial never touches the relay")
         await door.shutdown()
     }
@@ -262,10 +263,10 @@ struct DoorControllerTests {
         // pattern's timer can be late by a second or more (the pattern itself is checked on a
         // real chip in GPIOHardwareTests).
         #expect(
-            await eventually { backend.transitions(of: .ledFault).count >= 3 },
+            await waitUntil { backend.transitions(of: .ledFault).count >= 3 },
             "fault LED changed \(backend.transitions(of: .ledFault).count) times (500 ms blink)")
         await door.signal(.idle)
-        #expect(await eventually { !backend.level(.ledFault) && backend.level(.ledIdle) })
+        #expect(await waitUntil { !backend.level(.ledFault) && backend.level(.ledIdle) })
         let settled = backend.transitions(of: .ledFault).count
         try await Task.sleep(for: .milliseconds(700))
         #expect(backend.transitions(of: .ledFault).count == settled, "blinking stopped")
@@ -306,7 +307,7 @@ struct DoorControllerTests {
         let (door, backend, events) = try await startedDoor()
         backend.fail(.monitorFailed(chip: "gpiochip9", operation: "poll", errno: 5))
         #expect(await events.waitFor { if case .inputFailure = $0 { true } else { false } } != nil)
-        #expect(await eventually { backend.level(.ledFault) })
+        #expect(await waitUntil { backend.level(.ledFault) })
         await door.shutdown()
     }
 

@@ -1,6 +1,7 @@
 // DoorIO on a real GPIO chip: gpio-sim inside the project's VM harness (make test-hw).
 // Outputs are observed through gpio-sim's sysfs `value`, inputs driven through its `pull`.
 import Foundation
+import TestSupport
 import Testing
 
 @testable import DoorIO
@@ -262,7 +263,7 @@ struct GPIOHardwareTests {
             #expect(try GPIOInventory.chip(chip).lines[SimulatedGPIO.tamper].consumer == "dropped-watcher")
         }
         #expect(
-            await eventually { (try? GPIOInventory.chip(chip).lines[SimulatedGPIO.tamper].consumer) == .some(nil) },
+            await waitUntil { (try? GPIOInventory.chip(chip).lines[SimulatedGPIO.tamper].consumer) == .some(nil) },
             "the watching thread ended and released the line")
     }
 

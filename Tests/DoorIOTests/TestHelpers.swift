@@ -1,12 +1,7 @@
-// Shared helpers for the door tests: quiet logger, event collection with timeouts.
+// Helpers for the door tests: event collection with timeouts. The quiet logger and `waitUntil`
+// come from TestSupport.
 import DoorIO
-import Logging
 import Synchronization
-
-extension Logger {
-    /// A logger that drops everything (tests never bootstrap logging).
-    static let quiet = Logger(label: "door-test", factory: { _ in SwiftLogNoOpLogHandler() })
-}
 
 /// Collects a controller's events in the background so tests can wait for one.
 final class EventRecorder: Sendable {
@@ -41,16 +36,6 @@ final class SeenBox: Sendable {
     private let storage = Mutex<[DoorEvent]>([])
     func append(_ event: DoorEvent) { storage.withLock { $0.append(event) } }
     var all: [DoorEvent] { storage.withLock { $0 } }
-}
-
-/// Polls a condition every 10 ms up to `timeout`; true if it became true.
-func eventually(_ timeout: Duration = .seconds(3), _ condition: @Sendable () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return await condition()
 }
 
 extension Duration {

@@ -2,6 +2,7 @@ import DoorIO
 import FaceDetection
 import Foundation
 import Outbox
+import TestSupport
 import Testing
 
 @testable import KioskCore

@@ -102,7 +102,7 @@ struct DecisionRecordTests {
         let woken = Atomic<Int>(0)
         let recorder = DecisionRecorder(
             journal: journal, outbox: store, status: board,
-            logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }),
+            logger: Logger.quiet,
             queued: { woken.add(1, ordering: .relaxed) })
         let policy = try DecisionPolicy(settings: c.policy)
         let offline = policy.decide(.unreachable(reason: "connect refused"), at: Date())

@@ -55,7 +55,7 @@ struct DuplicateDeliveryTests {
         func recorder(_ policy: AmbiguousDeliveryPolicy) -> DecisionRecorder {
             DecisionRecorder(
                 journal: journal, outbox: store, status: StatusBoard(),
-                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), ambiguous: policy)
+                logger: Logger.quiet, ambiguous: policy)
         }
 
         func enqueue() async throws {

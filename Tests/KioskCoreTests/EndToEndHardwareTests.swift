@@ -204,7 +204,7 @@ struct EndToEndHardwareTests {
 
     static func agent(_ configuration: KioskConfiguration) -> KioskAgent {
         KioskAgent(
-            configuration: configuration, logger: Logger(label: "e2e", factory: { _ in SwiftLogNoOpLogHandler() }),
+            configuration: configuration, logger: Logger.quiet,
             environment: [:])
     }
 

@@ -195,7 +195,7 @@ struct PipelineFixture {
             journal = nil
             outbox = nil
         }
-        let logger = Logger(label: "pipeline-test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let logger = Logger.quiet
         let analyzer = try FrameAnalyzer(detector: detector, scorer: FaceQualityScorer(), detectionWidth: 320)
         let recorder = DecisionRecorder(journal: journal, outbox: outbox, status: status, logger: logger)
         tunables = .init(configuration: c, policy: try DecisionPolicy(settings: c.policy))
@@ -234,14 +234,4 @@ struct SeededGenerator: RandomNumberGenerator {
         state ^= state >> 27
         return state &* 2_685_821_657_736_338_717
     }
-}
-
-/// Polls `condition` until it holds or `timeout` passes (an event, not a fixed sleep).
-func waitUntil(_ timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
 }

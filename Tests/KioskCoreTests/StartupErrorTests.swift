@@ -16,7 +16,7 @@ struct StartupErrorTests {
         c.status.file = try TestAssets.temporaryDirectory("kiosk-start").appendingPathComponent("status.json").path
         configure(&c)
         return KioskAgent(
-            configuration: c, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }),
+            configuration: c, logger: Logger.quiet,
             environment: [:])
     }
 

@@ -76,7 +76,7 @@ struct WatchdogServiceTests {
         let heartbeat = Heartbeat()
         let service = WatchdogService(
             notifier: notifier, heartbeat: heartbeat,
-            logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+            logger: Logger.quiet)
         let run = Task { try await service.run() }
         defer { run.cancel() }
         let beating = Task {
@@ -107,7 +107,7 @@ struct WatchdogServiceTests {
         #expect(notifier.watchdogInterval == nil)
         let service = WatchdogService(
             notifier: notifier, heartbeat: Heartbeat(),
-            logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+            logger: Logger.quiet)
         let run = Task { try await service.run() }
         try await Task.sleep(for: .milliseconds(300))
         run.cancel()

@@ -105,7 +105,7 @@ struct WholePathTests {
 
     func agent(_ configuration: KioskConfiguration, door: DoorLog) -> KioskAgent {
         var agent = KioskAgent(
-            configuration: configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            configuration: configuration, logger: Logger.quiet,
             environment: [:])
         agent.doorBackend = ConsoleBackend(sink: door.sink)
         return agent
@@ -122,16 +122,6 @@ struct WholePathTests {
             if case .decision(let record) = $0.event { return record }
             return nil
         }
-    }
-
-    /// Polls until `condition` holds or `timeout` passes.
-    func eventually(_ timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        return try await condition()
     }
 
     @Test("enrolled → granted, stranger → no match, unapproved → denied; the relay pulses once")
@@ -187,12 +177,16 @@ struct WholePathTests {
         let config = site.configuration(script: try site.script([("empty", 0.5), ("images/facerec/obama2.jpg", 2), ("empty", 60)]))
         let run = Task { [config] in try await agent(config, door: door).run() }
         defer { run.cancel() }
-        let decided = await eventually { (try? await decisions(config).first?.outcome) == .offlineDenied }
+        let decided = await waitUntil(.seconds(30), polling: .milliseconds(200)) {
+            (try? await decisions(config).first?.outcome) == .offlineDenied
+        }
         #expect(decided)
         #expect(door.relayPulses == 0)
         #expect((try? await decisions(config).first?.queuedItemID) != nil)
         site.sim.faults.set([])
-        let delivered = try await eventually(.seconds(40)) { try await site.sim.checkIns(projectID: 1).count == 1 }
+        let delivered = try await waitUntil(.seconds(40), polling: .milliseconds(200)) {
+            try await site.sim.checkIns(projectID: 1).count == 1
+        }
         #expect(delivered, "the queued check-in reached the server after it came back")
         run.cancel()
         _ = try? await run.value
@@ -221,7 +215,7 @@ struct WholePathTests {
         var config = site.configuration(script: try site.script([("images/facerec/obama2.jpg", 30)]))
         config.door.relayPulse = .seconds(20)
         let run = Task { [config] in try await agent(config, door: door).run() }
-        let energised = await eventually { door.relayPulses == 1 }
+        let energised = await waitUntil(.seconds(30), polling: .milliseconds(200)) { door.relayPulses == 1 }
         #expect(energised)
         run.cancel()
         _ = try? await run.value
