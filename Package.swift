@@ -174,10 +174,7 @@ let package = Package(
         .testTarget(name: "FaceDetectionTests", dependencies: ["FaceDetection", "Imaging", "CVision", "TestSupport"]),
         .testTarget(
             name: "DoorIOTests",
-            dependencies: [
-                "DoorIO", "KioskCLI", "TestSupport", .product(name: "Logging", package: "swift-log"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            dependencies: ["DoorIO", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "FaceAiDeeTests",
             dependencies: [
@@ -206,7 +203,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "AiDeeSimulatorTests", dependencies: ["AiDeeSimulator", "AiDeeAPI", "TestSupport"]),
-        .testTarget(name: "KioskCLITests", dependencies: ["KioskCLI", "AiDeeSimulator", "TestSupport"]),
+        .testTarget(
+            name: "KioskCLITests",
+            dependencies: [
+                "KioskCLI", "DoorIO", "AiDeeSimulator", "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
     ],
     cxxLanguageStandard: .cxx17
 )
