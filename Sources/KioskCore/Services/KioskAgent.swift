@@ -64,121 +64,149 @@ package struct KioskAgent: Sendable {
         }
     }
 
+    /// Everything after the door, in start order; each part says what it needs and throws a
+    /// ``StartupError`` naming itself.
     private func runStarted(door: DoorController, notifier: SystemdNotifier, status: StatusBoard) async throws {
-        let c = configuration
-        // 2. Detector (a missing model names the file and the setup step).
+        let analyzer = try makeAnalyzer()
+        let source = try frameSource ?? Self.makeSource(configuration.camera)
+        let gateway = try makeCheckInGateway(status: status)
+        let queue = await openQueue(status: status)
+        let policy = try makePolicy()
+        let drainer = queue.store.map {
+            OutboxDrainer(
+                store: $0, sender: gateway, configuration: DrainConfiguration(ambiguous: configuration.ambiguousDeliveryPolicy),
+                logger: logger.with("component", "outbox"))
+        }
+        let heartbeat = Heartbeat()
+        let pipeline = CheckInPipeline(
+            source: announcingReadiness(source, notifier: notifier), analyzer: analyzer, gateway: gateway, door: door,
+            recorder: makeRecorder(queue: queue, drainer: drainer, status: status), status: status,
+            heartbeat: heartbeat, tunables: .init(configuration: configuration, policy: policy),
+            logger: logger.with("component", "pipeline"))
+        let services = makeServices(
+            door: door, queue: queue, drainer: drainer, gateway: gateway, source: source, pipeline: pipeline,
+            heartbeat: heartbeat, notifier: notifier, status: status)
+        try await run(services, notifier: notifier)
+    }
+
+    /// The journal and the queue; either may be missing (the door keeps working, loudly).
+    struct QueueParts {
+        var journal: EventJournal?
+        var store: OutboxStore?
+    }
+
+    /// 2. The detector and the per-frame work (a missing model names the file and the setup step).
+    func makeAnalyzer() throws(StartupError) -> FrameAnalyzer {
         let detector: YuNetFaceDetector
         do {
-            detector = try YuNetFaceDetector(configuration: c.detectorConfiguration)
+            detector = try YuNetFaceDetector(configuration: configuration.detectorConfiguration)
         } catch {
             throw StartupError(.detector, setting: "detection.model", error)
         }
-        let analyzer: FrameAnalyzer
         do {
-            analyzer = try FrameAnalyzer(detector: detector, scorer: FaceQualityScorer(), detectionWidth: c.pipeline.detectionWidth)
+            return try FrameAnalyzer(
+                detector: detector, scorer: FaceQualityScorer(), detectionWidth: configuration.pipeline.detectionWidth)
         } catch {
             throw StartupError(.detector, error)
         }
+    }
 
-        // 3. Frames.
-        let source: any FrameSource
-        if let frameSource {
-            source = frameSource
-        } else {
-            source = try Self.makeSource(c.camera)
-        }
-
-        // 4. The server: credentials now (a bad file is a configuration error), calls later.
-        if let warning = c.insecureTransportWarning {
-            logger.warning("INSECURE API CONNECTION: \(warning)", metadata: ["api.url": "\(c.api.url)"])
+    /// 4. The server: credentials now (a bad file is a configuration error), calls later; an
+    /// insecure URL is said at start and in status.
+    func makeCheckInGateway(status: StatusBoard) throws -> any CheckInGateway & OutboxSender {
+        if let warning = configuration.insecureTransportWarning {
+            logger.warning("INSECURE API CONNECTION: \(warning)", metadata: ["api.url": "\(configuration.api.url)"])
             status.update { $0.insecureTransport = warning }
         }
-        let gateway: any CheckInGateway & OutboxSender
-        if let injected = self.gateway {
-            gateway = injected
-        } else {
-            gateway = try makeGateway()
-        }
+        return try gateway ?? makeGateway()
+    }
 
-        // 5. Queue and journal: the door keeps working without them, loudly.
-        var journal: EventJournal?
-        var store: OutboxStore?
+    /// 5. Queue and journal: the door keeps working without them, loudly.
+    func openQueue(status: StatusBoard) async -> QueueParts {
         do {
-            let database = try await OutboxDatabase.open(c.outboxConfiguration())
+            let database = try await OutboxDatabase.open(configuration.outboxConfiguration())
             if let recovered = database.recoveredCorruption {
                 logger.error("the queue database was corrupt and has been moved aside: \(recovered)")
             }
-            journal = EventJournal(database: database)
-            store = OutboxStore(database: database)
+            return QueueParts(journal: EventJournal(database: database), store: OutboxStore(database: database))
         } catch {
             logger.error("offline queue and journal unavailable, decisions will not be queued or journaled: \(error)")
             status.update { $0.queue.lastError = "\(error)" }
+            return QueueParts()
         }
+    }
 
-        let heartbeat = Heartbeat()
-        let drainer = store.map {
-            OutboxDrainer(
-                store: $0, sender: gateway, configuration: DrainConfiguration(ambiguous: c.ambiguousDeliveryPolicy),
-                logger: logger.with("component", "outbox"))
-        }
-        let recorder = DecisionRecorder(
-            journal: journal, outbox: store, status: status, logger: logger.with("component", "decision"),
-            imageKeeper: c.privacy.keepImages
-                ? ImageKeeper(
-                    directory: c.privacy.keepImagesDirectory, maxAge: c.privacy.keepImagesMaxAge,
-                    maxCount: c.privacy.keepImagesMaxCount) : nil,
-            queued: { if let drainer { Task { await drainer.nudge() } } }, ambiguous: c.ambiguousDeliveryPolicy)
-        let policy: DecisionPolicy
+    func makePolicy() throws(StartupError) -> DecisionPolicy {
         do {
-            policy = try DecisionPolicy(settings: c.policy)
+            return try DecisionPolicy(settings: configuration.policy)
         } catch {
             throw StartupError(.policy, setting: "policy.schedule", error)
         }
-        let pipeline = CheckInPipeline(
-            source: TappedFrameSource(
-                source,
-                onFrame: { [ready = Atomic<Bool>(false)] _ in
-                    // The first frame proves the camera: tell systemd once.
-                    guard !ready.exchange(true, ordering: .relaxed) else { return }
-                    notifier.ready(status: "camera delivering frames; ready at the door")
-                    logger.notice("ready: door I/O, detector and camera are up", metadata: ["camera": "\(source.name)"])
-                }),
-            analyzer: analyzer, gateway: gateway, door: door, recorder: recorder, status: status,
-            heartbeat: heartbeat, tunables: .init(configuration: c, policy: policy),
-            logger: logger.with("component", "pipeline"))
+    }
 
+    func makeRecorder(queue: QueueParts, drainer: OutboxDrainer?, status: StatusBoard) -> DecisionRecorder {
+        let privacy = configuration.privacy
+        return DecisionRecorder(
+            journal: queue.journal, outbox: queue.store, status: status, logger: logger.with("component", "decision"),
+            imageKeeper: privacy.keepImages
+                ? ImageKeeper(
+                    directory: privacy.keepImagesDirectory, maxAge: privacy.keepImagesMaxAge, maxCount: privacy.keepImagesMaxCount)
+                : nil,
+            queued: { if let drainer { Task { await drainer.nudge() } } }, ambiguous: configuration.ambiguousDeliveryPolicy)
+    }
+
+    /// The frame source, telling systemd READY=1 on its first frame: the first frame proves
+    /// the camera, after GPIO and the detector are up.
+    func announcingReadiness(_ source: any FrameSource, notifier: SystemdNotifier) -> any FrameSource {
+        let logger = self.logger
+        return TappedFrameSource(
+            source,
+            onFrame: { [ready = Atomic<Bool>(false)] _ in
+                guard !ready.exchange(true, ordering: .relaxed) else { return }
+                notifier.ready(status: "camera delivering frames; ready at the door")
+                logger.notice("ready: door I/O, detector and camera are up", metadata: ["camera": "\(source.name)"])
+            })
+    }
+
+    /// The services in start order. The door is first (so last to stop: relay de-energised on
+    /// every way out); the pipeline is last (so first to stop: the person in progress is
+    /// finished, then everything else winds down).
+    func makeServices(
+        door: DoorController, queue: QueueParts, drainer: OutboxDrainer?, gateway: any CheckInGateway,
+        source: any FrameSource, pipeline: CheckInPipeline, heartbeat: Heartbeat, notifier: SystemdNotifier,
+        status: StatusBoard
+    ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        let c = configuration
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: DoorService(door: door, journal: journal, status: status, logger: logger.with("component", "door"))),
+            .init(service: DoorService(door: door, journal: queue.journal, status: status, logger: logger.with("component", "door"))),
             .init(service: TokenService(gateway: gateway, status: status)),
         ]
-        if let drainer, let store {
+        if let drainer, let store = queue.store {
             services.append(
-                .init(
-                    service: DrainerService(
-                        drainer: drainer, store: store, status: status,
-                        logger: logger.with("component", "outbox"))))
+                .init(service: DrainerService(drainer: drainer, store: store, status: status, logger: logger.with("component", "outbox"))))
         }
         services += [
             .init(
                 service: StatusService(
                     board: status,
-                    writer: StatusFileWriter(
-                        statusPath: c.status.file, metricsPath: c.status.metricsFile,
-                        group: c.status.group),
+                    writer: StatusFileWriter(statusPath: c.status.file, metricsPath: c.status.metricsFile, group: c.status.group),
                     notifier: notifier, interval: c.status.interval,
                     camera: { Self.cameraStatus(source) }, logger: logger.with("component", "status"))),
             .init(service: WatchdogService(notifier: notifier, heartbeat: heartbeat, logger: logger.with("component", "watchdog"))),
             .init(
                 service: ReloadService(pipeline: pipeline, reload: reload, notifier: notifier, logger: logger.with("component", "reload")),
                 successTerminationBehavior: .ignore),
-            // Last in the list, so the first to stop: the person in progress is finished, then
-            // everything else winds down, the door last.
             .init(service: PipelineService(pipeline: pipeline), successTerminationBehavior: .gracefullyShutdownGroup),
         ]
+        return services
+    }
+
+    /// Runs the services as one group until a signal or an error; a bounded stop, well inside
+    /// the unit's 15 s: finish the person in progress, then cancel.
+    func run(_ services: [ServiceGroupConfiguration.ServiceConfiguration], notifier: SystemdNotifier) async throws {
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
             logger: logger.with("component", "services"))
-        // Bounded stop, well inside the unit's 15 s: finish the person in progress, then cancel.
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(5)
         groupConfiguration.maximumCancellationDuration = .seconds(2)
         let group = ServiceGroup(configuration: groupConfiguration)
