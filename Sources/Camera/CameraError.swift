@@ -1,3 +1,4 @@
+// CameraError: why a camera or replay operation failed, naming the device and what to check next.
 #if canImport(Glibc)
 import Glibc
 #endif

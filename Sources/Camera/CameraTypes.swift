@@ -1,3 +1,4 @@
+// Camera value types: pixel formats, device info, offered formats, the negotiated format, controls.
 import CV4L2
 
 /// The pixel formats `V4L2Camera` streams, in the order of preference a kiosk wants.

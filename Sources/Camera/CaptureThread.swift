@@ -1,3 +1,4 @@
+// CaptureThread: blocking capture on its own OS thread, off Swift's pool; a stop flag and a locked value.
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+// Frame: one captured frame with its monotonic timestamp, decoded at reduced scale or full size on demand.
 package import Imaging
 
 #if canImport(Glibc)

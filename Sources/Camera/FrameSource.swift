@@ -1,3 +1,4 @@
+// FrameSource: where frames come from (newest frame wins), with the capture counters every source keeps.
 import Synchronization
 
 /// Counters every frame source keeps, readable at any time (status page, `kioskctl camera fps`).

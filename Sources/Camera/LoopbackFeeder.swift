@@ -1,3 +1,4 @@
+// LoopbackFeeder: writes frames into a v4l2loopback device so tests drive the real capture path.
 import CV4L2
 
 #if canImport(Glibc)

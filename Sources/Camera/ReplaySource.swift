@@ -1,3 +1,4 @@
+// ReplaySource: frames from image folders, MJPEG files or scripts, paced like a camera (demos, tests).
 import Imaging
 
 #if canImport(FoundationEssentials)

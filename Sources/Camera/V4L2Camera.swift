@@ -1,3 +1,4 @@
+// V4L2Camera: a V4L2 device as a FrameSource that reopens after unplug or stall; device listing, controls.
 import Imaging
 import Synchronization
 

@@ -1,3 +1,4 @@
+// V4L2Device: one open V4L2 node (fd, mmap'd ring, ioctls), owned by one capture thread.
 import CV4L2
 import SystemPackage
 

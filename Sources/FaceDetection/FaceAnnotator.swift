@@ -1,3 +1,4 @@
+// FaceAnnotator: draws boxes, landmarks and scores onto a copy of an image, for `kioskctl detect --annotate`.
 import CVision
 package import Imaging
 

@@ -1,3 +1,4 @@
+// FaceDetector: the face-finding seam the pipeline depends on, so tests can replay known detections.
 package import Imaging
 
 /// Finds faces in images. The seam the pipeline and the simulator depend on, so tests can

@@ -1,3 +1,4 @@
+// FaceQualityScorer: rates a detected face by size, score, sharpness, exposure, pose and framing.
 import CVision
 package import Imaging
 

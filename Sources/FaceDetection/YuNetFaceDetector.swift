@@ -1,3 +1,4 @@
+// YuNetFaceDetector: YuNet 2023mar via OpenCV's dnn on one serial queue; its settings and model lookup.
 import CVision
 import Dispatch
 package import Imaging

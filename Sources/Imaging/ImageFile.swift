@@ -1,3 +1,4 @@
+// ImageFile: loads JPEG or PNG files and bytes, telling the format from the content, not the extension.
 #if canImport(FoundationEssentials)
 package import Foundation
 #else

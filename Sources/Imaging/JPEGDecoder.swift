@@ -1,3 +1,4 @@
+// JPEGDecoder: TurboJPEG decoding (header, full or scaled), one handle per thread; JPEGHeader, ScaledImage.
 import CTurboJPEG
 
 /// What a JPEG header says, read without decoding the pixels.

@@ -1,3 +1,4 @@
+// JPEGEncoder: TurboJPEG encoding with a chosen quality and chroma subsampling, one handle per thread.
 import CTurboJPEG
 
 /// Chroma subsampling of an encoded JPEG.

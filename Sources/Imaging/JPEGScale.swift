@@ -1,3 +1,4 @@
+// JPEGScale: TurboJPEG's decode scaling factors, and the cheapest one that is still big enough.
 import CTurboJPEG
 
 /// A TurboJPEG decode scaling factor (`num/denom`, e.g. 1/2). TurboJPEG scales inside the IDCT,

@@ -1,3 +1,4 @@
+// PNGDecoder: decodes any PNG to 8-bit gray/RGB/BGR with libpng's simplified API (no setjmp in Swift).
 import CPNG
 
 /// Decodes PNG files with libpng's simplified API (`png_image_*`), which reports errors through

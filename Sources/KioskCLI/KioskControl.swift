@@ -1,3 +1,4 @@
+// KioskControl: the `kioskctl` root command and its subcommands (gpio, detect, queue, events, camera…).
 package import ArgumentParser
 
 /// `kioskctl`: field diagnostics and administration for the kiosk agent.

@@ -1,3 +1,4 @@
+// BackoffPolicy: exponential backoff with jitter and a cap for one queued item's retries.
 import Foundation
 
 /// Exponential backoff with jitter and a cap, for one item's retries.

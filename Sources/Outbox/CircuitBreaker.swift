@@ -1,3 +1,4 @@
+// CircuitBreaker: stops the drainer calling a failing server for a while, then lets one probe through.
 package import Foundation
 
 /// A circuit breaker for the drainer: after repeated retryable failures it stops calling the

@@ -1,3 +1,4 @@
+// EventJournal: writes, reads and prunes the journal (decisions, door events, drops, errors; no images).
 package import Foundation
 import GRDB
 import Synchronization

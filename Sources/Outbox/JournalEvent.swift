@@ -1,3 +1,4 @@
+// Journal records: the event kinds, their stored record types and outcomes, and per-stage latencies.
 package import Foundation
 
 /// The kinds of journal records, as stored and as filtered by `kioskctl events --kind`.

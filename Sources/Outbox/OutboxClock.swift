@@ -1,3 +1,4 @@
+// OutboxClock: the outbox's wall clock and sleep, injected so tests can drive backoff without waiting.
 package import Foundation
 
 /// The time source of the outbox: wall-clock time for the stored timestamps and a sleep for the

@@ -1,3 +1,4 @@
+// OutboxConfiguration: the outbox's state directory, key source, queue limits and journal retention.
 import Foundation
 
 /// Where the payload key comes from.

@@ -1,3 +1,4 @@
+// OutboxDatabase: the SQLite file (GRDB, WAL, synchronous FULL) shared by the offline queue and the journal.
 import Dispatch
 import Foundation
 import GRDB

@@ -1,3 +1,4 @@
+// OutboxDrainer: sends queued check-ins oldest due first, with per-item backoff and a circuit breaker.
 package import Foundation
 package import Logging
 

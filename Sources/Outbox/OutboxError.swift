@@ -1,3 +1,4 @@
+// OutboxError: what can go wrong in the outbox and journal, naming the file or operation and the next step.
 import Foundation
 import GRDB
 

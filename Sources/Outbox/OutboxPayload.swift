@@ -1,3 +1,4 @@
+// Queued item types: the sealed payload (crop, condition, option), its listed metadata, and a delivery.
 package import Foundation
 
 /// What a queued check-in carries to the server: the JPEG crop and the request's `condition`

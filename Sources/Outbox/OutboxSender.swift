@@ -1,3 +1,4 @@
+// OutboxSender: the seam that sends queued check-ins, and how the server's answers are classified.
 import Foundation
 
 /// What the server said about a queued check-in, as classified by the sender.

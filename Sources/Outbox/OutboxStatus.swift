@@ -1,3 +1,4 @@
+// Outbox status: persistent delivery and drop counters, the drainer's last state, `kioskctl queue status`.
 package import Foundation
 
 /// Persistent counters of what left the queue and how. Never reset by the software.

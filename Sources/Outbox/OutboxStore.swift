@@ -1,3 +1,4 @@
+// OutboxStore: the durable offline queue of check-ins; enqueue within limits, list, next due, complete.
 package import Foundation
 import GRDB
 

@@ -1,3 +1,4 @@
+// PayloadKey: the ChaCha20-Poly1305 key sealing queued payloads, read from a file or credential, or created.
 import Crypto
 import Foundation
 

@@ -1,3 +1,4 @@
+// kiosk-bench: the benchmark command (`make bench`); each area's figures come from a subcommand of its own.
 import ArgumentParser
 
 /// `kiosk-bench`: benchmarks that print figures (run by `make bench`, built in release mode).

@@ -1,3 +1,4 @@
+// kioskctl's entry point: runs KioskControl from the KioskCLI library (a library type cannot be @main).
 import KioskCLI
 
 await KioskControl.runFromCommandLine()

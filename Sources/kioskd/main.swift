@@ -1,3 +1,4 @@
+// kioskd's entry point: parses arguments, sets up logging, loads the configuration and runs KioskAgent.
 public import ArgumentParser
 import Foundation
 import KioskCore

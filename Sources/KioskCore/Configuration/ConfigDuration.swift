@@ -1,3 +1,4 @@
+// ConfigDuration: parses and prints configuration durations (`250ms`, `5s`, `2h`; a bare number is seconds).
 import Foundation
 
 /// Durations in configuration: a plain number means seconds; a string may carry a unit

@@ -1,3 +1,4 @@
+// ConfigurationLoader: reads flags, KIOSK_* variables, YAML and defaults, reporting every bad key at once.
 import Configuration
 import Foundation
 import SystemPackage

@@ -1,3 +1,4 @@
+// Secret file names: a name without a path is looked up in `$CREDENTIALS_DIRECTORY` (systemd) first.
 import Foundation
 
 extension KioskConfiguration {

@@ -1,3 +1,4 @@
+// KioskConfiguration: everything kioskd is configured with, one section per component, read in file order.
 import Foundation
 
 /// Everything `kioskd` is configured with, read once from the layered sources

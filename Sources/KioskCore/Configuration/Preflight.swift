@@ -1,3 +1,4 @@
+// Preflight: `kioskd --check-config` checks beyond syntax (named files exist, secrets are private).
 import Foundation
 
 extension KioskConfiguration {

@@ -1,3 +1,4 @@
+// KioskLogHandler: log lines with syslog priority prefixes for journald, or timestamped for a terminal.
 import Foundation
 package import Logging
 import Synchronization

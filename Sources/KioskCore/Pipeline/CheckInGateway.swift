@@ -1,3 +1,4 @@
+// CheckInGateway: the pipeline's seam to the server; FaceAiDeeGateway maps API answers onto door outcomes.
 import AiDeeAPI
 package import FaceAiDee
 package import Foundation

@@ -1,3 +1,4 @@
+// CheckInPipeline: frames in; decisions, door signals and journal entries out, never waiting on the server.
 package import Camera
 import DoorIO
 import FaceDetection

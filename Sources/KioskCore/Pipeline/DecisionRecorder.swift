@@ -1,3 +1,4 @@
+// DecisionRecorder: logs, journals, queues and shows each decision; a broken state directory never stops it.
 package import Foundation
 package import Logging
 package import Outbox

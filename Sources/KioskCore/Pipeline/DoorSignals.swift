@@ -1,3 +1,4 @@
+// DoorSignals: the pipeline's seam to the door (DoorController), so tests can record signals instead.
 package import DoorIO
 
 /// The pipeline's seam to the door: what it shows and does for a person. The real one is

@@ -1,3 +1,4 @@
+// FrameAnalyzer: per-frame decode, detection, quality, crop and encode, on its own thread off Swift's pool.
 package import Camera
 import Dispatch
 package import FaceDetection

@@ -1,3 +1,4 @@
+// ImageKeeper: keeps uploaded face crops (0600) when `privacy.keep_images` is on, pruned by age and count.
 package import Foundation
 import SystemPackage
 

@@ -1,3 +1,4 @@
+// TappedFrameSource: a frame source that shows each frame to a callback (readiness, benchmark timestamps).
 package import Camera
 
 /// A frame source that passes every frame through after showing it to `onFrame` (readiness,

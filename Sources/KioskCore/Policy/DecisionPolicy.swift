@@ -1,3 +1,4 @@
+// DecisionPolicy: turns a check-in outcome into the door's decision (status, similarity, offline, schedule).
 package import Foundation
 
 /// What the server (or its absence) said about one check-in, reduced to what the door needs.

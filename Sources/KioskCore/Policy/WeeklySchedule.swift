@@ -1,3 +1,4 @@
+// WeeklySchedule: weekly windows (`mon-fri 07:00-19:00`) in local time when the door may open.
 package import Foundation
 
 /// Weekly windows in which the door may open for a recognised person, in the terminal's local

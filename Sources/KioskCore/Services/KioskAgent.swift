@@ -1,3 +1,4 @@
+// KioskAgent: builds every component from the configuration and runs them as one ServiceGroup, GPIO first.
 package import Camera
 package import DoorIO
 import FaceAiDee

@@ -1,3 +1,4 @@
+// The daemon's services: pipeline, door, queue drainer, token refresh, status files, systemd watchdog.
 import DoorIO
 import Foundation
 import Logging

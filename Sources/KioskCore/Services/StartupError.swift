@@ -1,3 +1,4 @@
+// StartupError: what kioskd cannot start without, the setting involved, what to do, and its exit status.
 import Foundation
 
 /// Something `kioskd` cannot start without: which part, the setting involved, the underlying

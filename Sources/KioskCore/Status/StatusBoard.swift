@@ -1,3 +1,4 @@
+// StatusBoard: the daemon's live status behind a mutex, updated by every component, read by the writer.
 import Foundation
 import Synchronization
 

@@ -1,3 +1,4 @@
+// StatusFileWriter: writes status.json and the metrics file atomically, with an explicit mode and group.
 package import Foundation
 import SystemPackage
 

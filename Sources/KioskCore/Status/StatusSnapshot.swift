@@ -1,3 +1,4 @@
+// StatusSnapshot: what kioskd reports about itself, as status.json and Prometheus text; KioskVersion.
 package import Foundation
 
 /// What `kioskd` reports about itself: written to `status.json` for people and `kioskctl

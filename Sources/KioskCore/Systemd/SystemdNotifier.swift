@@ -1,3 +1,4 @@
+// SystemdNotifier: sd_notify messages (READY, STATUS, WATCHDOG) without libsystemd; a no-op outside systemd.
 import Foundation
 
 // timespec and clock_gettime are declared through CoreFoundation on Linux toolchains.

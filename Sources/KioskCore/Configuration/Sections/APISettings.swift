@@ -1,3 +1,4 @@
+// `api.*`: where the Face AiDee server is, how to reach it, the checks, and the API client's configuration.
 package import FaceAiDee
 import Foundation
 

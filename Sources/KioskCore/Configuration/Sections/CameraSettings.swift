@@ -1,3 +1,4 @@
+// `camera.*`: the V4L2 camera or a replay source, its keys and checks, and the camera's configuration.
 package import Camera
 import Foundation
 

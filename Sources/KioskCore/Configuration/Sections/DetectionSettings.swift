@@ -1,3 +1,4 @@
+// `detection.*`: YuNet score, minimum face size, threads, several faces; and the detector's configuration.
 package import FaceDetection
 import Foundation
 

@@ -1,3 +1,4 @@
+// `door.*`: backend, GPIO line roles, wiring, timings, the checks, and the door controller's configuration.
 package import DoorIO
 
 /// Door hardware (`door.*`); line roles map onto GPIO lines by name or offset.

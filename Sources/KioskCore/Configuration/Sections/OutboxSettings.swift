@@ -1,3 +1,4 @@
+// `outbox.*`: the offline queue and journal's limits, key and retry policy, and the Outbox configuration.
 import Foundation
 package import Outbox
 
