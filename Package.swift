@@ -164,6 +164,10 @@ let package = Package(
         .target(
             name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"),
+        // The simulator half of the kit: only the suites that start aidee-sim link Hummingbird.
+        .target(
+            name: "SimulatorTestSupport", dependencies: ["AiDeeSimulator", "TestSupport"],
+            path: "Tests/SimulatorTestSupport"),
         .testTarget(
             name: "ShimTests",
             dependencies: [
@@ -178,7 +182,7 @@ let package = Package(
         .testTarget(
             name: "FaceAiDeeTests",
             dependencies: [
-                "FaceAiDee", "AiDeeAPI", "AiDeeSimulator", "TestSupport",
+                "FaceAiDee", "AiDeeAPI", "AiDeeSimulator", "TestSupport", "SimulatorTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -200,13 +204,16 @@ let package = Package(
             name: "KioskCoreTests",
             dependencies: [
                 "KioskCore", "AiDeeSimulator", "Camera", "Imaging", "DoorIO", "Outbox", "TestSupport",
+                "SimulatorTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .testTarget(name: "AiDeeSimulatorTests", dependencies: ["AiDeeSimulator", "AiDeeAPI", "TestSupport"]),
+        .testTarget(
+            name: "AiDeeSimulatorTests",
+            dependencies: ["AiDeeSimulator", "AiDeeAPI", "TestSupport", "SimulatorTestSupport"]),
         .testTarget(
             name: "KioskCLITests",
             dependencies: [
-                "KioskCLI", "DoorIO", "AiDeeSimulator", "TestSupport",
+                "KioskCLI", "DoorIO", "AiDeeSimulator", "TestSupport", "SimulatorTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
     ],

@@ -6,34 +6,34 @@ import Testing
 struct FaceMatchingTests {
     @Test("faces of one person match each other, different people do not")
     func samePersonMatchesOthersDoNot() async throws {
-        let sim = try await Sim.start()
-        defer { Task { await sim.shutdown() } }
-        var descriptors: [(String, FaceDescriptor)] = []
-        for image in Faces.obama + Faces.others {
-            descriptors.append((image, try await sim.server.descriptor(ofImage: try Faces.bytes(image))))
-        }
-        let threshold = MatchOption.threshold(for: MatchOption.defaultOption) ?? 80
-        var lowestSame = 100.0
-        var highestDifferent = 0.0
-        for i in descriptors.indices {
-            for j in descriptors.indices where j > i {
-                let (a, da) = descriptors[i]
-                let (b, db) = descriptors[j]
-                let similarity = FaceSimilarity.percentage(forDistance: da.distance(to: db))
-                let aIsObama = Faces.obama.contains(a)
-                let bIsObama = Faces.obama.contains(b)
-                if aIsObama && bIsObama {
-                    lowestSame = min(lowestSame, similarity)
-                    #expect(similarity >= threshold, "\(a) vs \(b): \(similarity) %")
-                } else {
-                    highestDifferent = max(highestDifferent, similarity)
-                    #expect(similarity < threshold, "\(a) vs \(b): \(similarity) %")
+        try await Sim.with { sim in
+            var descriptors: [(String, FaceDescriptor)] = []
+            for image in Faces.obama + Faces.others {
+                descriptors.append((image, try await sim.server.descriptor(ofImage: try Faces.bytes(image))))
+            }
+            let threshold = MatchOption.threshold(for: MatchOption.defaultOption) ?? 80
+            var lowestSame = 100.0
+            var highestDifferent = 0.0
+            for i in descriptors.indices {
+                for j in descriptors.indices where j > i {
+                    let (a, da) = descriptors[i]
+                    let (b, db) = descriptors[j]
+                    let similarity = FaceSimilarity.percentage(forDistance: da.distance(to: db))
+                    let aIsObama = Faces.obama.contains(a)
+                    let bIsObama = Faces.obama.contains(b)
+                    if aIsObama && bIsObama {
+                        lowestSame = min(lowestSame, similarity)
+                        #expect(similarity >= threshold, "\(a) vs \(b): \(similarity) %")
+                    } else {
+                        highestDifferent = max(highestDifferent, similarity)
+                        #expect(similarity < threshold, "\(a) vs \(b): \(similarity) %")
+                    }
                 }
             }
+            print(
+                "face matching: lowest same-person similarity \(lowestSame) %, highest different-person \(highestDifferent) %, threshold \(threshold) %"
+            )
         }
-        print(
-            "face matching: lowest same-person similarity \(lowestSame) %, highest different-person \(highestDifferent) %, threshold \(threshold) %"
-        )
     }
 
     @Test("the similarity mapping puts dlib's 0.6 at the default threshold and is invertible")

@@ -2,6 +2,7 @@
 // malformed bodies the generated client never would).
 import AiDeeSimulator
 import Foundation
+import SimulatorTestSupport
 import TestSupport
 
 #if canImport(FoundationNetworking)
@@ -20,24 +21,17 @@ struct Sim {
 
     static let password = "pw"
 
-    /// Starts a simulator with accounts `kiosk` (may issue keys), `viewer` (nokeys) and `other`,
-    /// project 1 `HQ` for everyone and project 2 `Lab` for `other` only.
-    static func start(
+    /// Runs `body` with a simulator of the three-account site (`kiosk`, `viewer` without keys,
+    /// `other`; project 1 `HQ` for everyone, project 2 `Lab` for `other` only), stopped at the end.
+    static func with<T>(
         dataDirectory: URL? = nil, tokenTTL: TimeInterval = 3600, maxBodyBytes: Int = 10 * 1024 * 1024,
-        faults: [FaultRule] = []
-    ) async throws -> Sim {
-        let configuration = SimulatorConfiguration(
-            dataDirectory: dataDirectory,
-            modelsDirectory: TestAssets.root.appendingPathComponent("models"),
-            accounts: [
-                .init(username: "kiosk", password: password),
-                .init(username: "viewer", password: password, canIssueKeys: false),
-                .init(username: "other", password: password),
-            ],
-            projects: [.init(id: 1, name: "HQ"), .init(id: 2, name: "Lab", members: ["other"])],
-            tokenTTL: tokenTTL, maxBodyBytes: maxBodyBytes, faults: faults, faultSeed: 42)
-        let server = try await AiDeeSimulatorServer.start(configuration)
-        return Sim(server: server, base: "http://127.0.0.1:\(server.port)")
+        faults: [FaultRule] = [], _ body: (Sim) async throws -> T
+    ) async throws -> T {
+        let configuration = SimulatorConfiguration.threeAccountSite(
+            dataDirectory: dataDirectory, tokenTTL: tokenTTL, maxBodyBytes: maxBodyBytes, faults: faults, faultSeed: 42)
+        return try await withSimulator(configuration) { server in
+            try await body(Sim(server: server, base: "http://127.0.0.1:\(server.port)"))
+        }
     }
 
     struct Reply {
@@ -74,8 +68,6 @@ struct Sim {
         let token = try await call("POST", "/api/v1/auth/token", json: ["key": key["key"] ?? "", "secret": key["secret"] ?? ""]).json
         return token["token"] as? String ?? ""
     }
-
-    func shutdown() async { await server.shutdown() }
 }
 
 /// Face-set images by path in ground_truth.json.

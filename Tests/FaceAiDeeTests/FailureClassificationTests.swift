@@ -1,6 +1,7 @@
 import AiDeeSimulator
 import FaceAiDee
 import Foundation
+import SimulatorTestSupport
 import TestSupport
 import Testing
 
@@ -17,11 +18,24 @@ struct FailureClassificationTests {
         let client: FaceAiDeeClient
         let face: [UInt8]
 
-        static func start(requestTimeout: Duration = .seconds(15)) async throws -> Site {
-            let sim = try await AiDeeSimulatorServer.start(
-                SimulatorConfiguration(
-                    modelsDirectory: TestAssets.root.appendingPathComponent("models"),
-                    accounts: [.init(username: "kiosk", password: "pw")], projects: [.init(id: 1, name: "HQ")], faultSeed: 3))
+        /// Runs `body` with a fresh site; the client and the simulator are stopped at the end.
+        static func with<T>(requestTimeout: Duration = .seconds(15), _ body: (Site) async throws -> T) async throws -> T {
+            let configuration = SimulatorConfiguration.forTests(
+                accounts: [.init(username: "kiosk", password: "pw")], projects: [.init(id: 1, name: "HQ")], faultSeed: 3)
+            return try await withSimulator(configuration) { sim in
+                let site = try await start(sim, requestTimeout: requestTimeout)
+                do {
+                    let result = try await body(site)
+                    await site.client.shutdown()
+                    return result
+                } catch {
+                    await site.client.shutdown()
+                    throw error
+                }
+            }
+        }
+
+        private static func start(_ sim: AiDeeSimulatorServer, requestTimeout: Duration) async throws -> Site {
             let face = [UInt8](try Data(contentsOf: TestAssets.faceImage("images/facerec/obama.jpg")))
             let user = try await sim.createUser(projectID: 1, status: "APPROVED")
             _ = try await sim.enrollFace(projectID: 1, userID: user, image: face)
@@ -45,77 +59,73 @@ struct FailureClassificationTests {
 
         func serverCheckIns() async throws -> Int { try await sim.checkIns(projectID: 1).count }
 
-        func stop() async {
-            await client.shutdown()
-            await sim.shutdown()
-        }
     }
 
     @Test func processedThenDroppedIsNoAnswerAndRecordedOnce() async throws {
-        let site = try await Site.start()
-        defer { Task { await site.stop() } }
-        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .dropAfterProcessing)])
-        let result = await site.checkIn()
-        guard case .failure(let error) = result, case .noAnswer(let operation, _, let message) = error else {
-            Issue.record("expected noAnswer, got \(result)")
-            return
+        try await Site.with { site in
+            site.sim.faults.set([FaultRule(operation: "checkIn", kind: .dropAfterProcessing)])
+            let result = await site.checkIn()
+            guard case .failure(let error) = result, case .noAnswer(let operation, _, let message) = error else {
+                Issue.record("expected noAnswer, got \(result)")
+                return
+            }
+            #expect(operation == "checkIn")
+            #expect(message.contains("whole request"))
+            #expect(error.disposition == .ambiguous)
+            // Exactly one: the server recorded it, and libcurl did not post it again on a new
+            // connection after the reused one died (libcurl retries a dead reused connection by itself).
+            #expect(try await site.serverCheckIns() == 1)
         }
-        #expect(operation == "checkIn")
-        #expect(message.contains("whole request"))
-        #expect(error.disposition == .ambiguous)
-        // Exactly one: the server recorded it, and libcurl did not post it again on a new
-        // connection after the reused one died (libcurl retries a dead reused connection by itself).
-        #expect(try await site.serverCheckIns() == 1)
     }
 
     @Test func droppedBeforeProcessingIsAlsoNoAnswer() async throws {
         // The client cannot tell this from the case above: the request went out, no answer came.
-        let site = try await Site.start()
-        defer { Task { await site.stop() } }
-        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .drop)])
-        let result = await site.checkIn()
-        guard case .failure(let error) = result, case .noAnswer = error else {
-            Issue.record("expected noAnswer, got \(result)")
-            return
+        try await Site.with { site in
+            site.sim.faults.set([FaultRule(operation: "checkIn", kind: .drop)])
+            let result = await site.checkIn()
+            guard case .failure(let error) = result, case .noAnswer = error else {
+                Issue.record("expected noAnswer, got \(result)")
+                return
+            }
+            #expect(error.disposition == .ambiguous)
+            #expect(try await site.serverCheckIns() == 0)
         }
-        #expect(error.disposition == .ambiguous)
-        #expect(try await site.serverCheckIns() == 0)
     }
 
     @Test func slowAnswerAfterTheUploadIsNoAnswer() async throws {
-        let site = try await Site.start(requestTimeout: .milliseconds(800))
-        defer { Task { await site.stop() } }
-        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .latency(milliseconds: 2500))])
-        let result = await site.checkIn()
-        guard case .failure(let error) = result, case .noAnswer(_, _, let message) = error else {
-            Issue.record("expected noAnswer, got \(result)")
-            return
+        try await Site.with(requestTimeout: .milliseconds(800)) { site in
+            site.sim.faults.set([FaultRule(operation: "checkIn", kind: .latency(milliseconds: 2500))])
+            let result = await site.checkIn()
+            guard case .failure(let error) = result, case .noAnswer(_, _, let message) = error else {
+                Issue.record("expected noAnswer, got \(result)")
+                return
+            }
+            #expect(message.contains("no answer within 0.8 s"))
+            #expect(error.disposition == .ambiguous)
+            // The simulator carries on after the client gave up: the check-in is recorded (after its
+            // 2.5 s of injected latency plus matching, longer on a loaded machine: polled, not slept).
+            let deadline = ContinuousClock.now + .seconds(60)
+            var recorded = try await site.serverCheckIns()
+            while recorded == 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                recorded = try await site.serverCheckIns()
+            }
+            #expect(recorded == 1)
         }
-        #expect(message.contains("no answer within 0.8 s"))
-        #expect(error.disposition == .ambiguous)
-        // The simulator carries on after the client gave up: the check-in is recorded (after its
-        // 2.5 s of injected latency plus matching, longer on a loaded machine: polled, not slept).
-        let deadline = ContinuousClock.now + .seconds(60)
-        var recorded = try await site.serverCheckIns()
-        while recorded == 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-            recorded = try await site.serverCheckIns()
-        }
-        #expect(recorded == 1)
     }
 
     @Test func malformedSuccessIsAcceptedAndQuotesTheBody() async throws {
-        let site = try await Site.start()
-        defer { Task { await site.stop() } }
-        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .malformedSuccess)])
-        let result = await site.checkIn()
-        guard case .failure(let error) = result, case .undecodableBody("checkIn", 200, let detail) = error else {
-            Issue.record("expected undecodableBody 200, got \(result)")
-            return
+        try await Site.with { site in
+            site.sim.faults.set([FaultRule(operation: "checkIn", kind: .malformedSuccess)])
+            let result = await site.checkIn()
+            guard case .failure(let error) = result, case .undecodableBody("checkIn", 200, let detail) = error else {
+                Issue.record("expected undecodableBody 200, got \(result)")
+                return
+            }
+            #expect(error.disposition == .accepted)
+            #expect(detail.contains(#"the answer began: {"result":{"uid":"u-1""#), "\(detail)")
+            #expect(try await site.serverCheckIns() == 1)
         }
-        #expect(error.disposition == .accepted)
-        #expect(detail.contains(#"the answer began: {"result":{"uid":"u-1""#), "\(detail)")
-        #expect(try await site.serverCheckIns() == 1)
     }
 
     @Test func refusedConnectionIsNothingSent() async throws {
@@ -137,18 +147,18 @@ struct FailureClassificationTests {
 
     @Test func repeatableOperationsKeepTheirErrors() async throws {
         // Only unrepeatable operations report noAnswer; a dropped read stays a network error.
-        let site = try await Site.start()
-        defer { Task { await site.stop() } }
-        site.sim.faults.set([FaultRule(operation: "listProjects", kind: .dropAfterProcessing)])
-        do {
-            _ = try await site.client.listProjects()
-            Issue.record("a dropped answer arrived")
-        } catch {
-            guard case .network = error else {
-                Issue.record("expected a network error, got \(error)")
-                return
+        try await Site.with { site in
+            site.sim.faults.set([FaultRule(operation: "listProjects", kind: .dropAfterProcessing)])
+            do throws(FaceAiDeeError) {
+                _ = try await site.client.listProjects()
+                Issue.record("a dropped answer arrived")
+            } catch {
+                guard case .network = error else {
+                    Issue.record("expected a network error, got \(error)")
+                    return
+                }
+                #expect(error.disposition == .retryable)
             }
-            #expect(error.disposition == .retryable)
         }
     }
 

@@ -1,5 +1,6 @@
 import AiDeeSimulator
 import Foundation
+import SimulatorTestSupport
 import TestSupport
 import Testing
 
@@ -37,25 +38,16 @@ struct APICommandTests {
             self.folder = folder
         }
 
-        static func start() async throws -> Fixture {
-            let sim = try await AiDeeSimulatorServer.start(
-                SimulatorConfiguration(
-                    modelsDirectory: TestAssets.root.appendingPathComponent("models"),
-                    accounts: [
-                        .init(username: "kiosk", password: "pw"), .init(username: "viewer", password: "pw", canIssueKeys: false),
-                        .init(username: "other", password: "pw"),
-                    ],
-                    projects: [.init(id: 1, name: "HQ"), .init(id: 2, name: "Lab", members: ["other"])]))
-            let folder = try TestAssets.temporaryDirectory("kioskctl-api")
-            // The config-file layer: only the project comes from here.
-            try "api:\n  project_id: 1\n".write(
-                toFile: folder.appendingPathComponent("kioskd.yaml").path, atomically: true, encoding: .utf8)
-            return Fixture(sim: sim, folder: folder)
-        }
-
-        func stop() async {
-            await sim.shutdown()
-            try? FileManager.default.removeItem(at: folder)
+        /// Runs `body` with a fresh simulator and folder; both are gone at the end.
+        static func with<T>(_ body: (Fixture) async throws -> T) async throws -> T {
+            try await withSimulator(.threeAccountSite()) { sim in
+                let folder = try TestAssets.temporaryDirectory("kioskctl-api")
+                defer { try? FileManager.default.removeItem(at: folder) }
+                // The config-file layer: only the project comes from here.
+                try "api:\n  project_id: 1\n".write(
+                    toFile: folder.appendingPathComponent("kioskd.yaml").path, atomically: true, encoding: .utf8)
+                return try await body(Fixture(sim: sim, folder: folder))
+            }
         }
 
         /// Runs `kioskctl api ARGS` with the server URL and credentials in the environment.
@@ -69,133 +61,142 @@ struct APICommandTests {
     }
 
     @Test func keyIssueSavesMode0600AndHidesTheSecret() async throws {
-        let fixture = try await Fixture.start()
-        defer { Task { await fixture.stop() } }
-        let run = try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials])
-        #expect(run.status == 0, "\(run.stderr)")
-        let mode = try FileManager.default.attributesOfItem(atPath: fixture.credentials)[.posixPermissions] as? Int
-        #expect(mode == 0o600)
-        let saved = try String(contentsOfFile: fixture.credentials, encoding: .utf8)
-        let secret = try #require(saved.split(separator: "\n").first { $0.hasPrefix("secret=") }?.dropFirst(7))
-        #expect(!run.stdout.contains(secret))
+        try await Fixture.with { fixture in
+            let run = try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials])
+            #expect(run.status == 0, "\(run.stderr)")
+            let mode = try FileManager.default.attributesOfItem(atPath: fixture.credentials)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            let saved = try String(contentsOfFile: fixture.credentials, encoding: .utf8)
+            let secret = try #require(saved.split(separator: "\n").first { $0.hasPrefix("secret=") }?.dropFirst(7))
+            #expect(!run.stdout.contains(secret))
 
-        let json = try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--json", "--show-secret"])
-        #expect(json.status == 0)
-        #expect((json.json["secret"] as? String)?.count == 20)
-        #expect(json.json["key"] is String)
+            let json = try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--json", "--show-secret"])
+            #expect(json.status == 0)
+            #expect((json.json["secret"] as? String)?.count == 20)
+            #expect(json.json["key"] is String)
 
-        let refused = try await fixture.api(["key", "issue", "--username", "viewer", "--password", "pw", "--json"])
-        #expect(refused.status == 77)
-        let error = try #require(refused.json["error"] as? [String: Any])
-        #expect(error["status"] as? Int == 403 && error["kind"] as? String == "auth" && error["exit_code"] as? Int == 77)
-        #expect(try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "bad"]).status == 77)
+            let refused = try await fixture.api(["key", "issue", "--username", "viewer", "--password", "pw", "--json"])
+            #expect(refused.status == 77)
+            let error = try #require(refused.json["error"] as? [String: Any])
+            #expect(error["status"] as? Int == 403 && error["kind"] as? String == "auth" && error["exit_code"] as? Int == 77)
+            #expect(try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "bad"]).status == 77)
+        }
     }
 
     @Test func tokensProjectsAndUsersWithExitCodes() async throws {
-        let fixture = try await Fixture.start()
-        defer { Task { await fixture.stop() } }
-        #expect(
-            try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials]).status == 0)
+        try await Fixture.with { fixture in
+            #expect(
+                try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials]).status
+                    == 0)
 
-        let token = try await fixture.api(["token", "issue", "--json"])
-        #expect(token.status == 0)
-        #expect((token.json["expire"] as? String)?.contains(".") == true)
-        #expect(try await fixture.api(["token", "renew"]).status == 0)
-        #expect(try await fixture.api(["token", "revoke"]).status == 0)
+            let token = try await fixture.api(["token", "issue", "--json"])
+            #expect(token.status == 0)
+            #expect((token.json["expire"] as? String)?.contains(".") == true)
+            #expect(try await fixture.api(["token", "renew"]).status == 0)
+            #expect(try await fixture.api(["token", "revoke"]).status == 0)
 
-        let projects = try await fixture.api(["projects", "--json"])
-        #expect(projects.status == 0)
-        #expect((projects.json["projects"] as? [[String: Any]])?.map { $0["id"] as? Int } == [1])
+            let projects = try await fixture.api(["projects", "--json"])
+            #expect(projects.status == 0)
+            #expect((projects.json["projects"] as? [[String: Any]])?.map { $0["id"] as? Int } == [1])
 
-        // No project anywhere: usage. From the config file: fine.
-        #expect(try await fixture.api(["users", "create"]).status == 64)
-        let created = try await fixture.api([
-            "users", "create", "--config", fixture.config, "--group-id", "2", "--property", "site=seoul", "--json",
-        ])
-        #expect(created.status == 0, "\(created.stderr)")
-        let userID = try #require(created.json["id"] as? Int)
-        #expect(
-            try await fixture.api(["users", "update", "--user", "\(userID)", "--group-id", "3"], environment: ["KIOSK_PROJECT_ID": "1"])
+            // No project anywhere: usage. From the config file: fine.
+            #expect(try await fixture.api(["users", "create"]).status == 64)
+            let created = try await fixture.api([
+                "users", "create", "--config", fixture.config, "--group-id", "2", "--property", "site=seoul", "--json",
+            ])
+            #expect(created.status == 0, "\(created.stderr)")
+            let userID = try #require(created.json["id"] as? Int)
+            #expect(
+                try await fixture.api(
+                    ["users", "update", "--user", "\(userID)", "--group-id", "3"], environment: ["KIOSK_PROJECT_ID": "1"]
+                )
                 .status == 0)
-        #expect(try await fixture.api(["users", "update", "--project", "1", "--user", "999", "--group-id", "3"]).status == 3)
-        #expect(try await fixture.api(["users", "delete", "--project", "2", "--user", "\(userID)"]).status == 77)
-        #expect(try await fixture.api(["users", "delete", "--project", "1", "--user", "\(userID)"]).status == 0)
-        #expect(try await fixture.api(["users", "create", "--project", "1", "--property", "novalue"]).status == 64)
-        #expect(try await fixture.api(["users", "create", "--project", "1", "--bogus"]).status == 64)
+            #expect(try await fixture.api(["users", "update", "--project", "1", "--user", "999", "--group-id", "3"]).status == 3)
+            #expect(try await fixture.api(["users", "delete", "--project", "2", "--user", "\(userID)"]).status == 77)
+            #expect(try await fixture.api(["users", "delete", "--project", "1", "--user", "\(userID)"]).status == 0)
+            #expect(try await fixture.api(["users", "create", "--project", "1", "--property", "novalue"]).status == 64)
+            #expect(try await fixture.api(["users", "create", "--project", "1", "--bogus"]).status == 64)
+        }
     }
 
     @Test func facesAndRecognition() async throws {
-        let fixture = try await Fixture.start()
-        defer { Task { await fixture.stop() } }
-        #expect(
-            try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials]).status == 0)
-        let env = ["KIOSK_PROJECT_ID": "1"]
-        let user = try #require(
-            try await fixture.api(["users", "create", "--group-id", "1", "--json"], environment: env).json["id"] as? Int)
-        let obama = TestAssets.faceImage("images/facerec/obama.jpg").path
-        let added = try await fixture.api(
-            ["faces", "add", "--user", "\(user)", "--image", obama, "--save-image", "--json"], environment: env)
-        #expect(added.status == 0, "\(added.stderr)")
-        let face = try #require(added.json["id"] as? Int)
-        let listed = try await fixture.api(["faces", "list", "--user", "\(user)", "--json"], environment: env)
-        #expect((listed.json["faces"] as? [[String: Any]])?.first?["has_image"] as? Bool == true)
-        let out = fixture.folder.appendingPathComponent("back.jpg").path
-        #expect(
-            try await fixture.api(["faces", "get", "--user", "\(user)", "--face", "\(face)", "--out", out], environment: env).status == 0)
-        #expect(FileManager.default.contentsEqual(atPath: out, andPath: obama))
+        try await Fixture.with { fixture in
+            #expect(
+                try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials]).status
+                    == 0)
+            let env = ["KIOSK_PROJECT_ID": "1"]
+            let user = try #require(
+                try await fixture.api(["users", "create", "--group-id", "1", "--json"], environment: env).json["id"] as? Int)
+            let obama = TestAssets.faceImage("images/facerec/obama.jpg").path
+            let added = try await fixture.api(
+                ["faces", "add", "--user", "\(user)", "--image", obama, "--save-image", "--json"], environment: env)
+            #expect(added.status == 0, "\(added.stderr)")
+            let face = try #require(added.json["id"] as? Int)
+            let listed = try await fixture.api(["faces", "list", "--user", "\(user)", "--json"], environment: env)
+            #expect((listed.json["faces"] as? [[String: Any]])?.first?["has_image"] as? Bool == true)
+            let out = fixture.folder.appendingPathComponent("back.jpg").path
+            #expect(
+                try await fixture.api(["faces", "get", "--user", "\(user)", "--face", "\(face)", "--out", out], environment: env).status
+                    == 0)
+            #expect(FileManager.default.contentsEqual(atPath: out, andPath: obama))
 
-        let checkIn = try await fixture.api(
-            ["check-in", "--image", TestAssets.faceImage("images/facerec/obama2.jpg").path, "--json", "--option", "2"], environment: env)
-        #expect(checkIn.status == 0, "\(checkIn.stderr)")
-        #expect(checkIn.json["user_id"] as? Int == user && checkIn.json["status"] as? String == "APPROVED")
-        let excluded = try await fixture.api(
-            ["check-in", "--image", TestAssets.faceImage("images/facerec/obama2.jpg").path, "--condition", #"{"group_id": 9}"#],
-            environment: env)
-        #expect(excluded.status == 4)
-        let stranger = try await fixture.api(
-            ["check-in", "--image", TestAssets.faceImage("images/facerec/biden.jpg").path, "--json"], environment: env)
-        #expect(stranger.status == 3)
-        #expect((stranger.json["error"] as? [String: Any])?["kind"] as? String == "not_found")
-        let search = try await fixture.api(
-            ["search", "--image", TestAssets.faceImage("images/facerec/obama2.jpg").path, "--json"], environment: env)
-        #expect(search.json["matched"] as? Bool == true)
+            let checkIn = try await fixture.api(
+                ["check-in", "--image", TestAssets.faceImage("images/facerec/obama2.jpg").path, "--json", "--option", "2"], environment: env
+            )
+            #expect(checkIn.status == 0, "\(checkIn.stderr)")
+            #expect(checkIn.json["user_id"] as? Int == user && checkIn.json["status"] as? String == "APPROVED")
+            let excluded = try await fixture.api(
+                ["check-in", "--image", TestAssets.faceImage("images/facerec/obama2.jpg").path, "--condition", #"{"group_id": 9}"#],
+                environment: env)
+            #expect(excluded.status == 4)
+            let stranger = try await fixture.api(
+                ["check-in", "--image", TestAssets.faceImage("images/facerec/biden.jpg").path, "--json"], environment: env)
+            #expect(stranger.status == 3)
+            #expect((stranger.json["error"] as? [String: Any])?["kind"] as? String == "not_found")
+            let search = try await fixture.api(
+                ["search", "--image", TestAssets.faceImage("images/facerec/obama2.jpg").path, "--json"], environment: env)
+            #expect(search.json["matched"] as? Bool == true)
 
-        #expect(
-            try await fixture.api(
-                ["faces", "add", "--user", "\(user)", "--image", TestAssets.faceImage("images/ocvdoc/fruits.jpg").path], environment: env
-            ).status == 4)
-        #expect(try await fixture.api(["check-in", "--image", "/nonexistent.jpg"], environment: env).status == 66)
-        #expect(try await fixture.api(["check-in", "--image", obama, "--condition", "{bad"], environment: env).status == 64)
-        #expect(try await fixture.api(["check-in", "--image", obama, "--option", "9"], environment: env).status == 5)
-        #expect(
-            try await fixture.api(["faces", "update", "--user", "\(user)", "--face", "\(face)", "--image", obama], environment: env).status
-                == 0)
-        #expect(try await fixture.api(["faces", "delete", "--user", "\(user)", "--face", "\(face)"], environment: env).status == 0)
-        #expect(try await fixture.api(["faces", "delete", "--user", "\(user)", "--face", "\(face)"], environment: env).status == 3)
-        #expect(try await fixture.api(["faces", "delete-all", "--user", "\(user)"], environment: env).status == 0)
+            #expect(
+                try await fixture.api(
+                    ["faces", "add", "--user", "\(user)", "--image", TestAssets.faceImage("images/ocvdoc/fruits.jpg").path],
+                    environment: env
+                ).status == 4)
+            #expect(try await fixture.api(["check-in", "--image", "/nonexistent.jpg"], environment: env).status == 66)
+            #expect(try await fixture.api(["check-in", "--image", obama, "--condition", "{bad"], environment: env).status == 64)
+            #expect(try await fixture.api(["check-in", "--image", obama, "--option", "9"], environment: env).status == 5)
+            #expect(
+                try await fixture.api(["faces", "update", "--user", "\(user)", "--face", "\(face)", "--image", obama], environment: env)
+                    .status
+                    == 0)
+            #expect(try await fixture.api(["faces", "delete", "--user", "\(user)", "--face", "\(face)"], environment: env).status == 0)
+            #expect(try await fixture.api(["faces", "delete", "--user", "\(user)", "--face", "\(face)"], environment: env).status == 3)
+            #expect(try await fixture.api(["faces", "delete-all", "--user", "\(user)"], environment: env).status == 0)
 
-        fixture.sim.faults.set([FaultRule(operation: "listProjects", kind: .status(500))])
-        #expect(try await fixture.api(["projects"]).status == 69)
+            fixture.sim.faults.set([FaultRule(operation: "listProjects", kind: .status(500))])
+            #expect(try await fixture.api(["projects"]).status == 69)
+        }
     }
 
     @Test func configurationAndNetworkFailures() async throws {
-        let fixture = try await Fixture.start()
-        defer { Task { await fixture.stop() } }
-        // No credentials file yet: configuration.
-        let missing = try await fixture.api(["projects", "--json"])
-        #expect(missing.status == 78)
-        #expect((missing.json["error"] as? [String: Any])?["kind"] as? String == "credentials")
-        #expect(
-            try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials]).status == 0)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: fixture.credentials)
-        let open = try await fixture.api(["projects"])
-        #expect(open.status == 78 && open.stderr.contains("chmod 600"))
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: fixture.credentials)
+        try await Fixture.with { fixture in
+            // No credentials file yet: configuration.
+            let missing = try await fixture.api(["projects", "--json"])
+            #expect(missing.status == 78)
+            #expect((missing.json["error"] as? [String: Any])?["kind"] as? String == "credentials")
+            #expect(
+                try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials]).status
+                    == 0)
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: fixture.credentials)
+            let open = try await fixture.api(["projects"])
+            #expect(open.status == 78 && open.stderr.contains("chmod 600"))
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: fixture.credentials)
 
-        let refused = try await fixture.api(["projects", "--url", "http://127.0.0.1:1", "--json"])
-        #expect(refused.status == 75)
-        #expect((refused.json["error"] as? [String: Any])?["kind"] as? String == "network")
-        #expect(try await fixture.api(["projects", "--url", "ftp://x"]).status == 78)
+            let refused = try await fixture.api(["projects", "--url", "http://127.0.0.1:1", "--json"])
+            #expect(refused.status == 75)
+            #expect((refused.json["error"] as? [String: Any])?["kind"] as? String == "network")
+            #expect(try await fixture.api(["projects", "--url", "ftp://x"]).status == 78)
+        }
     }
 }
 

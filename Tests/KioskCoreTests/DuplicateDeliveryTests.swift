@@ -4,6 +4,7 @@ import FaceAiDee
 import Foundation
 import Logging
 import Outbox
+import SimulatorTestSupport
 import TestSupport
 import Testing
 
@@ -25,11 +26,25 @@ struct DuplicateDeliveryTests {
         var store: OutboxStore { OutboxStore(database: database) }
         var journal: EventJournal { EventJournal(database: database) }
 
-        static func start() async throws -> Site {
-            let sim = try await AiDeeSimulatorServer.start(
-                SimulatorConfiguration(
-                    modelsDirectory: TestAssets.root.appendingPathComponent("models"),
-                    accounts: [.init(username: "kiosk", password: "pw")], projects: [.init(id: 1, name: "Lobby")], faultSeed: 5))
+        /// Runs `body` with a fresh site; the gateway, the simulator and the outbox are closed
+        /// at the end.
+        static func with<T>(_ body: (Site) async throws -> T) async throws -> T {
+            let configuration = SimulatorConfiguration.forTests(
+                accounts: [.init(username: "kiosk", password: "pw")], projects: [.init(id: 1, name: "Lobby")], faultSeed: 5)
+            return try await withSimulator(configuration) { sim in
+                let site = try await start(sim)
+                do {
+                    let result = try await body(site)
+                    await site.stop()
+                    return result
+                } catch {
+                    await site.stop()
+                    throw error
+                }
+            }
+        }
+
+        private static func start(_ sim: AiDeeSimulatorServer) async throws -> Site {
             let face = [UInt8](try Data(contentsOf: TestAssets.faceImage("images/facerec/obama.jpg")))
             let user = try await sim.createUser(projectID: 1, status: "APPROVED")
             _ = try await sim.enrollFace(projectID: 1, userID: user, image: face)
@@ -68,159 +83,158 @@ struct DuplicateDeliveryTests {
             try await journal.entries(limit: 100, kinds: [kind]).map(\.event)
         }
 
-        func stop() async {
+        private func stop() async {
             await gateway.shutdown()
-            await sim.shutdown()
             database.close()
             try? FileManager.default.removeItem(at: directory)
         }
     }
 
     @Test func anUnreadable200IsDeliveredOnceAndNeverPostedAgain() async throws {
-        let site = try await Site.start()
-        defer { Task { await site.stop() } }
-        try await site.enqueue()
-        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .malformedSuccess)])
-        let drainer = site.drainer(.retry)
-        guard case .delivered = await drainer.drainOnce() else {
-            Issue.record("an unreadable 200 was not a delivery")
-            return
+        try await Site.with { site in
+            try await site.enqueue()
+            site.sim.faults.set([FaultRule(operation: "checkIn", kind: .malformedSuccess)])
+            let drainer = site.drainer(.retry)
+            guard case .delivered = await drainer.drainOnce() else {
+                Issue.record("an unreadable 200 was not a delivery")
+                return
+            }
+            #expect(await drainer.drainOnce() == .idle(nextDue: nil))
+            #expect(try await site.serverCheckIns() == 1)
+            let late = try await site.entries(.lateOutcome)
+            guard case .lateOutcome(let record)? = late.first else {
+                Issue.record("no late outcome journaled")
+                return
+            }
+            #expect(record.delivered && record.status == 200)
+            #expect(record.summary.contains("contract warning"))
+            #expect(record.summary.contains(#"{"result":{"uid":"u-1""#), "\(record.summary)")
         }
-        #expect(await drainer.drainOnce() == .idle(nextDue: nil))
-        #expect(try await site.serverCheckIns() == 1)
-        let late = try await site.entries(.lateOutcome)
-        guard case .lateOutcome(let record)? = late.first else {
-            Issue.record("no late outcome journaled")
-            return
-        }
-        #expect(record.delivered && record.status == 200)
-        #expect(record.summary.contains("contract warning"))
-        #expect(record.summary.contains(#"{"result":{"uid":"u-1""#), "\(record.summary)")
     }
 
     @Test func noAnswerUnderRetryIsPostedExactlyOnceMore() async throws {
-        let site = try await Site.start()
-        defer { Task { await site.stop() } }
-        try await site.enqueue()
-        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .dropAfterProcessing)])
-        let drainer = site.drainer(.retry)
-        guard case .retryScheduled = await drainer.drainOnce() else {
-            Issue.record("an unanswered post was not rescheduled under retry")
-            return
+        try await Site.with { site in
+            try await site.enqueue()
+            site.sim.faults.set([FaultRule(operation: "checkIn", kind: .dropAfterProcessing)])
+            let drainer = site.drainer(.retry)
+            guard case .retryScheduled = await drainer.drainOnce() else {
+                Issue.record("an unanswered post was not rescheduled under retry")
+                return
+            }
+            #expect(try await site.serverCheckIns() == 1)
+            let duplicates = try await site.entries(.possibleDuplicate)
+            #expect(duplicates.count == 1)
+            // The second post gets no answer either: dropped, never a third post.
+            try await site.store.retry(id: nil)
+            guard case .droppedUnanswered = await drainer.drainOnce() else {
+                Issue.record("a second unanswered post was not dropped")
+                return
+            }
+            #expect(try await site.serverCheckIns() == 2)
+            #expect(await drainer.drainOnce() == .idle(nextDue: nil))
+            let status = try await site.store.status()
+            #expect(status.counters.ambiguous == 2 && status.counters.droppedAmbiguous == 1 && status.items == 0)
+            let drops = try await site.entries(.drop)
+            #expect(drops.contains { if case .drop(let r) = $0 { r.reason == .ambiguous } else { false } })
         }
-        #expect(try await site.serverCheckIns() == 1)
-        let duplicates = try await site.entries(.possibleDuplicate)
-        #expect(duplicates.count == 1)
-        // The second post gets no answer either: dropped, never a third post.
-        try await site.store.retry(id: nil)
-        guard case .droppedUnanswered = await drainer.drainOnce() else {
-            Issue.record("a second unanswered post was not dropped")
-            return
-        }
-        #expect(try await site.serverCheckIns() == 2)
-        #expect(await drainer.drainOnce() == .idle(nextDue: nil))
-        let status = try await site.store.status()
-        #expect(status.counters.ambiguous == 2 && status.counters.droppedAmbiguous == 1 && status.items == 0)
-        let drops = try await site.entries(.drop)
-        #expect(drops.contains { if case .drop(let r) = $0 { r.reason == .ambiguous } else { false } })
     }
 
     @Test func noAnswerUnderRetryThenAnAnswerIsJournaledAsAPossibleDuplicate() async throws {
-        let site = try await Site.start()
-        defer { Task { await site.stop() } }
-        try await site.enqueue()
-        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .dropAfterProcessing)])
-        let drainer = site.drainer(.retry)
-        _ = await drainer.drainOnce()
-        site.sim.faults.set([])
-        try await site.store.retry(id: nil)
-        guard case .delivered = await drainer.drainOnce() else {
-            Issue.record("the second post was not delivered")
-            return
+        try await Site.with { site in
+            try await site.enqueue()
+            site.sim.faults.set([FaultRule(operation: "checkIn", kind: .dropAfterProcessing)])
+            let drainer = site.drainer(.retry)
+            _ = await drainer.drainOnce()
+            site.sim.faults.set([])
+            try await site.store.retry(id: nil)
+            guard case .delivered = await drainer.drainOnce() else {
+                Issue.record("the second post was not delivered")
+                return
+            }
+            // The documented duplicate: the server recorded the first post and the one more.
+            #expect(try await site.serverCheckIns() == 2)
+            guard case .lateOutcome(let record)? = try await site.entries(.lateOutcome).first else {
+                Issue.record("no late outcome")
+                return
+            }
+            #expect(record.summary.contains("possible duplicate"))
         }
-        // The documented duplicate: the server recorded the first post and the one more.
-        #expect(try await site.serverCheckIns() == 2)
-        guard case .lateOutcome(let record)? = try await site.entries(.lateOutcome).first else {
-            Issue.record("no late outcome")
-            return
-        }
-        #expect(record.summary.contains("possible duplicate"))
     }
 
     @Test func noAnswerUnderGiveUpIsNeverPostedAgain() async throws {
-        let site = try await Site.start()
-        defer { Task { await site.stop() } }
-        try await site.enqueue()
-        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .dropAfterProcessing)])
-        let drainer = site.drainer(.giveUp)
-        guard case .droppedUnanswered = await drainer.drainOnce() else {
-            Issue.record("an unanswered post was not dropped under give_up")
-            return
+        try await Site.with { site in
+            try await site.enqueue()
+            site.sim.faults.set([FaultRule(operation: "checkIn", kind: .dropAfterProcessing)])
+            let drainer = site.drainer(.giveUp)
+            guard case .droppedUnanswered = await drainer.drainOnce() else {
+                Issue.record("an unanswered post was not dropped under give_up")
+                return
+            }
+            site.sim.faults.set([])
+            #expect(await drainer.drainOnce() == .idle(nextDue: nil))
+            #expect(try await site.serverCheckIns() == 1)
+            #expect(try await site.entries(.possibleDuplicate).isEmpty)
         }
-        site.sim.faults.set([])
-        #expect(await drainer.drainOnce() == .idle(nextDue: nil))
-        #expect(try await site.serverCheckIns() == 1)
-        #expect(try await site.entries(.possibleDuplicate).isEmpty)
     }
 
     @Test func aNetworkFailureBeforeSendingIsRetriedWithoutDuplicates() async throws {
-        let site = try await Site.start()
-        defer { Task { await site.stop() } }
-        try await site.enqueue()
-        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .status(503))])
-        let drainer = site.drainer(.giveUp)
-        for _ in 0..<3 {
-            guard case .retryScheduled = await drainer.drainOnce() else {
-                Issue.record("a 503 was not retryable")
+        try await Site.with { site in
+            try await site.enqueue()
+            site.sim.faults.set([FaultRule(operation: "checkIn", kind: .status(503))])
+            let drainer = site.drainer(.giveUp)
+            for _ in 0..<3 {
+                guard case .retryScheduled = await drainer.drainOnce() else {
+                    Issue.record("a 503 was not retryable")
+                    return
+                }
+                try await site.store.retry(id: nil)
+            }
+            site.sim.faults.set([])
+            guard case .delivered = await drainer.drainOnce() else {
+                Issue.record("not delivered after the server came back")
                 return
             }
-            try await site.store.retry(id: nil)
+            #expect(try await site.serverCheckIns() == 1)
         }
-        site.sim.faults.set([])
-        guard case .delivered = await drainer.drainOnce() else {
-            Issue.record("not delivered after the server came back")
-            return
-        }
-        #expect(try await site.serverCheckIns() == 1)
     }
 
     /// The live door path: an unanswered check-in is queued (retry) or only journaled (give_up).
     @Test(arguments: [AmbiguousDeliveryPolicy.retry, .giveUp])
     func liveCheckInWithoutAnAnswer(_ policy: AmbiguousDeliveryPolicy) async throws {
-        let site = try await Site.start()
-        defer { Task { await site.stop() } }
-        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .dropAfterProcessing)])
-        let outcome = await site.gateway.checkIn(jpeg: site.face)
-        guard case .unanswered = outcome else {
-            Issue.record("expected unanswered, got \(outcome)")
-            return
+        try await Site.with { site in
+            site.sim.faults.set([FaultRule(operation: "checkIn", kind: .dropAfterProcessing)])
+            let outcome = await site.gateway.checkIn(jpeg: site.face)
+            guard case .unanswered = outcome else {
+                Issue.record("expected unanswered, got \(outcome)")
+                return
+            }
+            var settings = PolicySettings()
+            settings.offline = .failOpen
+            let decision = try DecisionPolicy(settings: settings).decide(outcome, at: Date())
+            #expect(decision.reason == .grantedOffline && decision.queueForLater)
+            await site.recorder(policy).record(
+                decision, outcome: outcome, latencies: StageLatencies(), jpeg: site.face,
+                conditionJSON: "", option: nil, keepImage: false)
+            site.sim.faults.set([])
+            let drainer = site.drainer(policy)
+            while case .delivered = await drainer.drainOnce() {}
+            let expected = policy == .retry ? 2 : 1
+            #expect(try await site.serverCheckIns() == expected, "\(policy)")
+            #expect(try await site.store.status().counters.ambiguous == 1)
+            #expect(try await site.entries(.possibleDuplicate).count == (policy == .retry ? 1 : 0))
         }
-        var settings = PolicySettings()
-        settings.offline = .failOpen
-        let decision = try DecisionPolicy(settings: settings).decide(outcome, at: Date())
-        #expect(decision.reason == .grantedOffline && decision.queueForLater)
-        await site.recorder(policy).record(
-            decision, outcome: outcome, latencies: StageLatencies(), jpeg: site.face,
-            conditionJSON: "", option: nil, keepImage: false)
-        site.sim.faults.set([])
-        let drainer = site.drainer(policy)
-        while case .delivered = await drainer.drainOnce() {}
-        let expected = policy == .retry ? 2 : 1
-        #expect(try await site.serverCheckIns() == expected, "\(policy)")
-        #expect(try await site.store.status().counters.ambiguous == 1)
-        #expect(try await site.entries(.possibleDuplicate).count == (policy == .retry ? 1 : 0))
     }
 
     /// The live door path: an unreadable 200 is a contract fault at the door, never queued.
     @Test func liveUnreadable200IsAFaultAndNotQueued() async throws {
-        let site = try await Site.start()
-        defer { Task { await site.stop() } }
-        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .malformedSuccess)])
-        let outcome = await site.gateway.checkIn(jpeg: site.face)
-        let decision = try DecisionPolicy(settings: PolicySettings()).decide(outcome, at: Date())
-        #expect(decision.reason == .unreadableAnswer && decision.fault && !decision.queueForLater && !decision.granted)
-        #expect(decision.detail.contains("u-1"))
-        #expect(try await site.serverCheckIns() == 1)
+        try await Site.with { site in
+            site.sim.faults.set([FaultRule(operation: "checkIn", kind: .malformedSuccess)])
+            let outcome = await site.gateway.checkIn(jpeg: site.face)
+            let decision = try DecisionPolicy(settings: PolicySettings()).decide(outcome, at: Date())
+            #expect(decision.reason == .unreadableAnswer && decision.fault && !decision.queueForLater && !decision.granted)
+            #expect(decision.detail.contains("u-1"))
+            #expect(try await site.serverCheckIns() == 1)
+        }
     }
 }
 

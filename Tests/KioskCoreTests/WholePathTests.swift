@@ -3,6 +3,7 @@ import DoorIO
 import Foundation
 import Logging
 import Outbox
+import SimulatorTestSupport
 import Synchronization
 import TestSupport
 import Testing
@@ -25,13 +26,16 @@ struct WholePathTests {
         let approvedUser: Int
         let unapprovedUser: Int
 
-        static func start(tokenTTL: TimeInterval = 3600) async throws -> Site {
+        /// Runs `body` with a fresh site; the simulator is stopped at the end.
+        static func with<T>(tokenTTL: TimeInterval = 3600, _ body: (Site) async throws -> T) async throws -> T {
+            let configuration = SimulatorConfiguration.forTests(
+                accounts: [.init(username: "kiosk", password: "pw")], projects: [.init(id: 1, name: "Lobby")],
+                tokenTTL: tokenTTL)
+            return try await withSimulator(configuration) { sim in try await body(try await start(sim)) }
+        }
+
+        private static func start(_ sim: AiDeeSimulatorServer) async throws -> Site {
             let directory = try TestAssets.temporaryDirectory("kiosk-wholepath")
-            let sim = try await AiDeeSimulatorServer.start(
-                SimulatorConfiguration(
-                    modelsDirectory: TestAssets.root.appendingPathComponent("models"),
-                    accounts: [.init(username: "kiosk", password: "pw")], projects: [.init(id: 1, name: "Lobby")],
-                    tokenTTL: tokenTTL))
             let approved = try await sim.createUser(projectID: 1, status: "APPROVED")
             _ = try await sim.enrollFace(projectID: 1, userID: approved, image: try image("images/facerec/obama.jpg"))
             let unapproved = try await sim.createUser(projectID: 1, status: "UNAPPROVED")
@@ -126,102 +130,102 @@ struct WholePathTests {
 
     @Test("enrolled → granted, stranger → no match, unapproved → denied; the relay pulses once")
     func grantedDeniedUnknownUnapproved() async throws {
-        let site = try await Site.start()
-        defer { Task { await site.sim.shutdown() } }
-        let door = DoorLog()
-        var config = site.configuration(
-            script: try site.script([
-                // Long scenes and gaps: under a fully loaded test run an answer can take seconds,
-                // and the next person only counts once the scene was empty after the decision.
-                ("empty", 1), ("images/facerec/obama2.jpg", 3), ("empty", 3),
-                ("images/mpl/grace_hopper.jpg", 3), ("empty", 3), ("images/facerec/biden.jpg", 3), ("empty", 2),
-            ]))
-        // An unapproved user can be turned away in two places: by the server, with 409
-        // (conditions_not_met) when the check-in's condition excludes them, or by the kiosk's
-        // policy after a 200 that reports their status. Pin the second: no condition is sent, so
-        // the server matches and reports UNAPPROVED, and only APPROVED opens the door.
-        config.api.conditionJSON = ""
-        config.policy.allowedStatuses = ["APPROVED"]
-        try await agent(config, door: door).run()
-        let records = try await decisions(config)
-        try #require(records.count == 3, "three decisions: \(records.map(\.outcome))")
-        #expect(records.map(\.outcome) == [.granted, .noMatch, .denied], "\(records.map(\.reason))")
-        #expect(records.first?.userID == String(site.approvedUser))
-        let unapproved = try #require(records.last)
-        #expect(unapproved.userID == String(site.unapprovedUser))
-        #expect(unapproved.reason?.hasPrefix("status_not_allowed:") == true, "\(unapproved.reason ?? "no reason")")
-        // The server recorded the match (a 409 would have recorded nothing).
-        #expect(try await site.sim.checkIns(projectID: 1).map(\.userID) == [site.approvedUser, site.unapprovedUser])
-        #expect(door.relayPulses == 1)
-        #expect(records.allSatisfy { $0.latencies.detect != nil && $0.latencies.upload != nil })
+        try await Site.with { site in
+            let door = DoorLog()
+            var config = site.configuration(
+                script: try site.script([
+                    // Long scenes and gaps: under a fully loaded test run an answer can take seconds,
+                    // and the next person only counts once the scene was empty after the decision.
+                    ("empty", 1), ("images/facerec/obama2.jpg", 3), ("empty", 3),
+                    ("images/mpl/grace_hopper.jpg", 3), ("empty", 3), ("images/facerec/biden.jpg", 3), ("empty", 2),
+                ]))
+            // An unapproved user can be turned away in two places: by the server, with 409
+            // (conditions_not_met) when the check-in's condition excludes them, or by the kiosk's
+            // policy after a 200 that reports their status. Pin the second: no condition is sent, so
+            // the server matches and reports UNAPPROVED, and only APPROVED opens the door.
+            config.api.conditionJSON = ""
+            config.policy.allowedStatuses = ["APPROVED"]
+            try await agent(config, door: door).run()
+            let records = try await decisions(config)
+            try #require(records.count == 3, "three decisions: \(records.map(\.outcome))")
+            #expect(records.map(\.outcome) == [.granted, .noMatch, .denied], "\(records.map(\.reason))")
+            #expect(records.first?.userID == String(site.approvedUser))
+            let unapproved = try #require(records.last)
+            #expect(unapproved.userID == String(site.unapprovedUser))
+            #expect(unapproved.reason?.hasPrefix("status_not_allowed:") == true, "\(unapproved.reason ?? "no reason")")
+            // The server recorded the match (a 409 would have recorded nothing).
+            #expect(try await site.sim.checkIns(projectID: 1).map(\.userID) == [site.approvedUser, site.unapprovedUser])
+            #expect(door.relayPulses == 1)
+            #expect(records.allSatisfy { $0.latencies.detect != nil && $0.latencies.upload != nil })
+        }
     }
 
     @Test("one person standing at the door is checked in once")
     func cooldownWithoutDuplicates() async throws {
-        let site = try await Site.start()
-        defer { Task { await site.sim.shutdown() } }
-        let door = DoorLog()
-        let config = site.configuration(script: try site.script([("images/facerec/obama2.jpg", 7), ("empty", 1)]))
-        try await agent(config, door: door).run()
-        #expect(try await site.sim.checkIns(projectID: 1).count == 1)
-        #expect(door.relayPulses == 1)
-        #expect(try await decisions(config).count == 1)
+        try await Site.with { site in
+            let door = DoorLog()
+            let config = site.configuration(script: try site.script([("images/facerec/obama2.jpg", 7), ("empty", 1)]))
+            try await agent(config, door: door).run()
+            #expect(try await site.sim.checkIns(projectID: 1).count == 1)
+            #expect(door.relayPulses == 1)
+            #expect(try await decisions(config).count == 1)
+        }
     }
 
     @Test("offline: fail-secure, queued, delivered once the server is back")
     func offlineQueuedThenDelivered() async throws {
-        let site = try await Site.start()
-        defer { Task { await site.sim.shutdown() } }
-        site.sim.faults.set([FaultRule(operation: "checkIn", kind: .status(503))])
-        let door = DoorLog()
-        let config = site.configuration(script: try site.script([("empty", 0.5), ("images/facerec/obama2.jpg", 2), ("empty", 60)]))
-        let run = Task { [config] in try await agent(config, door: door).run() }
-        defer { run.cancel() }
-        let decided = await waitUntil(.seconds(30), polling: .milliseconds(200)) {
-            (try? await decisions(config).first?.outcome) == .offlineDenied
+        try await Site.with { site in
+            site.sim.faults.set([FaultRule(operation: "checkIn", kind: .status(503))])
+            let door = DoorLog()
+            let config = site.configuration(script: try site.script([("empty", 0.5), ("images/facerec/obama2.jpg", 2), ("empty", 60)]))
+            let run = Task { [config] in try await agent(config, door: door).run() }
+            defer { run.cancel() }
+            let decided = await waitUntil(.seconds(30), polling: .milliseconds(200)) {
+                (try? await decisions(config).first?.outcome) == .offlineDenied
+            }
+            #expect(decided)
+            #expect(door.relayPulses == 0)
+            #expect((try? await decisions(config).first?.queuedItemID) != nil)
+            site.sim.faults.set([])
+            let delivered = try await waitUntil(.seconds(40), polling: .milliseconds(200)) {
+                try await site.sim.checkIns(projectID: 1).count == 1
+            }
+            #expect(delivered, "the queued check-in reached the server after it came back")
+            run.cancel()
+            _ = try? await run.value
+            #expect(door.last?.contains("released") == true)
         }
-        #expect(decided)
-        #expect(door.relayPulses == 0)
-        #expect((try? await decisions(config).first?.queuedItemID) != nil)
-        site.sim.faults.set([])
-        let delivered = try await waitUntil(.seconds(40), polling: .milliseconds(200)) {
-            try await site.sim.checkIns(projectID: 1).count == 1
-        }
-        #expect(delivered, "the queued check-in reached the server after it came back")
-        run.cancel()
-        _ = try? await run.value
-        #expect(door.last?.contains("released") == true)
     }
 
     @Test("the token expires mid-run and is renewed or reissued without a failed check-in")
     func tokenExpiryMidRun() async throws {
-        let site = try await Site.start(tokenTTL: 2)
-        defer { Task { await site.sim.shutdown() } }
-        let door = DoorLog()
-        let config = site.configuration(
-            script: try site.script([
-                ("images/facerec/obama2.jpg", 2), ("empty", 4), ("images/facerec/obama.jpg", 2.5), ("empty", 2),
-            ]))
-        try await agent(config, door: door).run()
-        #expect(try await decisions(config).map(\.outcome) == [.granted, .granted])
-        #expect(door.relayPulses == 2)
+        try await Site.with(tokenTTL: 2) { site in
+            let door = DoorLog()
+            let config = site.configuration(
+                script: try site.script([
+                    ("images/facerec/obama2.jpg", 2), ("empty", 4), ("images/facerec/obama.jpg", 2.5), ("empty", 2),
+                ]))
+            try await agent(config, door: door).run()
+            #expect(try await decisions(config).map(\.outcome) == [.granted, .granted])
+            #expect(door.relayPulses == 2)
+        }
     }
 
     @Test("stopping in the middle of a grant leaves the relay de-energised and the lines released")
     func shutdownLeavesOutputsSafe() async throws {
-        let site = try await Site.start()
-        defer { Task { await site.sim.shutdown() } }
-        let door = DoorLog()
-        var config = site.configuration(script: try site.script([("images/facerec/obama2.jpg", 30)]))
-        config.door.relayPulse = .seconds(20)
-        let run = Task { [config] in try await agent(config, door: door).run() }
-        let energised = await waitUntil(.seconds(30), polling: .milliseconds(200)) { door.relayPulses == 1 }
-        #expect(energised)
-        run.cancel()
-        _ = try? await run.value
-        let lines = door.lines.withLock { $0 }
-        let lastRelay = lines.last { $0.contains("relay") }
-        #expect(lastRelay?.contains("de-energised") == true)
-        #expect(lines.last?.contains("released") == true)
+        try await Site.with { site in
+            let door = DoorLog()
+            var config = site.configuration(script: try site.script([("images/facerec/obama2.jpg", 30)]))
+            config.door.relayPulse = .seconds(20)
+            let run = Task { [config] in try await agent(config, door: door).run() }
+            let energised = await waitUntil(.seconds(30), polling: .milliseconds(200)) { door.relayPulses == 1 }
+            #expect(energised)
+            run.cancel()
+            _ = try? await run.value
+            let lines = door.lines.withLock { $0 }
+            let lastRelay = lines.last { $0.contains("relay") }
+            #expect(lastRelay?.contains("de-energised") == true)
+            #expect(lines.last?.contains("released") == true)
+        }
     }
 }
