@@ -10,9 +10,7 @@ import FoundationNetworking
 #endif
 
 /// Models and face images are present (the asset step ran).
-let assetsAvailable =
-    TestAssets.available
-    && FileManager.default.fileExists(atPath: TestAssets.faceDescriptorModel.path)
+let assetsAvailable = TestAssets.faceMatchingAvailable
 
 /// A running simulator plus a few HTTP helpers.
 struct Sim {
@@ -73,7 +71,7 @@ struct Sim {
 /// Face-set images by path in ground_truth.json.
 enum Faces {
     static func bytes(_ relative: String) throws -> [UInt8] {
-        [UInt8](try Data(contentsOf: TestAssets.faceImage("images/" + relative)))
+        try TestAssets.faceImageBytes("images/" + relative)
     }
     static func base64(_ relative: String) throws -> String { Data(try bytes(relative)).base64EncodedString() }
 

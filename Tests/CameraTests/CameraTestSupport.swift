@@ -6,15 +6,9 @@ import Testing
 @testable import Camera
 
 enum CameraFixture {
-    static func bytes(_ relativePath: String) throws -> [UInt8] {
-        let url = TestAssets.faceImage(relativePath)
-        try #require(FileManager.default.fileExists(atPath: url.path), "asset \(relativePath) missing: run scripts/fetch-assets.sh")
-        return [UInt8](try Data(contentsOf: url))
-    }
-
     /// A real face photo resized to 640×480 (what a kiosk camera streams).
     static func vgaImage(_ relativePath: String = "images/mpl/grace_hopper.jpg") throws -> Image {
-        try ImageFile.decode(bytes(relativePath), format: .rgb24).resized(width: 640, height: 480)
+        try ImageFile.decode(TestAssets.faceImageBytes(relativePath), format: .rgb24).resized(width: 640, height: 480)
     }
 
     /// RGB → packed YUYV (BT.601 limited range), the format a loopback camera is fed.

@@ -13,7 +13,7 @@ struct ReplaySourceTests {
         let files = ["images/facerec/obama.jpg", "images/facerec/biden.jpg", "images/mpl/grace_hopper.jpg", "images/skimage/astronaut.png"]
         for (index, file) in files.enumerated() {
             let ext = file.hasSuffix(".png") ? "png" : "jpg"
-            try Data(CameraFixture.bytes(file)).write(to: dir.appendingPathComponent("frame\(index).\(ext)"))
+            try Data(TestAssets.faceImageBytes(file)).write(to: dir.appendingPathComponent("frame\(index).\(ext)"))
         }
         try Data("not an image".utf8).write(to: dir.appendingPathComponent("README.txt"))
         return dir
@@ -75,8 +75,8 @@ struct ReplaySourceTests {
 
     @Test("an MJPEG file splits into its frames, even with EXIF thumbnails and garbage between")
     func mjpegSplitting() throws {
-        let a = try CameraFixture.bytes("images/facerec/obama.jpg")  // has an EXIF thumbnail
-        let b = try CameraFixture.bytes("images/mpl/grace_hopper.jpg")
+        let a = try TestAssets.faceImageBytes("images/facerec/obama.jpg")  // has an EXIF thumbnail
+        let b = try TestAssets.faceImageBytes("images/mpl/grace_hopper.jpg")
         let data = a + [0, 0, 0x12] + b + a + Array(b.prefix(b.count / 2))  // last frame truncated
         let ranges = MJPEGSplitter.frameRanges(in: data)
         #expect(ranges.count == 3)

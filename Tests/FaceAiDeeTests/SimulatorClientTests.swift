@@ -11,9 +11,7 @@ import FoundationNetworking
 #endif
 
 /// Models and face images are present (the asset step ran).
-private let simulatorAssets =
-    TestAssets.available
-    && FileManager.default.fileExists(atPath: TestAssets.faceDescriptorModel.path)
+private let simulatorAssets = TestAssets.faceMatchingAvailable
 
 /// The generated client over libcurl against the real simulator on loopback: every operation and
 /// every documented error.
@@ -49,7 +47,7 @@ struct SimulatorClientTests {
     }
 
     private static func image(_ name: String) throws -> [UInt8] {
-        [UInt8](try Data(contentsOf: TestAssets.faceImage("images/" + name)))
+        try TestAssets.faceImageBytes("images/" + name)
     }
 
     private func expectStatus<T>(_ status: Int, _ body: () async throws(FaceAiDeeError) -> T) async {

@@ -4,16 +4,9 @@ import TestSupport
 import Testing
 
 enum Fixture {
-    /// The bytes of a face-set file, or a test failure naming the asset step.
-    static func bytes(_ relativePath: String) throws -> [UInt8] {
-        let url = TestAssets.faceImage(relativePath)
-        try #require(FileManager.default.fileExists(atPath: url.path), "asset \(relativePath) missing: run scripts/fetch-assets.sh")
-        return [UInt8](try Data(contentsOf: url))
-    }
-
     /// A 640×480 JPEG made from a real face photo: the size a kiosk camera streams.
     static func vgaFrame(quality: Int = 85) throws -> [UInt8] {
-        let photo = try ImageFile.decode(bytes("images/mpl/grace_hopper.jpg"), format: .rgb24)
+        let photo = try ImageFile.decode(TestAssets.faceImageBytes("images/mpl/grace_hopper.jpg"), format: .rgb24)
         let frame = try photo.resized(width: 640, height: 480)
         return try JPEGEncoder().encode(frame, quality: quality)
     }

@@ -6,14 +6,14 @@ import Testing
 struct JPEGTests {
     @Test("header gives the size of a real photo without decoding it")
     func header() throws {
-        let header = try JPEGDecoder().header(Fixture.bytes("images/mpl/grace_hopper.jpg"))
+        let header = try JPEGDecoder().header(TestAssets.faceImageBytes("images/mpl/grace_hopper.jpg"))
         #expect(header.width == 512 && header.height == 600)
         #expect(!header.isGrayscale)
     }
 
     @Test("full decode to each pixel format has the header's size", arguments: [PixelFormat.gray8, .rgb24, .bgr24])
     func fullDecode(format: PixelFormat) throws {
-        let decoded = try JPEGDecoder().decode(Fixture.bytes("images/facerec/obama.jpg"), to: format)
+        let decoded = try JPEGDecoder().decode(TestAssets.faceImageBytes("images/facerec/obama.jpg"), to: format)
         #expect(decoded.scale == .full)
         #expect(decoded.image.width == decoded.originalWidth && decoded.image.height == decoded.originalHeight)
         #expect(decoded.image.pixels.count == decoded.image.width * decoded.image.height * format.channels)
@@ -22,7 +22,7 @@ struct JPEGTests {
 
     @Test("RGB and BGR decodes are the same pixels in swapped order")
     func channelOrder() throws {
-        let bytes = try Fixture.bytes("images/mpl/grace_hopper.jpg")
+        let bytes = try TestAssets.faceImageBytes("images/mpl/grace_hopper.jpg")
         let decoder = try JPEGDecoder()
         let rgb = try decoder.decode(bytes, to: .rgb24).image
         let bgr = try decoder.decode(bytes, to: .bgr24).image
@@ -54,7 +54,7 @@ struct JPEGTests {
 
     @Test("encode at q90 and decode again stays close to the original (PSNR > 30 dB)")
     func roundTrip() throws {
-        let original = try JPEGDecoder().decode(Fixture.bytes("images/mpl/grace_hopper.jpg"), to: .rgb24).image
+        let original = try JPEGDecoder().decode(TestAssets.faceImageBytes("images/mpl/grace_hopper.jpg"), to: .rgb24).image
         let encoded = try JPEGEncoder().encode(original, quality: 90)
         let header = try JPEGDecoder().header(encoded)
         #expect(header.width == original.width && header.height == original.height)
@@ -68,7 +68,7 @@ struct JPEGTests {
 
     @Test("a gray image encodes as a single-component JPEG")
     func grayEncode() throws {
-        let gray = try ImageFile.decode(Fixture.bytes("images/skimage/camera.png"), format: .gray8)
+        let gray = try ImageFile.decode(TestAssets.faceImageBytes("images/skimage/camera.png"), format: .gray8)
         let encoded = try JPEGEncoder().encode(gray, quality: 90)
         #expect(try JPEGDecoder().header(encoded).isGrayscale)
         let again = try JPEGDecoder().decode(encoded, to: .gray8).image
@@ -95,7 +95,7 @@ struct JPEGTests {
         #expect((try? decoder.decode(truncated, to: .gray8, strict: false)) != nil)
         #expect(throws: ImagingError.self) { try decoder.decode([], to: .rgb24) }
         #expect(throws: ImagingError.self) { try decoder.decode([0xFF, 0xD8, 0xFF, 0xE0, 0, 0], to: .rgb24) }
-        #expect(throws: ImagingError.self) { try decoder.decode(Fixture.bytes("images/skimage/camera.png"), to: .rgb24) }
+        #expect(throws: ImagingError.self) { try decoder.decode(TestAssets.faceImageBytes("images/skimage/camera.png"), to: .rgb24) }
         // Random flips in the scan data: an error or a picture, never a crash.
         var flipped = frame
         var generator = SystemRandomNumberGenerator()

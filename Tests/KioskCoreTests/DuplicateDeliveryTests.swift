@@ -45,7 +45,7 @@ struct DuplicateDeliveryTests {
         }
 
         private static func start(_ sim: AiDeeSimulatorServer) async throws -> Site {
-            let face = [UInt8](try Data(contentsOf: TestAssets.faceImage("images/facerec/obama.jpg")))
+            let face = try TestAssets.faceImageBytes("images/facerec/obama.jpg")
             let user = try await sim.createUser(projectID: 1, status: "APPROVED")
             _ = try await sim.enrollFace(projectID: 1, userID: user, image: face)
             let (key, secret) = try await sim.issueCredentials(username: "kiosk", password: "pw")

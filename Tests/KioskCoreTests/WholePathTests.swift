@@ -51,7 +51,7 @@ struct WholePathTests {
         }
 
         static func image(_ path: String) throws -> [UInt8] {
-            [UInt8](try Data(contentsOf: TestAssets.faceImage(path)))
+            try TestAssets.faceImageBytes(path)
         }
 
         /// A replay script: (image, seconds) steps; "empty" is a picture with no face.

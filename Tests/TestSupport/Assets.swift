@@ -32,6 +32,25 @@ public enum TestAssets {
         FileManager.default.fileExists(atPath: yunetModel.path)
     }
 
+    /// True when the face-matching models are there too (aidee-sim matches faces with them).
+    public static var faceMatchingAvailable: Bool {
+        available && FileManager.default.fileExists(atPath: faceDescriptorModel.path)
+    }
+
+    /// The bytes of a face-set file, e.g. `images/facerec/obama.jpg`; a missing file is an
+    /// error that names the asset step.
+    public static func faceImageBytes(_ relativePath: String) throws -> [UInt8] {
+        let url = faceImage(relativePath)
+        guard FileManager.default.fileExists(atPath: url.path) else { throw MissingAsset(path: relativePath) }
+        return [UInt8](try Data(contentsOf: url))
+    }
+
+    /// A face-set file the asset step should have fetched is not there.
+    public struct MissingAsset: Error, CustomStringConvertible {
+        public let path: String
+        public var description: String { "asset \(path) missing: run scripts/fetch-assets.sh" }
+    }
+
     /// The text of a NUL-terminated C character buffer filled in by a shim.
     public static func string(fromCBuffer buffer: [CChar]) -> String {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
