@@ -1,3 +1,4 @@
+// aidee-sim's HTTP API over loopback: auth, projects, users, faces, check-in, search, the contract, restarts.
 import AiDeeAPI
 import AiDeeSimulator
 import Foundation

@@ -1,3 +1,4 @@
+// aidee-sim face matching (YuNet + dlib): same person matches, similarity mapping, stored descriptors.
 import AiDeeSimulator
 import Foundation
 import Testing

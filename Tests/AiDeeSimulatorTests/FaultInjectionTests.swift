@@ -1,3 +1,4 @@
+// aidee-sim fault injection: status faults, dropped connections, latency, rate and /_sim/faults at run time.
 import AiDeeSimulator
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+// Parsing and validation of aidee-sim's --fault flag and its operation names (no models needed).
 import AiDeeSimulator
 import Testing
 

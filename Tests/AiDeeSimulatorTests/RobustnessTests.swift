@@ -1,3 +1,4 @@
+// aidee-sim robustness: hostile images answer 400 and it keeps serving; concurrent check-ins are safe.
 import AiDeeSimulator
 import Foundation
 import Testing

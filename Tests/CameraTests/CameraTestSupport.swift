@@ -1,3 +1,4 @@
+// Camera test fixtures: a 640×480 face frame, RGB to YUYV for the loopback camera, collecting frames.
 import Foundation
 import Imaging
 import TestSupport

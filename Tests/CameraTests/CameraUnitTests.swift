@@ -1,3 +1,4 @@
+// Camera without hardware: control names and menu values, damaged MJPEG, YUYV decode, device errors.
 import Foundation
 import Imaging
 import TestSupport

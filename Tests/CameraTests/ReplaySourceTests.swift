@@ -1,3 +1,4 @@
+// ReplaySource and MJPEG files: order, pacing, looping, frame dropping, scripts, bad and corrupt inputs.
 import Foundation
 import Imaging
 import TestSupport

@@ -1,3 +1,4 @@
+// V4L2Camera on the VM harness's vivid and v4l2loopback: formats, streaming, controls, stalls, unplug.
 import Foundation
 import Imaging
 import TestSupport

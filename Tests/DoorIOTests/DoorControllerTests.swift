@@ -1,5 +1,5 @@
-import Logging
 // Door logic on the recording test stand-in: pulses, patterns, debounce, door sensor, alarms.
+import Logging
 import TestSupport
 import Testing
 

@@ -1,3 +1,4 @@
+// The API credentials file (parsing, 0600 mode) and error classification of real failures on loopback.
 import FaceAiDee
 import Foundation
 import HTTPTypes

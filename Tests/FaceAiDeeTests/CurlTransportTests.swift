@@ -1,3 +1,4 @@
+// The libcurl transport against a loopback HTTP server: requests, timeouts, cancellation, network errors.
 import AiDeeAPI
 import FaceAiDee
 import Foundation

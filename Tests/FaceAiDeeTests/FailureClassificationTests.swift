@@ -1,3 +1,4 @@
+// Whether the server may have acted on a failed request, via libcurl against aidee-sim, counted there.
 import AiDeeSimulator
 import FaceAiDee
 import Foundation

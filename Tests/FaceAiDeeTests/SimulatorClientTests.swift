@@ -1,3 +1,4 @@
+// The generated client over libcurl against aidee-sim on loopback: every operation and documented error.
 import AiDeeAPI
 import AiDeeSimulator
 import FaceAiDee

@@ -1,3 +1,4 @@
+// TLS verification through libcurl against openssl s_server on loopback: bad certificates, ca_file, off.
 import FaceAiDee
 import Foundation
 import HTTPTypes

@@ -1,3 +1,4 @@
+// RFC 3339 timestamps: parsing, nanoseconds, errors, comparison across offsets, Codable and transcoder.
 import AiDeeAPI
 import Foundation
 import Testing

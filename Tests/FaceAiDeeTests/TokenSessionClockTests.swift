@@ -1,3 +1,4 @@
+// Token session timing on a manual clock against the fake server: renewal margin, failed renewal, expiry.
 import AiDeeAPI
 import FaceAiDee
 import Foundation

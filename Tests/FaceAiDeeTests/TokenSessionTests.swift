@@ -1,3 +1,4 @@
+// The client and its token session against the fake server: issue, reuse, renewal, 401 reissue, revocation.
 import AiDeeAPI
 import FaceAiDee
 import Foundation

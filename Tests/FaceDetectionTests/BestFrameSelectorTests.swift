@@ -1,3 +1,4 @@
+// The best-frame selector's state machine: submit, window, give-up, several faces and replayed real frames.
 import Imaging
 import TestSupport
 import Testing

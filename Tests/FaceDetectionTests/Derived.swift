@@ -1,3 +1,4 @@
+// Degraded versions of a real face image (blurred, rotated, darkened, scaled) for the quality tests.
 import CVision
 import Imaging
 import Testing

@@ -1,3 +1,4 @@
+// The JSON detection report of kioskctl detect --json: size, timing and faces in image pixels.
 import Foundation
 import TestSupport
 import Testing

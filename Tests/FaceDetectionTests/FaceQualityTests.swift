@@ -1,3 +1,4 @@
+// Face quality on real portraits: sharpness, exposure, pose, size and framing move the right way.
 import Imaging
 import TestSupport
 import Testing

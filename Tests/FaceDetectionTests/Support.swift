@@ -1,3 +1,4 @@
+// Face detection test support: ground truth, recall and false-positive scoring, the OpenCV reference.
 import Foundation
 import Imaging
 import TestSupport

@@ -1,3 +1,4 @@
+// The YuNet face detector: recall vs OpenCV's FaceDetectorYN, face cap, formats, model and setting errors.
 import Foundation
 import Imaging
 import TestSupport

@@ -1,3 +1,4 @@
+// Image operations: YUYV and colour conversions, reduced YUYV conversion, crop, resize and drawing.
 import Imaging
 import Testing
 

@@ -1,3 +1,4 @@
+// Imaging test helpers: a 640×480 JPEG frame made from a real face photo, and PSNR between two images.
 import Foundation
 import Imaging
 import TestSupport

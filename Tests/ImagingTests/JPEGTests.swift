@@ -1,3 +1,4 @@
+// JPEG through TurboJPEG: header, decode to each format, scaled decode, encode quality, corrupt input.
 import Imaging
 import TestSupport
 import Testing

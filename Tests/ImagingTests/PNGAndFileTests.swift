@@ -1,3 +1,4 @@
+// PNG decoding to every pixel format, corrupt input, and ImageFile's sniffing of content over extension.
 import Foundation
 import Imaging
 import TestSupport

@@ -1,3 +1,4 @@
+// kioskctl api as a user runs it: the built binary against aidee-sim, checking output, --json and exit codes.
 import AiDeeSimulator
 import Foundation
 import SimulatorTestSupport

@@ -1,3 +1,4 @@
+// The kioskctl command tree as the argument parser sees it: command names and usage errors.
 import Testing
 
 @testable import KioskCLI

@@ -1,3 +1,4 @@
+// The check-in pipeline's state machine with scripted detections, server and door: deadlines, late grants.
 import DoorIO
 import FaceDetection
 import Foundation

@@ -1,3 +1,4 @@
+// Configuration loading: defaults, file/environment/flag overrides, bad values, cross-key rules, durations.
 import Foundation
 import TestSupport
 import Testing

@@ -1,3 +1,4 @@
+// The decision policy and weekly schedule: approval, denial reasons, offline modes, schedule syntax.
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+// What a decision leaves behind on real files: log lines, journal, queued items, kept images, status files.
 import Foundation
 import Logging
 import Outbox

@@ -1,3 +1,4 @@
+// A check-in is never recorded twice beyond what its classification allows; TLS failures keep the door shut.
 import AiDeeSimulator
 import DoorIO
 import FaceAiDee

@@ -1,3 +1,4 @@
+// The whole agent on the VM's kernel devices (v4l2loopback, gpio-sim) against aidee-sim on the host.
 import Foundation
 import Imaging
 import Logging

@@ -1,3 +1,4 @@
+// The presence gate: one check-in per person at the door, reopening after an empty scene or the cooldown.
 import Testing
 
 @testable import KioskCore

@@ -1,3 +1,4 @@
+// The shipped YAML files agree with the keys the sections read, and the sample explains every key.
 import Foundation
 import TestSupport
 import Testing

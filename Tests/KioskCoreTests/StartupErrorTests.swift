@@ -1,3 +1,4 @@
+// Start-up failures name the part, keep the underlying error and give kioskd its exit status.
 import FaceAiDee
 import FaceDetection
 import Foundation

@@ -1,3 +1,4 @@
+// The systemd watchdog service via a real notify socket: pings while the heartbeat beats, stops when quiet.
 import Foundation
 import Logging
 import Synchronization

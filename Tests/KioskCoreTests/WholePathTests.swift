@@ -1,3 +1,4 @@
+// The whole check-in path in one process: replayed frames, detector, libcurl, aidee-sim, door, SQLite.
 import AiDeeSimulator
 import DoorIO
 import Foundation

@@ -1,3 +1,4 @@
+// Outbox crash safety: a worker process SIGKILLed while enqueuing and draining loses no acknowledged item.
 import Foundation
 import GRDB
 import Hummingbird

@@ -1,3 +1,4 @@
+// The outbox drainer: backoff and circuit breaker on an injected clock, classification, 401 renewal.
 import Foundation
 import Logging
 import Synchronization

@@ -1,3 +1,4 @@
+// Outbox encryption at rest, key files, corrupt databases, a full disk and concurrent access.
 import Foundation
 import GRDB
 import Testing

@@ -1,3 +1,4 @@
+// The outbox store: durability settings, order, item and byte limits, expiry, journal, maintenance, kioskctl.
 import Foundation
 import GRDB
 import Testing

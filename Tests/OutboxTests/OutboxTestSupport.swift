@@ -1,3 +1,4 @@
+// Outbox test support: a manual clock, a temporary outbox fixture, a sample JPEG and a byte search.
 import Foundation
 import Synchronization
 import TestSupport

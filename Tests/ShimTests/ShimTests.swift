@@ -1,3 +1,4 @@
+// The C shims: one small real call into libcurl, TurboJPEG, V4L2, libgpiod, OpenCV dnn and dlib each.
 import CCurl
 import CFaceMatch
 import CGPIOD

@@ -1,3 +1,4 @@
+// Where the fetched test assets (models, public face set) live, and helpers to read them and make temp dirs.
 import Foundation
 
 /// Where the project's fetched assets (models, public face set) live for tests.

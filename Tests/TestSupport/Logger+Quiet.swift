@@ -1,3 +1,4 @@
+// A logger that drops everything, for components under test.
 import Logging
 
 extension Logger {

@@ -1,3 +1,4 @@
+// TLS test helpers: test-time certificates made with openssl, and an openssl s_server on 127.0.0.1.
 import Foundation
 
 /// Certificates made at test time with the `openssl` command line: a test CA, and leaf
