@@ -111,8 +111,9 @@ struct CheckInPipelineTests {
             let offline = try #require(await f.door.first("denied:offline"))
             #expect(offline - checking < .milliseconds(1300), "the deadline is 300 ms; the server answers after 2 s")
             #expect(await waitUntil { await f.door.grants == 1 })
+            // The late outcome is recorded after the door's signals: wait for it, then read both.
+            #expect(await waitUntil { f.status.snapshot.lateAnswers == 1 })
             #expect(await f.gateway.calls == 1)
-            #expect(f.status.snapshot.lateAnswers == 1)
             #expect(await f.door.kinds == ["checking", "denied:offline", "offline", "granted", "idle"])
             // Not queued: the request reached the server, posting it again would check in twice.
             #expect(try await f.outbox?.status().items == 0)
@@ -197,7 +198,8 @@ struct CheckInPipelineTests {
         }
         try await f.running {
             f.detector.show(.faces([ScriptedDetector.frontalFace()]))
-            #expect(await waitUntil { await f.door.grants == 1 })
+            // The decision's signals, all three, before reading them (granted comes before idle).
+            #expect(await waitUntil { await f.door.kinds.count == 3 })
             #expect(await f.door.kinds == ["checking", "granted", "idle"])
             #expect(f.status.snapshot.lateAnswers == nil)
         }
