@@ -455,23 +455,18 @@ package final class CheckInPipeline: Sendable {
         let t = pending.tunables
         let now = ContinuousClock.now
         let after = Self.seconds(now - pending.postedAt)
+        let late = t.policy.decide(outcome, at: Date())
         switch outcome {
-        case .unreachable(let reason), .untrustedServer(let reason):
-            logger.notice("the late check-in failed too (\(reason)); it is queued as an offline check-in")
-            if t.policy.settings.queueOffline {
-                await recorder.queue(pending.jpeg, conditionJSON: t.conditionJSON, option: t.option, capturedAt: pending.capturedAt)
-            }
-            return
-        case .unanswered(let reason):
-            // The server may have it: queued (once more at most) or only journaled, by outbox.ambiguous.
-            await recorder.queueUnanswered(
-                t.policy.settings.queueOffline ? pending.jpeg : nil, conditionJSON: t.conditionJSON,
-                option: t.option, capturedAt: pending.capturedAt, reason: reason)
+        case .unreachable(let reason), .untrustedServer(let reason), .unanswered(let reason):
+            // The request never got through, or may have: queued as a live decision would be.
+            logger.notice("the late check-in failed too (\(reason)); queued as the policy and outbox.ambiguous say")
+            await recorder.queueIfDue(
+                late, outcome: outcome, jpeg: pending.jpeg, conditionJSON: t.conditionJSON, option: t.option,
+                capturedAt: pending.capturedAt)
             return
         default:
             break
         }
-        let late = t.policy.decide(outcome, at: Date())
         let withinWindow = now - early.at <= t.pipeline.lateGrantWindow
         // Still the same person: the gate has not reopened since the early decision (nobody
         // left, nobody new was checked in) and a face was seen a moment ago.

@@ -42,17 +42,8 @@ package struct DecisionRecorder: Sendable {
         conditionJSON: String, option: Int?, keepImage: Bool
     ) async {
         let now = Date()
-        var queuedID: Int64?
-        if case .unanswered(let reason) = outcome {
-            // The server may have this check-in: queue it only as outbox.ambiguous allows.
-            queuedID = await queueUnanswered(
-                decision.queueForLater ? jpeg : nil, conditionJSON: conditionJSON, option: option,
-                capturedAt: now, reason: reason)
-        } else if decision.queueForLater, let jpeg {
-            queuedID = await queue(
-                jpeg, conditionJSON: conditionJSON, option: option, capturedAt: now,
-                reason: decision.reason.rawValue)
-        }
+        let queuedID = await queueIfDue(
+            decision, outcome: outcome, jpeg: jpeg, conditionJSON: conditionJSON, option: option, capturedAt: now)
         if keepImage, let imageKeeper, let jpeg {
             do {
                 try imageKeeper.keep(jpeg, at: now, outcome: decision.reason.rawValue)
@@ -107,6 +98,25 @@ package struct DecisionRecorder: Sendable {
                 $0.server.lastError = message
             }
         }
+    }
+
+    /// Queues a check-in as its decision and outcome call for: an unanswered post only as
+    /// `outbox.ambiguous` allows, any other when the policy says to queue it. The one place
+    /// that decides, for live decisions and late answers alike; the item id, or nil.
+    @discardableResult
+    package func queueIfDue(
+        _ decision: Decision, outcome: CheckInOutcome, jpeg: [UInt8]?, conditionJSON: String, option: Int?,
+        capturedAt: Date
+    ) async -> Int64? {
+        if case .unanswered(let reason) = outcome {
+            // The server may have this check-in: queue it only as outbox.ambiguous allows.
+            return await queueUnanswered(
+                decision.queueForLater ? jpeg : nil, conditionJSON: conditionJSON, option: option,
+                capturedAt: capturedAt, reason: reason)
+        }
+        guard decision.queueForLater, let jpeg else { return nil }
+        return await queue(
+            jpeg, conditionJSON: conditionJSON, option: option, capturedAt: capturedAt, reason: decision.reason.rawValue)
     }
 
     /// A check-in whose post went out whole and got no answer: the server may have it. Under
