@@ -68,8 +68,10 @@ package struct SystemdNotifier: Sendable {
         }
     }
 
+    /// One line of visible text: STATUS= carries error text from the camera, the server and
+    /// the configuration, and a newline in it would start a new notify assignment.
     static func clean(_ text: String) -> String {
-        text.replacingOccurrences(of: "\n", with: " ")
+        LogText.escaped(text)
     }
 
     static func monotonicMicroseconds() -> UInt64 {
