@@ -33,7 +33,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // The same Yams swift-configuration reads YAML with; used to report unknown keys.
-        .package(url: "https://github.com/jpsim/Yams", "5.4.0"..<"7.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // MARK: C shims: one per system library, only what Swift cannot import directly.
@@ -66,14 +66,22 @@ let package = Package(
             ]),
 
         // MARK: Swift modules, one job each.
+        // The build stamp `make deb` writes (commit, compiler); see Sources/CBuildInfo/buildinfo.c.
+        .target(
+            name: "CBuildInfo",
+            cSettings: [.unsafeFlags(["-I\(Context.packageDirectory)/.build/build-info"], .when(configuration: .release))]),
+
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG"]),
+        .target(name: "BuildInfo", dependencies: ["CBuildInfo"]),
         .target(
             name: "Camera",
             dependencies: [
                 "CV4L2", "Imaging",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
-        .target(name: "FaceDetection", dependencies: ["CVision", "Imaging"]),
+        .target(
+            name: "FaceDetection",
+            dependencies: ["CVision", "Imaging", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "DoorIO",
             dependencies: [
@@ -104,7 +112,7 @@ let package = Package(
         .target(
             name: "KioskCore",
             dependencies: [
-                "Imaging", "Camera", "FaceDetection", "DoorIO", "AiDeeAPI", "FaceAiDee", "Outbox",
+                "Imaging", "Camera", "FaceDetection", "DoorIO", "AiDeeAPI", "FaceAiDee", "Outbox", "BuildInfo",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -224,7 +232,7 @@ let package = Package(
 // import of its own module: the compiler keeps C types (and other modules' types) out of
 // declarations other modules see, and every module names what it uses.
 for target in package.targets where target.type != .system && target.type != .test {
-    guard !["CVision", "CFaceMatch", "TestSupport"].contains(target.name) else { continue }
+    guard !["CVision", "CFaceMatch", "CBuildInfo", "TestSupport"].contains(target.name) else { continue }
     target.swiftSettings =
         (target.swiftSettings ?? []) + [
             .enableUpcomingFeature("InternalImportsByDefault"),

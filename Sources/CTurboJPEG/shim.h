@@ -4,4 +4,6 @@
 #define KIOSK_CTURBOJPEG_SHIM_H
 #include <stddef.h>
 #include <turbojpeg.h>
+// LIBJPEG_TURBO_VERSION_NUMBER (e.g. 2001005): TurboJPEG 2.1 has no run-time version call.
+#include <jconfig.h>
 #endif

@@ -99,7 +99,12 @@ void forward(cvision_net *handle, const cv::Mat &padded, std::vector<cv::Mat> &o
 
 }  // namespace
 
-extern "C" const char *cvision_opencv_version(void) { return CV_VERSION; }
+// The loaded library's own version (not the headers' CV_VERSION): what `--version` must report
+// when the terminal's libopencv differs from the build machine's.
+extern "C" const char *cvision_opencv_version(void) {
+    static const std::string version = cv::getVersionString();
+    return version.c_str();
+}
 
 extern "C" cvision_net *cvision_net_load_onnx(const char *path, char *err, size_t err_len) {
     try {

@@ -4,6 +4,8 @@ package enum FaceDetectionError: Error, Sendable, Hashable, CustomStringConverti
     case modelMissing(path: String)
     /// The model file exists but OpenCV cannot use it (truncated, corrupt, or another model).
     case modelUnusable(path: String, reason: String)
+    /// The model file is not the one the agent ships and was validated with.
+    case modelChecksumMismatch(path: String, expected: String, found: String)
     /// A configuration value is out of range.
     case invalidConfiguration(key: String, value: String, reason: String)
     /// OpenCV failed while running the network or measuring an image.
@@ -18,6 +20,10 @@ package enum FaceDetectionError: Error, Sendable, Hashable, CustomStringConverti
             "face detection model at \(path) cannot be used (\(reason)): it is probably truncated or "
                 + "not YuNet 2023mar; delete it and run scripts/fetch-assets.sh (or make setup), "
                 + "which checks its sha256"
+        case .modelChecksumMismatch(let path, let expected, let found):
+            "face detection model at \(path) is not the shipped YuNet 2023mar (sha256 expected \(expected), found \(found)): "
+                + "it is corrupt or another model; reinstall it (apt-get install --reinstall kiosk-agent) "
+                + "or, in a checkout, delete it and run scripts/fetch-assets.sh"
         case .invalidConfiguration(let key, let value, let reason):
             "invalid face detection setting \(key) = \(value): \(reason)"
         case .inferenceFailed(let operation, let reason):

@@ -19,8 +19,12 @@ struct Kioskd: AsyncParsableCommand {
             URL or condition found at start); 2 when a part outside the file cannot start (GPIO, \
             detector model, camera, credentials). The last log line names the part and a code \
             (KIOSK-START-…).
-            """,
-        version: KioskVersion.current)
+            """)
+
+    // Not CommandConfiguration.version: that text is built on every start, and reading each
+    // library's version (dpkg's status file for libv4l2) is only worth doing when asked.
+    @Flag(help: "Print the version, git commit, Swift compiler and each system library's version, and exit.")
+    var version = false
 
     @Option(name: .shortAndLong, help: "The configuration file.")
     var config: String = ConfigurationLoader.defaultFile
@@ -37,6 +41,10 @@ struct Kioskd: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
+        if version {
+            print(KioskVersion.report(program: "kioskd"))
+            return
+        }
         let level = logLevel
         let journald = KioskLogHandler.underJournald
         LoggingSystem.bootstrap { label in KioskLogHandler(label: label, level: level, journald: journald) }

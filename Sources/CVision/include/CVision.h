@@ -12,7 +12,7 @@
 extern "C" {
 #endif
 
-/// OpenCV's version string, e.g. "4.6.0".
+/// The loaded OpenCV library's version string (cv::getVersionString), e.g. "4.6.0".
 const char *cvision_opencv_version(void);
 
 /// An ONNX network loaded through cv::dnn. Opaque; owned by the caller. Not thread-safe: one

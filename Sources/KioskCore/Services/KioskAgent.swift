@@ -103,6 +103,8 @@ package struct KioskAgent: Sendable {
             detector = try YuNetFaceDetector(configuration: configuration.detectorConfiguration)
         } catch {
             throw StartupError(.detector, setting: "detection.model", error)
+            // The thresholds were measured on the shipped model: another file is refused, by sha256.
+            try YuNetModelIntegrity.verify(at: configuration.detection.model)
         }
         do {
             return try FrameAnalyzer(

@@ -1,4 +1,4 @@
-// StatusSnapshot: what kioskd reports about itself, as status.json and Prometheus text; KioskVersion.
+// StatusSnapshot: what kioskd reports about itself, as status.json and Prometheus text.
 package import Foundation
 
 /// What `kioskd` reports about itself: written to `status.json` for people and `kioskctl
@@ -194,9 +194,4 @@ package struct StatusSnapshot: Codable, Sendable, Equatable {
     static func number(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
-}
-
-/// The version string reported in status and `--version`.
-package enum KioskVersion {
-    package static let current = "0.1.0"
 }
