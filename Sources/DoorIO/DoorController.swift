@@ -55,6 +55,10 @@ package actor DoorController {
     private var feedbackTask: Task<Void, Never>?
     private var feedbackID = 0
 
+    // Panel output: the Wiegand sender, and the panel's LED line as last debounced.
+    private var transmitter: WiegandTransmitter?
+    private var panelLEDActive = false
+
     // Every timer carries the identity of what it times: cancelling its task does not stop a
     // sleep that already ended, so a stale wake-up arrives after a newer pulse or feedback
     // started, and must end only its own.
@@ -70,7 +74,10 @@ package actor DoorController {
         var task: Task<Void, Never>
     }
 
-    private enum Feedback: Equatable { case granted, denied, onePersonAtATime, checking }
+    private enum Feedback: Equatable { case granted, denied, onePersonAtATime, checking, awaitingPanel }
+
+    /// The green/red feedback for a grant follows the panel's LED line.
+    private var followsPanel: Bool { configuration.grantOutput == .panel && configuration.panelLED != nil }
 
     /// Creates a controller; nothing is requested until `start()`.
     /// - Parameters:
@@ -103,6 +110,9 @@ package actor DoorController {
             levels[role] = false
             patterns[role] = .off
         }
+        if let wiegand = configuration.wiegand, let d0 = outputs[.wiegandD0], let d1 = outputs[.wiegandD1] {
+            transmitter = WiegandTransmitter(d0: d0, d1: d1, timing: wiegand.timing)
+        }
         let inputs = configuration.inputs
         if !inputs.isEmpty {
             do throws(DoorIOError) {
@@ -124,6 +134,7 @@ package actor DoorController {
             }
         }
         running = true
+        panelLEDActive = stableInputs[.panelLED] ?? false
         if inputs[.doorSensor] != nil, let level = stableInputs[.doorSensor] {
             doorOpen = doorIsOpen(sensorActive: level)
             // A door already open at start is not "forced", but it may still be held open.
@@ -151,6 +162,7 @@ package actor DoorController {
         safeState()
         backend.releaseOutputs()
         outputs = [:]
+        transmitter = nil
         inputTask?.cancel()
         inputTask = nil
         if let monitor {
@@ -172,12 +184,17 @@ package actor DoorController {
         switch signal {
         case .granted(let length):
             startPulse(reason: .granted, length: length ?? configuration.relayPulse)
-            setFeedback(.granted, for: configuration.feedbackDuration)
-            playBuzzer(.shortBeep)
+            if followsPanel {
+                // The panel decides: its LED line turns the green on, or its silence the red.
+                setFeedback(.awaitingPanel, for: configuration.feedbackDuration)
+            } else {
+                setFeedback(.granted, for: configuration.feedbackDuration)
+            }
+            if configuration.panelBeeper == nil { playBuzzer(.shortBeep) }
         case .denied(let reason):
             logger.debug("door: denied", metadata: ["door.reason": "\(reason)"])
             setFeedback(.denied, for: configuration.feedbackDuration)
-            playBuzzer(.tripleBeep)
+            if configuration.panelBeeper == nil { playBuzzer(.tripleBeep) }
         case .onePersonAtATime:
             setFeedback(.onePersonAtATime, for: configuration.feedbackDuration)
             playBuzzer(.shortBeep)
@@ -194,6 +211,27 @@ package actor DoorController {
         }
         render()
     }
+
+    /// Sends a credential frame to the panel on the Wiegand lines (most significant bit first)
+    /// and returns when the last pulse has ended, with the sender's own timing measurements.
+    package func sendCredential(_ frame: [Bool]) async throws(DoorIOError) -> WiegandSendReport {
+        guard running else { throw .notRunning(operation: "send a Wiegand frame") }
+        guard let transmitter else { throw .roleNotConfigured(role: "wiegand (d0 and d1 lines)") }
+        let report = try await transmitter.send(frame)
+        emit(.credentialSent(bits: frame.count))
+        logger.debug(
+            "door: Wiegand frame sent",
+            metadata: [
+                "wiegand.bits": "\(frame.count)",
+                "wiegand.pulse_us": "\(Int(report.pulseWidth.lowerBound))-\(Int(report.pulseWidth.upperBound))",
+                "wiegand.interval_us": "\(Int(report.interval.lowerBound))-\(Int(report.interval.upperBound))",
+            ])
+        return report
+    }
+
+    /// Whether a grant is open: granted and not yet ended by its pulse length, the door opening
+    /// or (turnstile) the passage input. The pipeline's tailgating check reads it.
+    package func isGrantOpen() -> Bool { running && pulse?.reason == .granted }
 
     /// A snapshot of the door, for status pages and tests.
     package func state() -> DoorState {
@@ -214,7 +252,8 @@ package actor DoorController {
         let hold = reason == .granted && configuration.holdUntilOpen != nil && doorOpen != true
         let limit = hold ? (configuration.holdUntilOpen ?? length) : length
         authorisedUntil = clock.now + limit + configuration.openGrace
-        drive(.relay, true)
+        // With a panel, the panel drives the lock: the pulse is only the grant's window.
+        if configuration.grantOutput == .relay || reason != .granted { drive(.relay, true) }
         emit(.pulseStarted(reason: reason, length: limit))
         logger.info("door: relay energised", metadata: ["door.reason": "\(reason.rawValue)", "door.pulse_ms": "\(limit.milliseconds)"])
         let id = timerID()
@@ -291,6 +330,23 @@ package actor DoorController {
                 emit(.exitButtonPressed)
                 logger.info("door: exit button pressed")
                 startPulse(reason: .exitButton, length: configuration.relayPulse)
+            }
+        case .panelLED:
+            panelLEDActive = level
+            if level && feedback == .awaitingPanel { clearFeedback() }
+        case .panelBeeper:
+            if level {
+                playBuzzer(.on)
+            } else if patterns[.buzzer] == .on {
+                apply(.buzzer, .off)
+            }
+        case .passage:
+            if level {
+                let granted = pulse?.reason == .granted
+                emit(.passage(duringGrant: granted))
+                logger.info("door: passage", metadata: ["door.during_grant": "\(granted)"])
+                // One grant, one person: the passage closes a turnstile's grant.
+                if granted && configuration.kind == .turnstile { endPulse(early: true) }
             }
         case .tamper:
             emit(.tamper(active: level))
@@ -383,7 +439,12 @@ package actor DoorController {
             return
         }
         feedbackTask = nil
-        feedback = nil
+        if feedback == .awaitingPanel {
+            logger.info("door: the panel did not show a grant in time; showing denied")
+            setFeedback(.denied, for: configuration.feedbackDuration)
+        } else {
+            feedback = nil
+        }
         render()
     }
 
@@ -398,7 +459,8 @@ package actor DoorController {
     private func render() {
         guard running else { return }
         let alarm = !alarms.isEmpty
-        apply(.ledGranted, feedback == .granted ? .on : .off)
+        let green = followsPanel ? panelLEDActive : feedback == .granted
+        apply(.ledGranted, green ? .on : .off)
         apply(
             .ledDenied,
             feedback == .denied
@@ -409,7 +471,7 @@ package actor DoorController {
         apply(.ledFault, status == .offline ? .slowBlink : status == .fault || alarms.contains(.inputFailure) ? .on : .off)
         apply(
             .ledIdle,
-            feedback == .checking
+            feedback == .checking || feedback == .awaitingPanel
                 ? .fastBlink
                 : status == .idle && feedback == nil && !alarm ? .on : .off)
         let alarmSound = alarms.contains(.forcedOpen) || alarms.contains(.heldOpen) || alarms.contains(.tamper)

@@ -97,6 +97,10 @@ package enum DoorOutputRole: String, Sendable, Hashable, Codable, CaseIterable {
     case ledIdle
     /// Beeps and the alarm pattern.
     case buzzer
+    /// Wiegand D0 to the access-control panel (pulses send zeros).
+    case wiegandD0
+    /// Wiegand D1 to the access-control panel (pulses send ones).
+    case wiegandD1
 }
 
 /// The input roles the controller watches.
@@ -107,6 +111,30 @@ package enum DoorInputRole: String, Sendable, Hashable, Codable, CaseIterable {
     case exitButton
     /// Enclosure tamper switch: active while the enclosure is open.
     case tamper
+    /// The panel's LED line to the reader: active while the panel shows "granted".
+    case panelLED
+    /// The panel's beeper line to the reader: active while the panel sounds the beeper.
+    case panelBeeper
+    /// The turnstile controller's passage signal: active when a person went through.
+    case passage
+}
+
+/// Where a grant goes.
+package enum DoorGrantOutput: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The terminal pulses its own relay.
+    case relay
+    /// An access-control panel decides: the credential is sent (``DoorController/sendCredential(_:)``)
+    /// and the relay, if any, is left alone.
+    case panel
+}
+
+/// What the grant opens.
+package enum DoorKind: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A door: the grant lasts the relay pulse (or until the door opens).
+    case door
+    /// A turnstile: one grant lets one person through; the grant lasts until the passage input
+    /// (or the pulse length, when nobody went through).
+    case turnstile
 }
 
 /// Everything `DoorController` needs: the chip, the lines by role, and the door's timing.
@@ -123,8 +151,20 @@ package struct DoorIOConfiguration: Sendable, Hashable, Codable {
     /// The consumer name the kernel shows for our lines (`gpioinfo`).
     package var consumer: String
 
-    /// The lock relay (required).
-    package var relay: GPIOOutputLine
+    /// The lock relay; required unless grants go to a panel.
+    package var relay: GPIOOutputLine?
+    /// Where a grant goes: the relay (default) or an access-control panel.
+    package var grantOutput: DoorGrantOutput
+    /// A door or a turnstile.
+    package var kind: DoorKind
+    /// Wiegand output to a panel.
+    package var wiegand: WiegandLines?
+    /// The panel's LED line: when set, the green/red feedback for a sent credential follows it.
+    package var panelLED: GPIOInputLine?
+    /// The panel's beeper line: when set, the buzzer follows it.
+    package var panelBeeper: GPIOInputLine?
+    /// The turnstile controller's passage input (needed for `kind: turnstile`).
+    package var passage: GPIOInputLine?
     /// Green LED: access granted.
     package var ledGranted: GPIOOutputLine?
     /// Red LED: access denied, alarms.
@@ -168,7 +208,13 @@ package struct DoorIOConfiguration: Sendable, Hashable, Codable {
         backend: DoorIOBackendKind = .gpiod,
         chip: String = "gpiochip0",
         consumer: String = "kioskd",
-        relay: GPIOOutputLine,
+        relay: GPIOOutputLine?,
+        grantOutput: DoorGrantOutput = .relay,
+        kind: DoorKind = .door,
+        wiegand: WiegandLines? = nil,
+        panelLED: GPIOInputLine? = nil,
+        panelBeeper: GPIOInputLine? = nil,
+        passage: GPIOInputLine? = nil,
         ledGranted: GPIOOutputLine? = nil,
         ledDenied: GPIOOutputLine? = nil,
         ledFault: GPIOOutputLine? = nil,
@@ -190,6 +236,12 @@ package struct DoorIOConfiguration: Sendable, Hashable, Codable {
         self.chip = chip
         self.consumer = consumer
         self.relay = relay
+        self.grantOutput = grantOutput
+        self.kind = kind
+        self.wiegand = wiegand
+        self.panelLED = panelLED
+        self.panelBeeper = panelBeeper
+        self.passage = passage
         self.ledGranted = ledGranted
         self.ledDenied = ledDenied
         self.ledFault = ledFault
@@ -228,9 +280,14 @@ package struct DoorIOConfiguration: Sendable, Hashable, Codable {
             exitButton: GPIOInputLine(.name("exit-button")))
     }
 
-    /// The configured output lines by role (the relay always present).
+    /// The configured output lines by role.
     package var outputs: [DoorOutputRole: GPIOOutputLine] {
-        var result: [DoorOutputRole: GPIOOutputLine] = [.relay: relay]
+        var result: [DoorOutputRole: GPIOOutputLine] = [:]
+        if let relay { result[.relay] = relay }
+        if let wiegand {
+            result[.wiegandD0] = GPIOOutputLine(wiegand.d0, activeLow: wiegand.activeLow)
+            result[.wiegandD1] = GPIOOutputLine(wiegand.d1, activeLow: wiegand.activeLow)
+        }
         if let ledGranted { result[.ledGranted] = ledGranted }
         if let ledDenied { result[.ledDenied] = ledDenied }
         if let ledFault { result[.ledFault] = ledFault }
@@ -245,6 +302,9 @@ package struct DoorIOConfiguration: Sendable, Hashable, Codable {
         if let doorSensor { result[.doorSensor] = doorSensor }
         if let exitButton { result[.exitButton] = exitButton }
         if let tamper { result[.tamper] = tamper }
+        if let panelLED { result[.panelLED] = panelLED }
+        if let panelBeeper { result[.panelBeeper] = panelBeeper }
+        if let passage { result[.passage] = passage }
         return result
     }
 
@@ -268,6 +328,13 @@ package struct DoorIOConfiguration: Sendable, Hashable, Codable {
             if hold < relayPulse {
                 throw .invalidConfiguration(key: "holdUntilOpen", reason: "must be at least relayPulse")
             }
+        }
+        if relay == nil && grantOutput == .relay {
+            throw .invalidConfiguration(key: "relay", reason: "is required unless grants go to an access-control panel")
+        }
+        if let wiegand { try wiegand.timing.validate() }
+        if kind == .turnstile && passage == nil {
+            throw .invalidConfiguration(key: "passage", reason: "a turnstile needs the controller's passage line to end a grant")
         }
         if consumer.isEmpty { throw .invalidConfiguration(key: "consumer", reason: "must not be empty") }
         if backend == .gpiod && chip.isEmpty {

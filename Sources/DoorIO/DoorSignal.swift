@@ -51,6 +51,10 @@ package struct DoorEvent: Sendable, Hashable, CustomStringConvertible {
         case inputFailure(String)
         /// An output could not be driven (the message names the line and the error).
         case outputFailure(role: DoorOutputRole, message: String)
+        /// A credential frame of `bits` bits went to the panel.
+        case credentialSent(bits: Int)
+        /// The turnstile controller reported a passage; `duringGrant` when a grant was open.
+        case passage(duringGrant: Bool)
     }
 
     /// What happened.
@@ -76,6 +80,8 @@ package struct DoorEvent: Sendable, Hashable, CustomStringConvertible {
         case .tamper(let active): active ? "tamper switch active (enclosure open)" : "tamper switch cleared"
         case .inputFailure(let message): "input monitoring failed: \(message)"
         case .outputFailure(let role, let message): "output \(role.rawValue) failed: \(message)"
+        case .credentialSent(let bits): "\(bits)-bit credential sent to the panel"
+        case .passage(let duringGrant): duringGrant ? "passage (grant used)" : "passage without a grant"
         }
     }
 }

@@ -163,6 +163,12 @@ package struct DoorEventRecord: Sendable, Equatable, Codable {
         case opened
         case closed
         case relayPulse = "relay-pulse"
+        /// A credential went to the access-control panel (Wiegand).
+        case credentialSent = "credential-sent"
+        /// The turnstile controller reported a person through.
+        case passage
+        /// A second face came into view while a turnstile grant was open.
+        case tailgating
     }
 
     package var kind: Kind

@@ -16,6 +16,7 @@ package struct KioskConfiguration: Sendable, Equatable {
     package var pipeline = PipelineSettings()
     package var policy = PolicySettings()
     package var door = DoorSettings()
+    package var panel = PanelSettings()
     package var outbox = OutboxSettings()
     package var status = StatusSettings()
     package var privacy = PrivacySettings()
@@ -39,6 +40,7 @@ extension KioskConfiguration {
         visit(&pipeline)
         visit(&policy)
         visit(&door)
+        visit(&panel)
         visit(&outbox)
         visit(&status)
         visit(&privacy)
@@ -65,9 +67,12 @@ extension KioskConfiguration {
         validateAcrossSections(reader)
     }
 
-    /// Rules that involve keys of more than one section. None today: every rule so far is about
-    /// one component and lives in its section's `validate`. (The sample's advice to keep
+    /// Rules that involve keys of more than one section: `door.mode: wiegand` needs usable
+    /// `panel.*` lines and lookup file. Every other rule is about one component and lives in its
+    /// section's `validate`. (The sample's advice to keep
     /// `pipeline.decision_deadline` well under `api.request_timeout` is not a rule: a deadline
     /// past the timeout only means the offline branch never decides early.)
-    func validateAcrossSections(_ reader: Reader) {}
+    func validateAcrossSections(_ reader: Reader) {
+        validatePanel(reader)
+    }
 }

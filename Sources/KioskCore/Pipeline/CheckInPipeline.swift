@@ -34,7 +34,7 @@ package final class CheckInPipeline: Sendable {
             pipeline = configuration.pipeline
             detection = configuration.detection
             self.policy = policy
-            conditionJSON = configuration.api.conditionJSON
+            conditionJSON = configuration.checkInConditionJSON
             option = configuration.api.option
             keepImages = configuration.privacy.keepImages
         }
@@ -433,7 +433,7 @@ package final class CheckInPipeline: Sendable {
         at decidedAt: ContinuousClock.Instant, _ machine: inout Machine
     ) async {
         let decideStart = ContinuousClock.now
-        for signal in Self.doorSignals(for: decision) { await door.signal(signal) }
+        await door.show(decision, signals: Self.doorSignals(for: decision))
         var latencies = pending.latencies
         latencies.decide = ContinuousClock.now - decideStart
         machine.gate.decided(granted: decision.granted, at: decidedAt)
@@ -474,7 +474,7 @@ package final class CheckInPipeline: Sendable {
         let stillInView = machine.gate.lastFaceSeen.map { now - $0 < .seconds(1) } ?? false
         let opens = late.granted && !early.decision.granted && withinWindow && gateStillClosed && stillInView
         if opens {
-            for signal in Self.doorSignals(for: late) { await door.signal(signal) }
+            await door.show(late, signals: Self.doorSignals(for: late))
             machine.gate.decided(granted: true, at: now)
             setState(.cooldown, &machine)
         }

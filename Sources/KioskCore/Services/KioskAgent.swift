@@ -80,7 +80,7 @@ package struct KioskAgent: Sendable {
         }
         let heartbeat = Heartbeat()
         let pipeline = CheckInPipeline(
-            source: announcingReadiness(source, notifier: notifier), analyzer: analyzer, gateway: gateway, door: door,
+            source: announcingReadiness(source, notifier: notifier), analyzer: analyzer, gateway: gateway, door: try makeDoorSignals(door),
             recorder: makeRecorder(queue: queue, drainer: drainer, status: status), status: status,
             heartbeat: heartbeat, tunables: .init(configuration: configuration, policy: policy),
             logger: logger.with("component", "pipeline"))
@@ -197,7 +197,9 @@ package struct KioskAgent: Sendable {
                     camera: { Self.cameraStatus(source) }, logger: logger.with("component", "status"))),
             .init(service: WatchdogService(notifier: notifier, heartbeat: heartbeat, logger: logger.with("component", "watchdog"))),
             .init(
-                service: ReloadService(pipeline: pipeline, reload: reload, notifier: notifier, logger: logger.with("component", "reload")),
+                service: ReloadService(
+                    pipeline: pipeline, reload: reload, notifier: notifier, logger: logger.with("component", "reload"),
+                    panel: pipeline.door as? PanelDoor),
                 successTerminationBehavior: .ignore),
             .init(service: PipelineService(pipeline: pipeline), successTerminationBehavior: .gracefullyShutdownGroup),
         ]
@@ -292,6 +294,8 @@ struct ReloadService: Service {
     let reload: (@Sendable () async throws -> KioskConfiguration)?
     let notifier: SystemdNotifier
     let logger: Logger
+    /// Re-reads the panel's lookup file (`door.mode: wiegand`).
+    var panel: PanelDoor? = nil
 
     func run() async throws {
         guard let reload else { return }
@@ -303,6 +307,7 @@ struct ReloadService: Service {
                     let fresh = try await reload()
                     let policy = try DecisionPolicy(settings: fresh.policy)
                     pipeline.reload(.init(configuration: fresh, policy: policy))
+                    try panel?.reload(fresh.panel)
                     logger.notice(
                         "configuration reloaded: thresholds, timings and policy apply now; camera, door, API and queue settings need a restart"
                     )

@@ -48,6 +48,8 @@ struct DoorService: Service {
         case .tamper(let active): mapped = (active ? .tamper : .tamperCleared, nil)
         case .doorOpened(let authorised): mapped = (.opened, authorised ? "authorised" : "unauthorised")
         case .doorClosed: mapped = (.closed, nil)
+        case .credentialSent(let bits): mapped = (.credentialSent, "\(bits) bits")
+        case .passage(let duringGrant): mapped = (.passage, duringGrant ? "grant used" : "no grant open")
         case .pulseEnded, .inputFailure, .outputFailure: mapped = nil
         }
         switch event.kind {

@@ -4,8 +4,18 @@ package import DoorIO
 /// Door hardware (`door.*`); line roles map onto GPIO lines by name or offset.
 package struct DoorSettings: Sendable, Equatable {
     package enum Backend: String, Sendable, CaseIterable { case gpiod, console }
+    /// Where a grant goes: the terminal's relay, or an access-control panel (`panel.*`).
+    package enum Mode: String, Sendable, CaseIterable { case relay, wiegand, osdp }
+    package enum Kind: String, Sendable, CaseIterable { case door, turnstile }
+    /// Which way the terminal checks people through (sent with the check-in and journaled).
+    package enum Direction: String, Sendable, CaseIterable { case none, entry, exit }
     /// `console` prints transitions instead of driving GPIO: for demos and development only.
     package var backend: Backend = .gpiod
+    package var mode: Mode = .relay
+    package var kind: Kind = .door
+    package var direction: Direction = .none
+    /// The turnstile controller's passage output (an input here).
+    package var passageLine = ""
     package var chip = "gpiochip0"
     package var relayLine = "door-relay"
     package var grantedLEDLine = ""
@@ -40,6 +50,9 @@ extension DoorSettings: ConfigurationSection {
 
     mutating func read(from keys: SectionReader) {
         keys.choice("backend", &backend)
+        keys.choice("mode", &mode)
+        keys.choice("kind", &kind)
+        keys.choice("direction", &direction)
         keys.string("chip", &chip)
         // The role names under `lines:` are also the names `active_low` lists.
         let lines = keys.nested("lines")
@@ -52,6 +65,7 @@ extension DoorSettings: ConfigurationSection {
         lines.string("door_sensor", &doorSensorLine)
         lines.string("exit_button", &exitButtonLine)
         lines.string("tamper", &tamperLine)
+        lines.string("passage", &passageLine)
         keys.stringList("active_low", &activeLowLines)
         keys.string("door_sensor_wiring", &doorSensorWiring)
         keys.duration("relay_pulse", &relayPulse, max: .seconds(60))
@@ -62,8 +76,15 @@ extension DoorSettings: ConfigurationSection {
     }
 
     func validate(_ keys: SectionReader) {
-        if backend == .gpiod, relayLine.isEmpty {
-            keys.issue("lines.relay", "is required with the gpiod backend")
+        if backend == .gpiod, relayLine.isEmpty, mode == .relay {
+            keys.issue("lines.relay", "is required with the gpiod backend and mode: relay")
+        }
+        if mode == .osdp {
+            keys.issue(
+                "mode", "osdp is not supported yet (see docs/PANEL.md); use wiegand to a panel, or relay")
+        }
+        if kind == .turnstile, passageLine.isEmpty {
+            keys.issue("lines.passage", "is required with kind: turnstile (the controller's passage output ends a grant)")
         }
         if !Self.sensorWirings.contains(doorSensorWiring) {
             keys.issue("door_sensor_wiring", "'\(doorSensorWiring)' is not one of: \(Self.sensorWirings.joined(separator: ", "))")
@@ -84,7 +105,9 @@ extension DoorSettings {
         return DoorIOConfiguration(
             backend: backend == .console ? .console : .gpiod,
             chip: chip,
-            relay: output("relay", relayLine) ?? GPIOOutputLine(.name("door-relay")),
+            relay: output("relay", relayLine) ?? (mode == .relay ? GPIOOutputLine(.name("door-relay")) : nil),
+            kind: kind == .turnstile ? .turnstile : .door,
+            passage: input("passage", passageLine),
             ledGranted: output("led_granted", grantedLEDLine),
             ledDenied: output("led_denied", deniedLEDLine),
             ledFault: output("led_fault", faultLEDLine),
@@ -103,6 +126,10 @@ extension DoorSettings {
 }
 
 extension KioskConfiguration {
-    /// `door.*` as the door controller's configuration.
-    package var doorConfiguration: DoorIOConfiguration { door.doorConfiguration }
+    /// `door.*` (and `panel.*` when grants go to a panel) as the door controller's configuration.
+    package var doorConfiguration: DoorIOConfiguration {
+        var configuration = door.doorConfiguration
+        if door.mode == .wiegand { panel.apply(to: &configuration) }
+        return configuration
+    }
 }
