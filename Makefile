@@ -6,7 +6,7 @@ SWIFT ?= swift
 SWIFT_FLAGS ?=
 ASSETS := .assets/.verified
 
-.PHONY: all setup deps assets build lint format test test-unit test-hw demo bench clean help
+.PHONY: all setup deps assets build lint format test test-unit test-hw demo bench deb clean help
 
 all: build
 
@@ -15,6 +15,7 @@ help:
 	@echo "make test   - the whole test suite (unit, integration, then the virtual-hardware stage)"
 	@echo "make bench  - benchmarks that print figures (detection, imaging, queue, pipeline)"
 	@echo "make build  - debug build of everything"
+	@echo "make deb    - the Debian packages kiosk-agent and aidee-sim in .build/deb (docs/PACKAGING.md)"
 	@echo "make format - reformat the Swift sources (make lint checks them; make test runs it first)"
 
 setup: deps assets
@@ -74,6 +75,13 @@ test-hw: setup
 
 demo: setup
 	@scripts/demo.sh
+
+# The Debian packages (kiosk-agent, aidee-sim) in .build/deb: release build with the Swift
+# runtime linked in; docs/PACKAGING.md. Their checks (lintian, install, upgrade, purge under
+# systemd) are scripts/vhw/run-package-stage.sh, part of `make test`.
+deb: setup
+	@scripts/setup-deps.sh package
+	@packaging/build-deb.sh
 
 bench: setup
 	@scripts/bench.sh

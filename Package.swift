@@ -8,7 +8,9 @@ import PackageDescription
 
 // OpenCV 4.6 on Debian ships opencv4.pc only with the full libopencv-dev (which drags in Qt,
 // GDAL and ffmpeg), so the shim names the include folder and the three libraries it needs.
-let openCVInclude = "/usr/include/opencv4"
+// KIOSK_SYSROOT: the target's root when cross-building (docs/PACKAGING.md, "arm64"); the
+// headers are not the build machine's then.
+let openCVInclude = (Context.environment["KIOSK_SYSROOT"] ?? "") + "/usr/include/opencv4"
 
 let package = Package(
     name: "kiosk-agent",

@@ -56,13 +56,16 @@ package struct SimulatorConfiguration: Sendable {
     ]
 
     /// `$KIOSK_ASSETS/models` when set, else `.assets/models` under the current directory (a
-    /// development checkout), else `/usr/share/kiosk-agent/models`.
+    /// development checkout), else the aidee-sim package's `/usr/share/aidee-sim/models`, else
+    /// `/usr/share/kiosk-agent/models`.
     package static func defaultModelsDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         if let assets = environment["KIOSK_ASSETS"], !assets.isEmpty {
             return URL(fileURLWithPath: assets).appendingPathComponent("models")
         }
         let local = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".assets/models")
         if FileManager.default.fileExists(atPath: local.path) { return local }
+        let packaged = URL(fileURLWithPath: "/usr/share/aidee-sim/models")
+        if FileManager.default.fileExists(atPath: packaged.path) { return packaged }
         return URL(fileURLWithPath: "/usr/share/kiosk-agent/models")
     }
 

@@ -41,7 +41,20 @@ mount9p() { # tag dir options
 }
 mount9p vhwrun /vhw rw,cache=none
 . /vhw/config || die "cannot read /vhw/config"
-mount9p usr /usr ro,cache=loose
+if [ "${VHW_WRITABLE_USR:-0}" = 1 ]; then
+    # Package installs (run-package-stage.sh): /usr and dpkg's database writable on tmpfs over
+    # the host's, read-only; nothing reaches the host.
+    overlay9p() { # tag dir
+        mount9p "$1" "/vhw-$1-host" ro,cache=loose
+        mkdir -p "/vhw-$1-rw" "$2" && mount -t tmpfs -o mode=755 "$1rw" "/vhw-$1-rw" && mkdir -p "/vhw-$1-rw/upper" "/vhw-$1-rw/work"
+        mount -t overlay overlay -o "lowerdir=/vhw-$1-host,upperdir=/vhw-$1-rw/upper,workdir=/vhw-$1-rw/work" "$2" ||
+            die "overlay mount of $2 failed"
+    }
+    overlay9p usr /usr
+    overlay9p dpkg /var/lib/dpkg
+else
+    mount9p usr /usr ro,cache=loose
+fi
 # /etc: the host's, read-only, under a tmpfs overlay, so a test can install the project like a
 # package would (sysusers, udev rules, /etc/kiosk-agent) without touching the host.
 mount9p etc /vhw-etc-host ro,cache=loose

@@ -25,6 +25,9 @@
 #   VHW_GPIO_LABEL=kiosk-gpio VHW_GPIO_NUM_LINES=8
 #   VHW_GPIO_NAMES="door-relay led-green led-red buzzer door-sensor exit-button tamper spare"
 #   VHW_PASS_ENV="A B"  host variables to pass into the guest (CI and KIOSK_* always pass)
+#   VHW_NO_OPT=1        do not share /opt (proves a binary needs no Swift toolchain)
+#   VHW_WRITABLE_USR=1  /usr and /var/lib/dpkg: the host's under a tmpfs overlay, so packages
+#                       can be installed in the guest (scripts/vhw/run-package-stage.sh)
 #   VHW_VERBOSE=1       print the guest console and kernel log even on success
 #   VHW_TIMING=1        print boot and run timings
 #   VHW_TIMING_FILE=F   write "vm_wall SECONDS" and "vm_done GUEST-UPTIME" to F (the stage's summary)
@@ -94,7 +97,8 @@ CMD_TIMEOUT=$((TIMEOUT > 90 ? TIMEOUT - 45 : TIMEOUT * 2 / 3))
     echo "VHW_CWD=$(q "$CWD")"
     echo "VHW_PROJECT=$(q "$VHW_PROJECT")"
     echo "VHW_CMD_TIMEOUT=$CMD_TIMEOUT"
-    echo "VHW_HAVE_OPT=$([ -d /opt ] && echo 1 || echo 0)"
+    echo "VHW_HAVE_OPT=$([ -d /opt ] && [ "${VHW_NO_OPT:-0}" != 1 ] && echo 1 || echo 0)"
+    echo "VHW_WRITABLE_USR=$(q "${VHW_WRITABLE_USR:-0}")"
     echo "VHW_INIT=$(q "${VHW_INIT:-}")"
     echo "VHW_VIVID_ARGS=$(q "${VHW_VIVID_ARGS:-n_devs=1 node_types=0x1}")"
     echo "VHW_LOOPBACK_NR=$(q "${VHW_LOOPBACK_NR:-10}")"
@@ -127,7 +131,8 @@ esac
 
 share() { echo "local,path=$1,mount_tag=$2,security_model=none,multidevs=remap${3:+,$3}"; }
 SHARES=(-virtfs "$(share "$RUN" vhwrun)" -virtfs "$(share /usr usr readonly=on)" -virtfs "$(share /etc etc readonly=on)")
-[ -d /opt ] && SHARES+=(-virtfs "$(share /opt opt readonly=on)")
+[ -d /opt ] && [ "${VHW_NO_OPT:-0}" != 1 ] && SHARES+=(-virtfs "$(share /opt opt readonly=on)")
+[ "${VHW_WRITABLE_USR:-0}" = 1 ] && SHARES+=(-virtfs "$(share /var/lib/dpkg dpkg readonly=on)")
 [ -n "$WD" ] && SHARES+=(-virtfs "$(share "$WD" wd)")
 
 # Network: only towards one service on the host's loopback. restrict=on isolates the guest (no
