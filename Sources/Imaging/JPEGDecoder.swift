@@ -69,9 +69,19 @@ package final class JPEGDecoder {
     package func decode(_ jpeg: [UInt8], to format: PixelFormat, scale: JPEGScale = .full, strict: Bool = true) throws(ImagingError)
         -> ScaledImage
     {
+        var pixels: [UInt8] = []
+        return try decode(jpeg, to: format, scale: scale, strict: strict, reusing: &pixels)
+    }
+
+    /// Decodes into `pixels`' storage: when it has the right size and no image still shares it
+    /// (copy-on-write), nothing is allocated. The per-frame path keeps one such buffer, so 30
+    /// frames a second do not allocate (and zero) a new image each.
+    package func decode(
+        _ jpeg: [UInt8], to format: PixelFormat, scale: JPEGScale, strict: Bool = true, reusing pixels: inout [UInt8]
+    ) throws(ImagingError) -> ScaledImage {
         let header = try header(jpeg)
         let width = scale.scaled(header.width), height = scale.scaled(header.height)
-        var pixels = [UInt8](repeating: 0, count: width * height * format.channels)
+        if pixels.count != width * height * format.channels { pixels = [UInt8](repeating: 0, count: width * height * format.channels) }
         let flags = strict ? Int32(TJFLAG_STOPONWARNING) : 0
         let rc = jpeg.withUnsafeBufferPointer { source in
             pixels.withUnsafeMutableBufferPointer { destination in
@@ -99,6 +109,16 @@ package final class JPEGDecoder {
         let header = try header(jpeg)
         let scale = JPEGScale.smallest(forWidth: header.width, height: header.height, atLeastWidth: minimumWidth, height: minimumHeight)
         return try decode(jpeg, to: format, scale: scale, strict: strict)
+    }
+
+    /// The scaled decode above, into `pixels`' storage (see `decode(_:to:scale:strict:reusing:)`).
+    package func decode(
+        _ jpeg: [UInt8], to format: PixelFormat, atLeastWidth minimumWidth: Int, height minimumHeight: Int, strict: Bool = true,
+        reusing pixels: inout [UInt8]
+    ) throws(ImagingError) -> ScaledImage {
+        let header = try header(jpeg)
+        let scale = JPEGScale.smallest(forWidth: header.width, height: header.height, atLeastWidth: minimumWidth, height: minimumHeight)
+        return try decode(jpeg, to: format, scale: scale, strict: strict, reusing: &pixels)
     }
 
     // A JPEG starts with SOI (FF D8). Checking it first gives a clear message for the common

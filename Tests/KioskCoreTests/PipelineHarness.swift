@@ -183,6 +183,9 @@ struct PipelineFixture {
         c.pipeline.decisionDeadline = .milliseconds(1500)
         c.pipeline.detectionWidth = 320
         c.detection.minFaceSize = 40
+        // The scripted detector sees the scene it is told, not the pixels: the frame never
+        // changes, so the idle scene gate would skip it (IdleSceneGateTests test the gate).
+        c.pipeline.idleGate = false
         configure(&c)
         self.gateway = gateway
         if withStore {

@@ -273,7 +273,7 @@ package final class CheckInPipeline: Sendable {
         let captureLatency = MonotonicTime.now().duration(since: frame.timestamp)
         let analysis: FrameAnalysis
         do {
-            analysis = try await analyzer.analyze(frame)
+            analysis = try await analyzer.analyze(frame, idleGate: machine.tunables.idleSceneGate)
         } catch {
             // Once per distinct failure, not once per frame (30 a second); status keeps it.
             let text = "\(error)"
@@ -293,7 +293,7 @@ package final class CheckInPipeline: Sendable {
             source.reportCorrupt()
             return []
         }
-        status.update { $0.detectorMs = analysis.detectTime.milliseconds }
+        if !analysis.detectionSkipped { status.update { $0.detectorMs = analysis.detectTime.milliseconds } }
         // "Someone is there" for the cooldown: any face at least half the check-in minimum.
         let minimumSide = Double(machine.tunables.detection.minFaceSize) / 2
         let inView = analysis.faces.contains {

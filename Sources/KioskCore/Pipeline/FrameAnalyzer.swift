@@ -16,6 +16,9 @@ package struct FrameAnalysis: Sendable {
     package var detectTime: Duration
     /// True when the frame could not be decoded (a damaged MJPEG frame): skipped and counted.
     package var corrupt: Bool
+    /// True when the idle scene gate found the empty scene unchanged and the detector did not
+    /// run (`faces` is then empty, as it was at the last detection).
+    package var detectionSkipped = false
 }
 
 /// Errors of the per-frame work that are the terminal's fault, not the frame's.
@@ -44,6 +47,11 @@ package final class FrameAnalyzer: @unchecked Sendable {
     private let detector: any FaceDetector
     private let scorer: FaceQualityScorer
     private let detectionWidth: Int
+    /// On `queue` only.
+    private var idleGate = IdleSceneGate()
+    /// The detection image's pixels, reused frame after frame (on `queue` only): the image made
+    /// from it is gone by the next frame, so TurboJPEG writes into the same storage.
+    private var detectionPixels: [UInt8] = []
 
     /// - Parameters:
     ///   - detectionWidth: frames are decoded to about this width for detection (TurboJPEG
@@ -60,17 +68,35 @@ package final class FrameAnalyzer: @unchecked Sendable {
         self.detectionWidth = detectionWidth
     }
 
-    /// Finds and scores the faces of `frame`.
-    package func analyze(_ frame: Frame) async throws(FrameAnalyzerError) -> FrameAnalysis {
+    /// Finds and scores the faces of `frame`; with `idleGate` enabled, an empty scene that has
+    /// not changed since the last detection skips the detector (``IdleSceneGate``).
+    package func analyze(_ frame: Frame, idleGate settings: IdleSceneGateSettings = .off) async throws(FrameAnalyzerError)
+        -> FrameAnalysis
+    {
         let clock = ContinuousClock()
         let start = clock.now
-        guard let scaled = await onQueue({ self.decodeForDetection(frame) }) else {
+        let decoded = await onQueue { () -> (ScaledImage, Bool)? in
+            guard let scaled = self.decodeForDetection(frame) else { return nil }
+            let mustDetect = self.idleGate.mustDetect(
+                scaled.image, frameWidth: scaled.originalWidth, at: frame.timestamp, settings: settings)
+            return (scaled, mustDetect)
+        }
+        guard let decoded else {
             // A damaged frame is the camera's everyday business (cheap USB MJPEG): skip it.
             return FrameAnalysis(
                 frame: frame, faces: [], mapping: .identity(width: frame.width, height: frame.height),
                 decodeTime: clock.now - start, detectTime: .zero, corrupt: true)
         }
-        let decoded = clock.now
+        let (scaled, mustDetect) = decoded
+        let decodedAt = clock.now
+        let mapping = FrameMapping(
+            detectionWidth: scaled.image.width, detectionHeight: scaled.image.height,
+            frameWidth: scaled.originalWidth, frameHeight: scaled.originalHeight)
+        guard mustDetect else {
+            return FrameAnalysis(
+                frame: frame, faces: [], mapping: mapping, decodeTime: decodedAt - start, detectTime: .zero, corrupt: false,
+                detectionSkipped: true)
+        }
         let faces: [DetectedFace]
         do {
             faces = try await detector.detect(in: scaled.image)
@@ -78,17 +104,15 @@ package final class FrameAnalyzer: @unchecked Sendable {
             throw .detection(error)
         }
         let detected = clock.now
-        let mapping = FrameMapping(
-            detectionWidth: scaled.image.width, detectionHeight: scaled.image.height,
-            frameWidth: scaled.originalWidth, frameHeight: scaled.originalHeight)
         let assessed = await onQueue {
-            faces.map { face in
+            self.idleGate.detected(faces: faces.count, at: frame.timestamp)
+            return faces.map { face in
                 AssessedFace(face: face, quality: self.scorer.assess(face, in: scaled.image, frameScale: mapping.scaleX))
             }
         }
         return FrameAnalysis(
-            frame: frame, faces: assessed, mapping: mapping, decodeTime: decoded - start,
-            detectTime: detected - decoded, corrupt: false)
+            frame: frame, faces: assessed, mapping: mapping, decodeTime: decodedAt - start,
+            detectTime: detected - decodedAt, corrupt: false)
     }
 
     /// The JPEG to upload: the face crop with `margin` around `box` (full-frame pixels), cut
@@ -126,6 +150,10 @@ package final class FrameAnalyzer: @unchecked Sendable {
     /// The frame at about the detection width, or nil when it cannot be decoded. On `queue` only.
     private func decodeForDetection(_ frame: Frame) -> ScaledImage? {
         let minimumHeight = max(1, detectionWidth * frame.height / max(frame.width, 1))
+        if case .jpeg(let bytes) = frame.payload {
+            return try? decoder.decode(
+                bytes, to: .bgr24, atLeastWidth: detectionWidth, height: minimumHeight, reusing: &detectionPixels)
+        }
         return try? frame.decoded(to: .bgr24, atLeastWidth: detectionWidth, height: minimumHeight, using: decoder)
     }
 }

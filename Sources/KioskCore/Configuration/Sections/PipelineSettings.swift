@@ -27,6 +27,15 @@ package struct PipelineSettings: Sendable, Equatable {
     package var jpegQuality = 90
     /// Width the detector sees; decoding scales down to about this.
     package var detectionWidth = 320
+    /// Skip the detector on frames of an empty scene that has not changed (most of the day at
+    /// a door): a person's arrival wakes it on the same frame (``IdleSceneGate``).
+    package var idleGate = true
+    /// Grey levels (0-255) a thumbnail cell must move to count as change; 12 is well above a
+    /// camera's noise on cell means and well below a person against any background.
+    package var idleChangeLevel = 12
+    /// While the empty scene stays still, detect anyway at least this often (a face whose
+    /// arrival was too subtle for the change threshold waits at most this long).
+    package var idleRecheck: Duration = .seconds(1)
 
     package init() {}
 }
@@ -46,6 +55,9 @@ extension PipelineSettings: ConfigurationSection {
         keys.bool("send_full_frame", &sendFullFrame)
         keys.int("jpeg_quality", &jpegQuality, range: 30...100)
         keys.int("detection_width", &detectionWidth, range: 160...1920)
+        keys.bool("idle_gate", &idleGate)
+        keys.int("idle_change_level", &idleChangeLevel, range: 1...255)
+        keys.duration("idle_recheck", &idleRecheck, max: .seconds(60))
     }
 
     func validate(_ keys: SectionReader) {
