@@ -142,6 +142,7 @@ let package = Package(
             dependencies: [
                 "KioskCore", "Camera", "Imaging", "FaceDetection", "DoorIO", "AiDeeAPI", "FaceAiDee", "Outbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         // MARK: Executables: wiring only.
@@ -224,6 +225,7 @@ let package = Package(
             name: "KioskCLITests",
             dependencies: [
                 "KioskCLI", "DoorIO", "AiDeeSimulator", "TestSupport", "SimulatorTestSupport",
+                "FaceDetection", "Imaging", "Camera",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
     ],

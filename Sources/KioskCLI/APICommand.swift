@@ -42,9 +42,6 @@ struct APIOptions: ParsableArguments {
     @Option(name: .long, help: "API credentials file, mode 0600 (env KIOSK_CREDENTIALS; default from the config file).")
     var credentials: String?
 
-    @Option(name: .long, help: "kioskd configuration file (default \(ConfigurationLoader.defaultFile) when it exists).")
-    var config: String?
-
     @Option(name: .long, help: "PEM CA file to trust instead of the system store.")
     var caFile: String?
 
@@ -54,38 +51,28 @@ struct APIOptions: ParsableArguments {
     @Option(name: .long, help: "Whole-request timeout in seconds (default from the config file, else 15).")
     var timeout: Double?
 
-    @Flag(name: .long, help: "Print machine-readable JSON.")
-    var json = false
+    @OptionGroup var global: GlobalOptions
+
+    var json: Bool { global.json }
 }
 
-/// Exit statuses of `kioskctl api` (documented in docs/API.md and the command's help).
+/// How `kioskctl api` failures map onto the shared exit classes (``KioskctlExit``).
 enum APIExit {
-    static let usage: Int32 = 64
-    static let inputFile: Int32 = 66
-    static let outputFile: Int32 = 73
-    static let auth: Int32 = 77
-    static let notFound: Int32 = 3
-    static let conflict: Int32 = 4
-    static let badRequest: Int32 = 5
-    static let server: Int32 = 69
-    static let network: Int32 = 75
-    static let configuration: Int32 = 78
-
     /// The status for a failed API call.
-    static func code(for error: FaceAiDeeError) -> Int32 {
+    static func code(for error: FaceAiDeeError) -> KioskctlExit {
         switch error {
         // A check-in with no answer may have been recorded: the network class, but its own kind.
-        case .network, .timeout, .tls, .cancelled, .noAnswer: return network
-        case .undecodableBody: return server
-        case .configuration, .credentials: return configuration
+        case .network, .timeout, .tls, .cancelled, .noAnswer: return .temporary
+        case .undecodableBody: return .unavailable
+        case .configuration, .credentials: return .configuration
         case .http(_, let status, _):
             switch status {
-            case 401, 403: return auth
-            case 404: return notFound
-            case 409: return conflict
-            case 429, 500...599: return server
-            case 400...499: return badRequest
-            default: return server
+            case 401, 403: return .permission
+            case 404: return .notFound
+            case 409: return .conflict
+            case 429, 500...599: return .unavailable
+            case 400...499: return .rejected
+            default: return .unavailable
             }
         }
     }
@@ -113,13 +100,6 @@ enum APIExit {
     }
 }
 
-/// A failure outside the API call itself (usage, files), with its exit status.
-struct APICommandFailure: Error, CustomStringConvertible {
-    var description: String
-    var exitCode: Int32
-    var kind: String
-}
-
 /// Where the settings come from, resolved once per command.
 struct ResolvedAPISettings {
     var configuration: FaceAiDeeConfiguration
@@ -132,15 +112,12 @@ struct ResolvedAPISettings {
     {
         // The config file is read only when named or present at the default place; without it the
         // loader still supplies defaults and its own KIOSK_API_* variables.
-        var file = options.config
-        if file == nil, FileManager.default.fileExists(atPath: ConfigurationLoader.defaultFile) {
-            file = ConfigurationLoader.defaultFile
-        }
+        let file = options.global.configurationFile
         let settings: APISettings
         do {
             settings = try await ConfigurationLoader(file: file, environment: environment).load().api
         } catch {
-            throw APICommandFailure(description: "\(error)", exitCode: APIExit.configuration, kind: "configuration")
+            throw CommandFailure(.configuration, "\(error)")
         }
         var configuration = FaceAiDeeConfiguration(
             baseURL: settings.url, connectTimeout: settings.connectTimeout,
@@ -153,9 +130,7 @@ struct ResolvedAPISettings {
         if let url = environment["KIOSK_API_URL"], !url.isEmpty { configuration.baseURL = url }
         if let text = environment["KIOSK_PROJECT_ID"], !text.isEmpty {
             guard let value = Int(text), value > 0 else {
-                throw APICommandFailure(
-                    description: "KIOSK_PROJECT_ID='\(text)' is not a project id (a positive integer)", exitCode: APIExit.usage,
-                    kind: "usage")
+                throw CommandFailure(.usage, "KIOSK_PROJECT_ID='\(text)' is not a project id (a positive integer)")
             }
             projectID = value
         }
@@ -168,7 +143,7 @@ struct ResolvedAPISettings {
         if options.insecure { configuration.verifyTLS = false }
         if let timeout = options.timeout {
             guard timeout > 0 else {
-                throw APICommandFailure(description: "--timeout must be positive", exitCode: APIExit.usage, kind: "usage")
+                throw CommandFailure(.usage, "--timeout must be positive")
             }
             configuration.requestTimeout = .milliseconds(Int(timeout * 1000))
             configuration.connectTimeout = min(configuration.connectTimeout, configuration.requestTimeout)
@@ -178,10 +153,10 @@ struct ResolvedAPISettings {
 
     func requireProject() throws -> Int {
         guard let projectID else {
-            throw APICommandFailure(
-                description:
-                    "no project: give --project N, set KIOSK_PROJECT_ID, or set api.project_id in the config file (list them with `kioskctl api projects`)",
-                exitCode: APIExit.usage, kind: "usage")
+            throw CommandFailure(
+                .usage,
+                "no project: give --project N, set KIOSK_PROJECT_ID, or set api.project_id in the config file (list them with `kioskctl api projects`)"
+            )
         }
         return projectID
     }
@@ -214,47 +189,24 @@ enum APIRunner {
             } else if !result.text.isEmpty {
                 print(result.text)
             }
-        } catch let error as FaceAiDeeError {
-            fail(
-                options, message: error.description, kind: APIExit.kind(for: error), status: error.httpStatus,
-                code: APIExit.code(for: error))
-        } catch let failure as APICommandFailure {
-            fail(options, message: failure.description, kind: failure.kind, status: nil, code: failure.exitCode)
+        } catch {
+            // Reported by the root command, like every kioskctl failure (KioskctlExit).
+            throw CommandFailure.classify(error)
         }
     }
 
-    private static func fail(_ options: APIOptions, message: String, kind: String, status: Int?, code: Int32) -> Never {
-        if options.json {
-            var error: [String: Any] = ["kind": kind, "message": message, "exit_code": Int(code)]
-            if let status { error["status"] = status }
-            printJSON(["error": error])
-        }
-        FileHandle.standardError.write(Data("kioskctl api: \(message)\n".utf8))
-        exit(code)
-    }
-
-    static func printJSON(_ object: [String: Any]) {
-        guard JSONSerialization.isValidJSONObject(object),
-            let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        else {
-            print("{}")
-            return
-        }
-        print(String(decoding: data, as: UTF8.self))
-    }
+    static func printJSON(_ object: [String: Any]) { JSONOutput.print(object) }
 
     /// Reads an image file (JPEG or PNG, sent as-is).
     static func readImage(_ path: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw APICommandFailure(
-                description: "cannot read image file \(path); check the path and its permissions", exitCode: APIExit.inputFile,
-                kind: "input_file")
+            throw CommandFailure(.inputFile, "cannot read image file \(path); check the path and its permissions")
         }
         let bytes = [UInt8](data)
         let isJPEG = bytes.starts(with: [0xFF, 0xD8, 0xFF])
         let isPNG = bytes.starts(with: [0x89, 0x50, 0x4E, 0x47])
         guard isJPEG || isPNG else {
-            throw APICommandFailure(description: "\(path) is not a JPEG or PNG file", exitCode: APIExit.inputFile, kind: "input_file")
+            throw CommandFailure(.inputFile, "\(path) is not a JPEG or PNG file")
         }
         return bytes
     }
@@ -265,10 +217,10 @@ enum APIRunner {
         do {
             return try JSONDecoder().decode(CheckInCondition.self, from: Data(text.utf8))
         } catch {
-            throw APICommandFailure(
-                description:
-                    "--condition is not a condition object like {\"group_id\": 2, \"properties\": {\"site\": \"seoul\"}} (property values are strings): \(error)",
-                exitCode: APIExit.usage, kind: "usage")
+            throw CommandFailure(
+                .usage,
+                "--condition is not a condition object like {\"group_id\": 2, \"properties\": {\"site\": \"seoul\"}} (property values are strings): \(error)"
+            )
         }
     }
 
@@ -278,7 +230,7 @@ enum APIRunner {
         var result: [String: String] = [:]
         for item in items {
             guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
-                throw APICommandFailure(description: "--property '\(item)' is not key=value", exitCode: APIExit.usage, kind: "usage")
+                throw CommandFailure(.usage, "--property '\(item)' is not key=value")
             }
             result[String(item[..<equals])] = String(item[item.index(after: equals)...])
         }

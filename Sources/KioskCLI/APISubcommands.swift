@@ -18,11 +18,19 @@ struct APIKeyCommand: AsyncParsableCommand {
         )
         @OptionGroup var api: APIOptions
         @Option(help: "Account name.") var username: String
-        @Option(help: "Account password.") var password: String
+        @Flag(help: "Read the account password from standard input (one line); without it, it is asked for.")
+        var passwordStdin = false
+        // Refused with an explanation; kept so old scripts get a clear error, not "unknown option".
+        @Option(help: .private) var password: String?
         @Option(help: "Write the key and secret to this file (mode 0600).") var save: String?
         @Flag(help: "Print the secret (it is shown by the server only once).") var showSecret = false
 
+        func validate() throws {
+            if password != nil { throw ValidationError(PasswordInput.onCommandLineRefused) }
+        }
+
         func run() async throws {
+            let password = try PasswordInput.read(fromStandardInput: passwordStdin)
             try await APIRunner.run(api, needsCredentials: false) { client, _ in
                 let credentials = try await client.issueKey(username: username, password: password)
                 if let save { try credentials.save(to: save) }
@@ -220,7 +228,8 @@ struct APIFacesCommand: AsyncParsableCommand {
         @OptionGroup var api: APIOptions
         @Option(help: "User id.") var user: Int
         @Option(help: "Face id.") var face: Int
-        @Option(help: "Write the stored image here.") var out: String?
+        @Option(help: "Write the stored image here (mode 0600; it shows a face).") var out: String?
+        @Flag(help: "Replace the --out file if it exists.") var force = false
         func run() async throws {
             try await APIRunner.run(api) { client, settings in
                 let stored = try await client.getFace(projectID: try settings.requireProject(), userID: user, faceID: face)
@@ -231,18 +240,15 @@ struct APIFacesCommand: AsyncParsableCommand {
                     json["image_bytes"] = image.count
                     text += ", image \(image.count) bytes"
                     if let out {
-                        guard FileManager.default.createFile(atPath: out, contents: Data(image)) else {
-                            throw APICommandFailure(description: "cannot write \(out)", exitCode: APIExit.outputFile, kind: "output_file")
-                        }
+                        try FaceFile.write(image, to: out, force: force)
                         json["written_to"] = out
                         text += ", written to \(out)"
                     }
                 } else {
                     text += ", no stored image (added without --save-image)"
                     if out != nil {
-                        throw APICommandFailure(
-                            description: "face \(stored.id) has no stored image to write (it was added without --save-image)",
-                            exitCode: APIExit.notFound, kind: "not_found")
+                        throw CommandFailure(
+                            .notFound, "face \(stored.id) has no stored image to write (it was added without --save-image)")
                     }
                 }
                 return (text, json)
@@ -344,3 +350,22 @@ struct APISearchCommand: AsyncParsableCommand {
         }
     }
 }
+
+// MARK: failures reported the kioskctl way
+
+extension APIKeyCommand.Issue: KioskctlCommand { var global: GlobalOptions { api.global } }
+extension APITokenCommand.Issue: KioskctlCommand { var global: GlobalOptions { api.global } }
+extension APITokenCommand.Renew: KioskctlCommand { var global: GlobalOptions { api.global } }
+extension APITokenCommand.Revoke: KioskctlCommand { var global: GlobalOptions { api.global } }
+extension APIProjectsCommand: KioskctlCommand { var global: GlobalOptions { api.global } }
+extension APIUsersCommand.Create: KioskctlCommand { var global: GlobalOptions { api.global } }
+extension APIUsersCommand.Update: KioskctlCommand { var global: GlobalOptions { api.global } }
+extension APIUsersCommand.Delete: KioskctlCommand { var global: GlobalOptions { api.global } }
+extension APIFacesCommand.List: KioskctlCommand { var global: GlobalOptions { api.global } }
+extension APIFacesCommand.Add: KioskctlCommand { var global: GlobalOptions { api.global } }
+extension APIFacesCommand.Get: KioskctlCommand { var global: GlobalOptions { api.global } }
+extension APIFacesCommand.Update: KioskctlCommand { var global: GlobalOptions { api.global } }
+extension APIFacesCommand.Delete: KioskctlCommand { var global: GlobalOptions { api.global } }
+extension APIFacesCommand.DeleteAll: KioskctlCommand { var global: GlobalOptions { api.global } }
+extension APICheckInCommand: KioskctlCommand { var global: GlobalOptions { api.global } }
+extension APISearchCommand: KioskctlCommand { var global: GlobalOptions { api.global } }

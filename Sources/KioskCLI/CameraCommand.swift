@@ -4,6 +4,7 @@ package import ArgumentParser
 import Camera
 import Foundation
 import Imaging
+import KioskCore
 
 /// `kioskctl camera list|formats|controls|snapshot|fps`.
 package struct CameraCommand: AsyncParsableCommand {
@@ -12,8 +13,9 @@ package struct CameraCommand: AsyncParsableCommand {
         abstract: "Check the camera: devices, formats, controls, a snapshot, the frame rate.",
         discussion: """
             DEVICE is /dev/videoN, a /dev/v4l/by-id/... path, or just the by-id name (stable across \
-            reboots and USB ports). Stop kioskd first: a camera streams to one program at a time \
-            (the error says "busy" otherwise).
+            reboots and USB ports); the default is camera.device from the configuration \
+            (--config), else /dev/video0. Stop kioskd first: a camera streams to one program at a \
+            time (the error says "busy" otherwise, exit 75).
             """,
         subcommands: [
             CameraListCommand.self, CameraFormatsCommand.self, CameraControlsCommand.self,
@@ -26,8 +28,15 @@ package struct CameraCommand: AsyncParsableCommand {
 
 /// The device option shared by the camera commands.
 struct CameraDeviceOptions: ParsableArguments {
-    @Option(name: .shortAndLong, help: "Camera device (path or by-id name).")
-    var device = "/dev/video0"
+    @Option(name: .shortAndLong, help: "Camera device (path or by-id name; default: camera.device, else /dev/video0).")
+    var device: String?
+
+    /// `--device`, else the configured camera when a configuration file is in use, else /dev/video0.
+    func resolve(_ global: GlobalOptions) async throws -> String {
+        if let device { return device }
+        guard global.configurationFile != nil else { return CameraConfiguration().device }
+        return try await global.loadConfiguration().camera.device
+    }
 }
 
 /// Capture options shared by snapshot and fps.
@@ -77,14 +86,27 @@ struct CameraCaptureOptions: ParsableArguments {
     }
 }
 
-struct CameraListCommand: ParsableCommand {
+struct CameraListCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the video capture devices present.")
 
-    func run() throws {
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
         let devices = V4L2Camera.listDevices()
         if devices.isEmpty {
-            print("no video capture device found: check the cable, `dmesg | tail`, and that the uvcvideo driver is loaded")
-            throw ExitCode(1)
+            throw CommandFailure(
+                .failure, "no video capture device found: check the cable, `dmesg | tail`, and that the uvcvideo driver is loaded")
+        }
+        if global.json {
+            JSONOutput.print([
+                "devices": devices.map { info, names -> [String: Any] in
+                    [
+                        "node": info.node, "card": info.card, "driver": info.driver, "bus": info.busInfo,
+                        "can_stream": info.canStream, "by_id": names,
+                    ]
+                }
+            ])
+            return
         }
         for (info, names) in devices {
             print(
@@ -95,16 +117,32 @@ struct CameraListCommand: ParsableCommand {
     }
 }
 
-struct CameraFormatsCommand: ParsableCommand {
+struct CameraFormatsCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "formats", abstract: "List the pixel formats, sizes and frame rates a camera offers.")
 
+    @OptionGroup var global: GlobalOptions
     @OptionGroup var options: CameraDeviceOptions
 
-    func run() throws {
-        let info = try V4L2Camera.info(device: options.device)
+    func run() async throws {
+        let device = try await options.resolve(global)
+        let info = try V4L2Camera.info(device: device)
+        let formats = try V4L2Camera.formats(device: device)
+        if global.json {
+            JSONOutput.print([
+                "device": info.node, "card": info.card, "driver": info.driver,
+                "formats": formats.map { format -> [String: Any] in
+                    [
+                        "fourcc": format.fourcc, "description": format.description,
+                        "usable": CapturePixelFormat.allCases.contains { $0.fourcc == format.fourcc },
+                        "sizes": format.sizes.map { ["width": $0.width, "height": $0.height, "fps": $0.framesPerSecond] },
+                    ]
+                },
+            ])
+            return
+        }
         print("\(info.node): \(info.card) [driver \(info.driver)]")
-        for format in try V4L2Camera.formats(device: options.device) {
+        for format in formats {
             let usable = CapturePixelFormat.allCases.contains { $0.fourcc == format.fourcc }
             print("\(format.fourcc)  \(format.description)\(usable ? "  (usable)" : "")")
             for size in format.sizes {
@@ -116,7 +154,7 @@ struct CameraFormatsCommand: ParsableCommand {
     }
 }
 
-struct CameraControlsCommand: ParsableCommand {
+struct CameraControlsCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "controls",
         abstract: "List a camera's controls, or set some with --set NAME=VALUE.",
@@ -127,6 +165,7 @@ struct CameraControlsCommand: ParsableCommand {
             """
     )
 
+    @OptionGroup var global: GlobalOptions
     @OptionGroup var options: CameraDeviceOptions
 
     @Option(name: .customLong("set"), help: "NAME=VALUE to set (repeatable, applied in order).")
@@ -144,12 +183,33 @@ struct CameraControlsCommand: ParsableCommand {
         return ControlSetting(name: parts[0], value: parts[1])
     }
 
-    func run() throws {
+    func run() async throws {
+        let device = try await options.resolve(global)
+        var changed: [[String: Any]] = []
         for setting in settings {
-            let value = try V4L2Camera.setControl(device: options.device, Self.parseSetting(setting))
-            print("set \(setting.split(separator: "=")[0]) = \(value)")
+            let parsed = try Self.parseSetting(setting)
+            let value = try V4L2Camera.setControl(device: device, parsed)
+            changed.append(["name": parsed.name, "value": value])
+            if !global.json { print("set \(parsed.name) = \(value)") }
         }
-        for control in try V4L2Camera.controls(device: options.device) {
+        let controls = try V4L2Camera.controls(device: device)
+        if global.json {
+            JSONOutput.print([
+                "device": device, "set": changed,
+                "controls": controls.map { control -> [String: Any] in
+                    var item: [String: Any] = [
+                        "name": control.name, "kind": control.kind.rawValue, "minimum": control.minimum,
+                        "maximum": control.maximum, "step": control.step, "default": control.defaultValue,
+                        "read_only": control.isReadOnly, "inactive": control.isInactive,
+                        "menu": control.menu.map { ["value": $0.value, "name": $0.name] },
+                    ]
+                    if let value = control.value { item["value"] = value }
+                    return item
+                },
+            ])
+            return
+        }
+        for control in controls {
             var line =
                 "\(control.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(control.kind.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))"
             if let value = control.value {
@@ -168,13 +228,17 @@ struct CameraControlsCommand: ParsableCommand {
     }
 }
 
-struct CameraSnapshotCommand: ParsableCommand {
+struct CameraSnapshotCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshot",
         abstract: "Capture one frame and write it as a JPEG (check aim, focus and lighting).",
-        discussion: "The file may show a person's face: delete it once the camera is set up."
+        discussion: """
+            The file may show a person's face: it is written mode 0600, never over an existing \
+            file unless --force is given; delete it once the camera is set up.
+            """
     )
 
+    @OptionGroup var global: GlobalOptions
     @OptionGroup var options: CameraDeviceOptions
     @OptionGroup var capture: CameraCaptureOptions
 
@@ -187,22 +251,30 @@ struct CameraSnapshotCommand: ParsableCommand {
     @Option(help: "Frames to skip first, so auto exposure settles.")
     var warmUp = 5
 
-    func run() throws {
-        let (frame, format) = try V4L2Camera.captureOne(capture.configuration(device: options.device), warmUp: warmUp)
+    @Flag(help: "Replace the --out file if it exists.")
+    var force = false
+
+    func run() async throws {
+        let device = try await options.resolve(global)
+        // Refuse before touching the camera, not after a capture.
+        if !force, FileManager.default.fileExists(atPath: out) {
+            throw CommandFailure(.outputFile, "\(out) exists: give --force to replace it, or choose another name")
+        }
+        let (frame, format) = try V4L2Camera.captureOne(capture.configuration(device: device), warmUp: warmUp)
         let decoder = try JPEGDecoder()
         let jpeg = try frame.jpegBytes(quality: quality, using: decoder, encoder: JPEGEncoder())
         // Decoding once proves the frame is usable, not just present.
         _ = try decoder.header(jpeg)
-        do {
-            try Data(jpeg).write(to: URL(fileURLWithPath: out))
-        } catch {
-            throw ValidationError("cannot write \(out): \(error.localizedDescription)")
+        try FaceFile.write(jpeg, to: out, force: force)
+        if global.json {
+            JSONOutput.print(["file": out, "device": device, "format": "\(format)", "bytes": jpeg.count])
+        } else {
+            print("\(out): \(format), \(jpeg.count) bytes")
         }
-        print("\(out): \(format), \(jpeg.count) bytes")
     }
 }
 
-struct CameraFPSCommand: AsyncParsableCommand {
+struct CameraFPSCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "fps",
         abstract: "Stream for a while and report the frame rate, drops and damaged frames.",
@@ -213,6 +285,7 @@ struct CameraFPSCommand: AsyncParsableCommand {
             """
     )
 
+    @OptionGroup var global: GlobalOptions
     @OptionGroup var options: CameraDeviceOptions
     @OptionGroup var capture: CameraCaptureOptions
 
@@ -224,7 +297,8 @@ struct CameraFPSCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let camera = V4L2Camera(configuration: try capture.configuration(device: options.device))
+        let device = try await options.resolve(global)
+        let camera = V4L2Camera(configuration: try capture.configuration(device: device))
         let decoder = try JPEGDecoder()
         let start = MonotonicTime.now()
         let limit = Duration.milliseconds(Int64(seconds * 1000))
@@ -242,15 +316,23 @@ struct CameraFPSCommand: AsyncParsableCommand {
             if MonotonicTime.now().duration(since: start) >= limit { break }
         }
         let stats = camera.statistics
-        print("\(options.device): \(camera.negotiated.map { "\($0)" } ?? "not negotiated")")
+        let perFrame = decoded > 0 ? decodeTime.aimMilliseconds / Double(decoded) : nil
+        if global.json {
+            var object: [String: Any] = [
+                "device": device, "negotiated": camera.negotiated.map { "\($0)" } ?? NSNull(), "seconds": seconds,
+                "frames": stats.captured, "fps": AimSample.rounded(stats.framesPerSecond, 2), "dropped": stats.dropped,
+                "damaged": stats.corrupt, "stalls": stats.stalls, "reopens": stats.reopens,
+            ]
+            object["decode_ms"] = perFrame.map { AimSample.rounded($0, 2) } ?? NSNull()
+            JSONOutput.print(object)
+            return
+        }
+        print("\(device): \(camera.negotiated.map { "\($0)" } ?? "not negotiated")")
         print(
             String(
                 format: "frames %llu in %.1f s, %.1f fps (driver timestamps), dropped %llu, damaged %llu, stalls %llu, reopens %llu",
                 stats.captured, seconds, stats.framesPerSecond, stats.dropped, stats.corrupt, stats.stalls, stats.reopens))
-        if decoded > 0 {
-            let perFrame =
-                Double(decodeTime.components.attoseconds) / 1e15 / Double(decoded) + Double(decodeTime.components.seconds) * 1000
-                / Double(decoded)
+        if let perFrame {
             print(String(format: "decode to ~320x240: %.2f ms per frame", perFrame))
         }
     }

@@ -4,9 +4,10 @@ package import ArgumentParser
 import FaceDetection
 import Foundation
 import Imaging
+import KioskCore
 
 /// `kioskctl detect --image FILE [--json] [--annotate OUT.jpg]`.
-package struct DetectCommand: ParsableCommand {
+package struct DetectCommand: AsyncParsableCommand, KioskctlCommand {
     package static let configuration = CommandConfiguration(
         commandName: "detect",
         abstract: "Find faces in a JPEG or PNG and score their quality as the agent would.",
@@ -15,24 +16,29 @@ package struct DetectCommand: ParsableCommand {
             detector's score, the quality components (0 to 1), the combined score and why a face \
             does not qualify. --json prints one object {width, height, elapsed_ms, faces: [{box, \
             score, landmarks, quality}]}. --annotate writes a copy with boxes, landmarks and \
-            scores drawn (it shows a face: treat it as personal data). The time is detection plus \
-            quality, without file decoding. Exit status 0 also when no face is found.
+            scores drawn (it shows a face: written mode 0600, never over an existing file unless \
+            --force). The time is detection plus quality, without file decoding. Exit status 0 \
+            also when no face is found.
             """
     )
+
+    @OptionGroup package var global: GlobalOptions
 
     @Option(name: .long, help: ArgumentHelp("The image (JPEG or PNG).", valueName: "file"))
     var image: String
 
-    @Flag(name: .long, help: "Print one JSON object instead of text.")
-    var json = false
+    var json: Bool { global.json }
 
-    @Option(name: .long, help: ArgumentHelp("Write an annotated JPEG here.", valueName: "out.jpg"))
+    @Option(name: .long, help: ArgumentHelp("Write an annotated JPEG here (mode 0600).", valueName: "out.jpg"))
     var annotate: String?
+
+    @Flag(help: "Replace the --annotate file if it exists.")
+    var force = false
 
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "YuNet model file. Default: $KIOSK_YUNET_MODEL, ./.assets/models/, then \(YuNetFaceDetector.installedModelPath).",
+            "YuNet model file. Default: detection.model when a configuration file is in use, else $KIOSK_YUNET_MODEL, ./.assets/models/, then \(YuNetFaceDetector.installedModelPath).",
             valueName: "path"))
     var model: String?
 
@@ -54,10 +60,17 @@ package struct DetectCommand: ParsableCommand {
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be between 1 and 64") }
     }
 
-    package func run() throws {
+    package func run() async throws {
+        if let annotate, !force, FileManager.default.fileExists(atPath: annotate) {
+            throw CommandFailure(.outputFile, "\(annotate) exists: give --force to replace it, or choose another name")
+        }
         let picture = try ImageFile.load(image, format: .bgr24)
+        var modelPath = model
+        if modelPath == nil, global.configurationFile != nil {
+            modelPath = try await global.loadConfiguration().detection.model
+        }
         var configuration = YuNetFaceDetector.Configuration(
-            modelPath: model ?? YuNetFaceDetector.defaultModelPath(environment: ProcessInfo.processInfo.environment))
+            modelPath: modelPath ?? YuNetFaceDetector.defaultModelPath(environment: ProcessInfo.processInfo.environment))
         configuration.scoreThreshold = scoreThreshold
         configuration.threads = threads
         configuration.inputSize = detectionSize == 0 ? .native : .fitWithin(width: detectionSize, height: detectionSize)
@@ -84,13 +97,7 @@ package struct DetectCommand: ParsableCommand {
         if let annotate {
             let drawn = try FaceAnnotator.annotate(picture, faces: faces)
             let jpeg = try JPEGEncoder().encode(drawn, quality: 90)
-            do {
-                try Data(jpeg).write(to: URL(fileURLWithPath: annotate))
-            } catch {
-                throw ValidationError(
-                    "cannot write the annotated image to \(annotate): \(error.localizedDescription); check the folder exists and is writable"
-                )
-            }
+            try FaceFile.write(jpeg, to: annotate, force: force)
             if !json { print("annotated image written to \(annotate)") }
         }
     }
@@ -99,32 +106,36 @@ package struct DetectCommand: ParsableCommand {
     static func text(_ report: DetectionReport, file: String, detectorInput: (width: Int, height: Int), threads: Int) -> String {
         func f(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
         func pt(_ p: [Double]?) -> String { p.map { "(\(f($0[0], 1)), \(f($0[1], 1)))" } ?? "?" }
+        // Each line within 80 columns (terminals, serial consoles); the file name gets its own.
         var lines = [
-            "\(file): \(report.width)x\(report.height), \(report.faces.count) face\(report.faces.count == 1 ? "" : "s"), "
+            "\(file):",
+            "  \(report.width)x\(report.height), \(report.faces.count) face\(report.faces.count == 1 ? "" : "s"), "
                 + "\(f(report.elapsedMilliseconds, 1)) ms (YuNet at \(detectorInput.width)x\(detectorInput.height), "
-                + "\(threads) thread\(threads == 1 ? "" : "s"))"
+                + "\(threads) thread\(threads == 1 ? "" : "s"))",
         ]
         for (index, face) in report.faces.enumerated() {
             let b = face.box.map { f($0, 1) }.joined(separator: ", ")
             let q = face.quality
             lines.append("face \(index + 1): box [\(b)] score \(f(face.score, 3))")
             lines.append(
-                "  landmarks: right eye \(pt(face.landmarks["right_eye"])), left eye \(pt(face.landmarks["left_eye"])), "
-                    + "nose \(pt(face.landmarks["nose_tip"])), mouth right \(pt(face.landmarks["mouth_right"])), "
-                    + "mouth left \(pt(face.landmarks["mouth_left"]))")
+                "  eyes: right \(pt(face.landmarks["right_eye"])), left \(pt(face.landmarks["left_eye"])), "
+                    + "nose \(pt(face.landmarks["nose_tip"]))")
             lines.append(
-                "  quality \(f(q.score)): size \(f(q.size)), detection \(f(q.detection)), sharpness \(f(q.sharpness)), "
-                    + "exposure \(f(q.exposure)), pose \(f(q.pose)), framing \(f(q.framing))")
+                "  mouth: right \(pt(face.landmarks["mouth_right"])), left \(pt(face.landmarks["mouth_left"]))")
+            lines.append(
+                "  quality \(f(q.score)): size \(f(q.size)), detection \(f(q.detection)), sharpness \(f(q.sharpness)),")
+            lines.append("    exposure \(f(q.exposure)), pose \(f(q.pose)), framing \(f(q.framing))")
             let m = q.measurements
             lines.append(
                 "  measured: inter-eye \(f(m["inter_eye_distance"] ?? 0, 1)) px, yaw \(f(m["yaw_degrees"] ?? 0, 0))°, "
-                    + "roll \(f(m["roll_degrees"] ?? 0, 0))°, pitch \(f(m["pitch_degrees"] ?? 0, 0))°, "
-                    + "luminance \(f(m["mean_luminance"] ?? 0, 0)), sharpness \(f(m["laplacian_variance"] ?? 0, 0))")
+                    + "roll \(f(m["roll_degrees"] ?? 0, 0))°, pitch \(f(m["pitch_degrees"] ?? 0, 0))°,")
+            lines.append(
+                "    luminance \(f(m["mean_luminance"] ?? 0, 0)), sharpness \(f(m["laplacian_variance"] ?? 0, 0))")
             if q.qualifies {
                 lines.append("  qualifies for a check-in")
             } else {
-                let reasons = q.failures.map { QualityFailure(rawValue: $0)?.description ?? $0 }
-                lines.append("  does not qualify: " + reasons.joined(separator: "; "))
+                lines.append("  does not qualify:")
+                for failure in q.failures { lines.append("    " + (QualityFailure(rawValue: failure)?.description ?? failure)) }
             }
         }
         return lines.joined(separator: "\n")

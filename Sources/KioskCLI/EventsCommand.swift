@@ -4,11 +4,12 @@ import Foundation
 import KioskCore
 import Outbox
 
-struct EventsCommand: AsyncParsableCommand {
+struct EventsCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
         abstract: "Show the event journal: decisions, door events, queue drops, late outcomes, errors (oldest first).")
 
+    @OptionGroup var global: GlobalOptions
     @OptionGroup var state: StateDirectoryOptions
     @Option(
         help: ArgumentHelp(
@@ -21,7 +22,6 @@ struct EventsCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "Only these kinds (repeatable): \(JournalKind.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "kind"))
     var kinds: [String] = []
-    @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
         guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
@@ -42,12 +42,12 @@ struct EventsCommand: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        let database = try await state.open()
+        let database = try await state.open(global)
         defer { database.close() }
         let entries = try await EventJournal(database: database).entries(
             since: since.flatMap { Self.parseSince($0, now: Date()) }, limit: limit,
             kinds: kinds.isEmpty ? nil : Set(kinds.compactMap(JournalKind.init(rawValue:))))
-        if json {
+        if global.json {
             print(try CLIFormat.json(entries.map(JSONEntry.init)))
             return
         }
@@ -111,7 +111,7 @@ struct EventsCommand: AsyncParsableCommand {
 }
 
 /// One journal entry as `--json` prints it: id, time, kind and the record's fields.
-private struct JSONEntry: Encodable {
+struct JSONEntry: Encodable {
     let entry: JournalEntry
 
     enum CodingKeys: String, CodingKey { case id, time, kind, record }

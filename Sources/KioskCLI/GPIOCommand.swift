@@ -16,7 +16,7 @@ package struct GPIOCommand: AsyncParsableCommand {
             /etc/kiosk-agent/kioskd.yaml when it exists: chip, line and active-low from door.*), \
             else through the conventional line names (door-relay, led-green, led-red, led-amber, \
             led-blue, buzzer, door-sensor, exit-button, tamper). Stop kioskd first: the lines it \
-            holds are busy (the error names the holder).
+            holds are busy (the error names the holder; exit 75).
             """,
         subcommands: [GPIOInfoCommand.self, GPIOGetCommand.self, GPIOSetCommand.self, GPIOPulseCommand.self, GPIOWatchCommand.self]
     )
@@ -38,35 +38,22 @@ struct GPIOLineOptions: ParsableArguments {
     @Option(name: .long, help: "Consumer name shown by gpioinfo while the line is held.")
     var consumer = "kioskctl"
 
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "kioskd configuration used to resolve door roles (default: \(ConfigurationLoader.defaultFile) when it exists).",
-            valueName: "file"))
-    var config: String?
-
-    /// The door configuration roles resolve through, if a configuration file is in use.
-    func doorConfiguration() async throws -> DoorIOConfiguration? {
-        let path: String
-        if let config {
-            path = config
-        } else if FileManager.default.fileExists(atPath: ConfigurationLoader.defaultFile) {
-            path = ConfigurationLoader.defaultFile
-        } else {
-            return nil
-        }
+    /// The door configuration roles resolve through, if a configuration file is in use
+    /// (`--config`, else the default file when it exists).
+    func doorConfiguration(_ global: GlobalOptions) async throws -> DoorIOConfiguration? {
+        guard let path = global.configurationFile else { return nil }
         do {
-            let loaded = try await ConfigurationLoader(file: path, environment: ProcessInfo.processInfo.environment).load()
-            return loaded.doorConfiguration
+            return try await global.loadConfiguration().doorConfiguration
         } catch {
-            throw GPIOCommandError(
-                description: "cannot use \(path) to resolve door roles:\n\(error)\n(give --config, or --chip and a line name or offset)")
+            throw CommandFailure(
+                .configuration,
+                "cannot use \(path) to resolve door roles:\n\(error)\n(give --config, or --chip and a line name or offset)")
         }
     }
 
     /// Resolves LINE with these options.
-    func resolve(_ text: String) async throws -> ResolvedLine {
-        let door = ResolvedLine.role(text) != nil ? try await doorConfiguration() : nil
+    func resolve(_ text: String, _ global: GlobalOptions) async throws -> ResolvedLine {
+        let door = ResolvedLine.role(text) != nil ? try await doorConfiguration(global) : nil
         var resolved = try ResolvedLine.resolve(text, chip: chip, door: door)
         if activeLow { resolved.activeLow = true }
         return resolved
@@ -148,6 +135,15 @@ struct ResolvedLine: Equatable {
     }
 
     var label: String { role.map { "\($0) (\(selector) on \(chip))" } ?? "\(selector) on \(chip)" }
+
+    /// The line as `--json` names it, with `fields` added: {"chip", "line", "role"?, ...}.
+    func json(_ fields: [String: Any]) -> [String: Any] {
+        var object = fields
+        object["chip"] = chip
+        object["line"] = "\(selector)"
+        if let role { object["role"] = role }
+        return object
+    }
 }
 
 /// A failed GPIO operation: printed as `Error: <message>` with exit status 1 (no usage text,

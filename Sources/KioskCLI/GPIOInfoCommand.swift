@@ -2,10 +2,12 @@
 import ArgumentParser
 import DoorIO
 
-struct GPIOInfoCommand: AsyncParsableCommand {
+struct GPIOInfoCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
         abstract: "List GPIO chips and their lines: offset, name, direction, active-low, consumer (who holds it).")
+
+    @OptionGroup var global: GlobalOptions
 
     @Argument(help: "Only this chip (name, label, path or number).")
     var chip: String?
@@ -16,6 +18,25 @@ struct GPIOInfoCommand: AsyncParsableCommand {
             chips = [try gpio { () throws(DoorIOError) in try GPIOInventory.chip(chip) }]
         } else {
             chips = GPIOInventory.chips()
+        }
+        if global.json {
+            JSONOutput.print([
+                "chips": chips.map { chip -> [String: Any] in
+                    [
+                        "name": chip.name, "label": chip.label, "path": chip.path,
+                        "lines": chip.lines.map { line -> [String: Any] in
+                            var item: [String: Any] = [
+                                "offset": Int(line.offset), "used": line.used, "output": line.isOutput, "active_low": line.activeLow,
+                            ]
+                            if let name = line.name { item["name"] = name }
+                            if let consumer = line.consumer { item["consumer"] = consumer }
+                            if let bias = line.bias { item["bias"] = bias.rawValue }
+                            return item
+                        },
+                    ]
+                }
+            ])
+            return
         }
         if chips.isEmpty {
             print("no GPIO chips found under /dev (no GPIO on this machine, or no permission: run as root or join the gpio group)")

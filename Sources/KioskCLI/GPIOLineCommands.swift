@@ -1,27 +1,33 @@
 // `kioskctl gpio get|set|pulse|watch`: one-off line operations for installers.
 import ArgumentParser
 import DoorIO
+import Foundation
 
-struct GPIOGetCommand: AsyncParsableCommand {
+struct GPIOGetCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "get", abstract: "Read an input's logical level once (1 = active).")
 
     @Argument(help: "Door role, line name or offset.") var line: String
+    @OptionGroup var global: GlobalOptions
     @OptionGroup var options: GPIOLineOptions
     @Option(help: "Internal pull resistor: asIs, disabled, pullUp, pullDown (default: the configuration's, else asIs).") var bias: GPIOBias?
 
     mutating func run() async throws {
-        let resolved = try await options.resolve(line)
+        let resolved = try await options.resolve(line, global)
         let line = GPIOInputLine(resolved.selector, activeLow: resolved.activeLow, bias: bias ?? resolved.bias)
         let consumer = options.consumer
         let active = try gpio { () throws(DoorIOError) in try GPIOInventory.read(chip: resolved.chip, line: line, consumer: consumer) }
-        print("\(resolved.label): \(active ? 1 : 0) (\(active ? "active" : "inactive"))")
+        if global.json {
+            JSONOutput.print(resolved.json(["value": active ? 1 : 0, "active": active]))
+        } else {
+            print("\(resolved.label): \(active ? 1 : 0) (\(active ? "active" : "inactive"))")
+        }
     }
 }
 
 extension GPIOBias: ExpressibleByArgument {}
 
-struct GPIOSetCommand: AsyncParsableCommand {
+struct GPIOSetCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "set",
         abstract: "Drive an output on or off and hold it (until --for elapses or Ctrl-C).",
@@ -29,6 +35,7 @@ struct GPIOSetCommand: AsyncParsableCommand {
 
     @Argument(help: "Door role, line name or offset.") var line: String
     @Argument(help: "on|off (or 1|0).") var value: String
+    @OptionGroup var global: GlobalOptions
     @OptionGroup var options: GPIOLineOptions
     @Option(name: .customLong("for"), help: "Hold for this many seconds, then release (default: until interrupted).")
     var seconds: Double?
@@ -39,24 +46,31 @@ struct GPIOSetCommand: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        let resolved = try await options.resolve(line)
+        let resolved = try await options.resolve(line, global)
         let active = ["on", "1"].contains(value.lowercased())
         let line = GPIOOutputLine(resolved.selector, activeLow: resolved.activeLow)
         let consumer = options.consumer
         let held = try gpio { () throws(DoorIOError) in
             try GPIOHeldOutput(chip: resolved.chip, line: line, consumer: consumer, active: active)
         }
-        print("\(resolved.label): \(active ? "on" : "off"), held \(seconds.map { "for \($0) s" } ?? "until Ctrl-C")")
+        if global.json {
+            var object = resolved.json(["active": active])
+            object["hold_seconds"] = seconds ?? NSNull()
+            JSONOutput.print(object)
+        } else {
+            print("\(resolved.label): \(active ? "on" : "off"), held \(seconds.map { "for \($0) s" } ?? "until Ctrl-C")")
+        }
         try await Task.sleep(for: .seconds(seconds ?? 365 * 86400))
         held.release()
     }
 }
 
-struct GPIOPulseCommand: AsyncParsableCommand {
+struct GPIOPulseCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "pulse", abstract: "Switch an output on for a time, then off (e.g. `kioskctl gpio pulse relay --ms 500`).")
 
     @Argument(help: "Door role, line name or offset.") var line: String
+    @OptionGroup var global: GlobalOptions
     @OptionGroup var options: GPIOLineOptions
     @Option(help: "Pulse length in milliseconds.") var ms = 500
 
@@ -65,7 +79,7 @@ struct GPIOPulseCommand: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        let resolved = try await options.resolve(line)
+        let resolved = try await options.resolve(line, global)
         let line = GPIOOutputLine(resolved.selector, activeLow: resolved.activeLow)
         let consumer = options.consumer
         let held = try gpio { () throws(DoorIOError) in
@@ -83,16 +97,22 @@ struct GPIOPulseCommand: AsyncParsableCommand {
         held.release()
         if let interrupted { throw interrupted }
         let (seconds, attoseconds) = took.components
-        print("\(resolved.label): pulsed \(ms) ms (measured \(seconds * 1000 + attoseconds / 1_000_000_000_000_000) ms)")
+        let measured = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        if global.json {
+            JSONOutput.print(resolved.json(["pulse_ms": ms, "measured_ms": measured]))
+        } else {
+            print("\(resolved.label): pulsed \(ms) ms (measured \(measured) ms)")
+        }
     }
 }
 
-struct GPIOWatchCommand: AsyncParsableCommand {
+struct GPIOWatchCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch", abstract: "Print input edges live (raw, not debounced) until Ctrl-C, --count or --timeout.")
 
     @Argument(help: "Door roles, line names or offsets (default: door-sensor, exit-button, tamper where present).")
     var lines: [String] = []
+    @OptionGroup var global: GlobalOptions
     @OptionGroup var options: GPIOLineOptions
     @Option(help: "Internal pull resistor: asIs, disabled, pullUp, pullDown (default: the configuration's, else asIs).") var bias: GPIOBias?
     @Option(help: "Stop after this many edges.") var count: Int?
@@ -101,7 +121,7 @@ struct GPIOWatchCommand: AsyncParsableCommand {
     mutating func run() async throws {
         var requested = lines
         if requested.isEmpty {
-            if let door = try await options.doorConfiguration() {
+            if let door = try await options.doorConfiguration(global) {
                 requested = DoorInputRole.allCases.filter { door.inputs[$0] != nil }.map(\.rawValue)
             } else {
                 requested = ["door-sensor", "exit-button", "tamper"].filter {
@@ -113,7 +133,7 @@ struct GPIOWatchCommand: AsyncParsableCommand {
             }
         }
         var resolved: [ResolvedLine] = []
-        for text in requested { resolved.append(try await options.resolve(text)) }
+        for text in requested { resolved.append(try await options.resolve(text, global)) }
         guard let chip = resolved.first?.chip, resolved.allSatisfy({ $0.chip == chip }) else {
             throw ValidationError("watch lines of one chip at a time (give --chip)")
         }
@@ -129,9 +149,20 @@ struct GPIOWatchCommand: AsyncParsableCommand {
         let watcher = try gpio { () throws(DoorIOError) in
             try GPIODLineWatcher(chip: chip, lines: lineConfig, consumer: consumer)
         }
-        print("watching \(labels.sorted { $0.key < $1.key }.map(\.value).joined(separator: ", ")) on \(watcher.chipName) (Ctrl-C to stop)")
-        for key in config.keys.sorted() {
-            print("  \(labels[key] ?? key): \(watcher.initialLevels[key] == true ? "active" : "inactive") at start")
+        // --json: one object per line (JSON Lines): the start levels, then one per edge.
+        if global.json {
+            for key in config.keys.sorted() {
+                JSONOutput.print([
+                    "line": labels[key] ?? key, "chip": watcher.chipName, "active": watcher.initialLevels[key] == true, "ms": 0,
+                ])
+            }
+        } else {
+            print(
+                "watching \(labels.sorted { $0.key < $1.key }.map(\.value).joined(separator: ", ")) on \(watcher.chipName) (Ctrl-C to stop)"
+            )
+            for key in config.keys.sorted() {
+                print("  \(labels[key] ?? key): \(watcher.initialLevels[key] == true ? "active" : "inactive") at start")
+            }
         }
         let start = ContinuousClock.now
         let limit = count
@@ -147,7 +178,11 @@ struct GPIOWatchCommand: AsyncParsableCommand {
             case .edge(let key, let active, let at):
                 let (seconds, attoseconds) = (at - start).components
                 let ms = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-                print("+\(ms) ms  \(labels[key] ?? key) -> \(active ? "active (rising)" : "inactive (falling)")")
+                if global.json {
+                    JSONOutput.print(["line": labels[key] ?? key, "chip": watcher.chipName, "active": active, "ms": ms])
+                } else {
+                    print("+\(ms) ms  \(labels[key] ?? key) -> \(active ? "active (rising)" : "inactive (falling)")")
+                }
                 seen += 1
                 if let limit, seen >= limit { await watcher.stop() }
             case .failure(let error):

@@ -14,18 +14,20 @@ package struct KioskControl: AsyncParsableCommand {
             CameraCommand.self,
             StatusCommand.self,
             APICommand.self,
+            AimCommand.self,
         ]
     )
 
-    package init() {}
-
-    /// Parses the process's arguments and runs the chosen subcommand, exiting with its status.
     // Not CommandConfiguration.version: reading each library's version is only done when asked.
     @Flag(help: "Print the version, git commit, Swift compiler and each system library's version, and exit.")
     var version = false
 
-    /// (The executable cannot use `@main` on a type from a library.)
+    package init() {}
+
+    /// Parses the process's arguments and runs the chosen subcommand, exiting with its status
+    /// (``KioskctlExit``; failures reported by ``FailureReport``). (The executable cannot use
+    /// `@main` on a type from a library.)
     package static func runFromCommandLine() async {
-        await main(nil)
+        await FailureReport.run(Array(CommandLine.arguments.dropFirst()))
     }
 }

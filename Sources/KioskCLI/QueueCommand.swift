@@ -1,6 +1,7 @@
 // `kioskctl queue status|list|retry|purge`: the offline queue, from the same database kioskd uses.
 import ArgumentParser
 import Foundation
+import KioskCore
 import Outbox
 
 /// Options shared by the queue and events commands: where the state directory is.
@@ -8,25 +9,32 @@ struct StateDirectoryOptions: ParsableArguments {
     @Option(
         name: .customLong("state-dir"),
         help: ArgumentHelp(
-            "kioskd's state directory (default: $KIOSK_STATE_DIRECTORY, else \(OutboxConfiguration.defaultStateDirectory)).",
+            "kioskd's state directory (default: $KIOSK_STATE_DIRECTORY, else outbox.state_directory from the configuration).",
             valueName: "dir"))
     var stateDirectory: String?
 
-    var resolved: String {
+    /// `--state-dir`, else `KIOSK_STATE_DIRECTORY` (what systemd's StateDirectory= gives
+    /// kioskd), else `outbox.state_directory` as kioskd reads it (file, KIOSK_OUTBOX_* variables,
+    /// default).
+    func resolve(_ global: GlobalOptions, environment: [String: String] = ProcessInfo.processInfo.environment) async throws
+        -> String
+    {
         if let stateDirectory { return stateDirectory }
-        if let env = ProcessInfo.processInfo.environment["KIOSK_STATE_DIRECTORY"], !env.isEmpty {
+        if let env = environment["KIOSK_STATE_DIRECTORY"], !env.isEmpty {
             // systemd may pass several directories separated by ':'; the first is ours.
             return String(env.split(separator: ":").first ?? Substring(env))
         }
-        return OutboxConfiguration.defaultStateDirectory
+        let directory = try await global.loadConfiguration(environment: environment).outbox.stateDirectory
+        global.note("state directory: \(directory) (outbox.state_directory)")
+        return directory
     }
 
     /// Opens the database as a second user next to kioskd: no key (metadata only), never
     /// creates a file, never moves a corrupt one (kioskd owns it).
-    func open() async throws -> OutboxDatabase {
+    func open(_ global: GlobalOptions) async throws -> OutboxDatabase {
         try await OutboxDatabase.open(
             OutboxConfiguration(
-                stateDirectory: resolved, key: OutboxKeySource.none, createIfMissing: false, recoverCorruption: false))
+                stateDirectory: resolve(global), key: OutboxKeySource.none, createIfMissing: false, recoverCorruption: false))
     }
 }
 
@@ -38,19 +46,19 @@ struct QueueCommand: AsyncParsableCommand {
         defaultSubcommand: QueueStatusCommand.self)
 }
 
-struct QueueStatusCommand: AsyncParsableCommand {
+struct QueueStatusCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Items and bytes queued, limits, drops by reason, and the sender's state (circuit breaker).")
 
+    @OptionGroup var global: GlobalOptions
     @OptionGroup var state: StateDirectoryOptions
-    @Flag(help: "Print JSON.") var json = false
 
     mutating func run() async throws {
-        let database = try await state.open()
+        let database = try await state.open(global)
         defer { database.close() }
         let status = try await OutboxStore(database: database).status()
-        if json {
+        if global.json {
             print(try CLIFormat.json(status))
             return
         }
@@ -86,23 +94,23 @@ struct QueueStatusCommand: AsyncParsableCommand {
     }
 }
 
-struct QueueListCommand: AsyncParsableCommand {
+struct QueueListCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "Queued items, oldest first (metadata only; images are never shown).")
 
+    @OptionGroup var global: GlobalOptions
     @OptionGroup var state: StateDirectoryOptions
     @Option(help: "At most this many items.") var limit = 100
-    @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
         guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
     }
 
     mutating func run() async throws {
-        let database = try await state.open()
+        let database = try await state.open(global)
         defer { database.close() }
         let items = try await OutboxStore(database: database).list(limit: limit)
-        if json {
+        if global.json {
             print(try CLIFormat.json(items))
             return
         }
@@ -124,11 +132,12 @@ struct QueueListCommand: AsyncParsableCommand {
     }
 }
 
-struct QueueRetryCommand: AsyncParsableCommand {
+struct QueueRetryCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "retry",
         abstract: "Make an item (or all) due now; kioskd sends it within seconds (its idle poll).")
 
+    @OptionGroup var global: GlobalOptions
     @OptionGroup var state: StateDirectoryOptions
     @Argument(help: "The item id (see kioskctl queue list).") var id: Int64?
     @Flag(help: "Retry every queued item.") var all = false
@@ -138,18 +147,23 @@ struct QueueRetryCommand: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        let database = try await state.open()
+        let database = try await state.open(global)
         defer { database.close() }
         let changed = try await OutboxStore(database: database).retry(id: all ? nil : id)
-        print(all ? "\(changed) item(s) due now" : "item \(id ?? 0) due now")
+        if global.json {
+            JSONOutput.print(["retried": changed])
+        } else {
+            print(all ? "\(changed) item(s) due now" : "item \(id ?? 0) due now")
+        }
     }
 }
 
-struct QueuePurgeCommand: AsyncParsableCommand {
+struct QueuePurgeCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "purge",
         abstract: "Delete queued items (all, or those captured before a given age); each is journaled as purged.")
 
+    @OptionGroup var global: GlobalOptions
     @OptionGroup var state: StateDirectoryOptions
     @Option(
         name: .customLong("older-than"),
@@ -164,11 +178,15 @@ struct QueuePurgeCommand: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        let database = try await state.open()
+        let database = try await state.open(global)
         defer { database.close() }
         let age = olderThan.flatMap(CLIFormat.parseDuration).map { Duration.milliseconds(Int64($0 * 1000)) }
         let removed = try await OutboxStore(database: database).purge(olderThan: age)
-        print("\(removed) item(s) purged")
+        if global.json {
+            JSONOutput.print(["purged": removed])
+        } else {
+            print("\(removed) item(s) purged")
+        }
     }
 }
 

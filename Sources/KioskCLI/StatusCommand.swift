@@ -3,26 +3,33 @@ import ArgumentParser
 import Foundation
 import KioskCore
 
-struct StatusCommand: AsyncParsableCommand {
+struct StatusCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show kioskd's state: pipeline, last decision, camera, detector, queue, server and token.",
-        discussion: "Reads the status file kioskd writes every few seconds (status.file in kioskd.yaml).")
+        discussion: """
+            Reads the status file kioskd writes every few seconds (status.file in the \
+            configuration; --file overrides it). --json prints the file's JSON as it is. Exit 69 \
+            when there is no status file (kioskd not running), 65 when it cannot be read as one.
+            """)
 
-    @Option(name: .customLong("file"), help: ArgumentHelp("The status file.", valueName: "path"))
-    var file: String = StatusSettings().file
+    @OptionGroup var global: GlobalOptions
 
-    @Flag(help: "Print the raw JSON.") var json = false
+    @Option(name: .customLong("file"), help: ArgumentHelp("The status file (default: status.file).", valueName: "path"))
+    var file: String?
 
     @Flag(help: "Print Prometheus text metrics (as the textfile collector would read them).")
     var metrics = false
 
     func run() async throws {
+        var file = self.file ?? ""
+        if self.file == nil { file = try await global.loadConfiguration().status.file }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: file))
         } catch {
-            throw ValidationError(
+            throw CommandFailure(
+                .unavailable,
                 "cannot read \(file): is kioskd running? (systemctl status kioskd); a different path is set by status.file in kioskd.yaml and --file here"
             )
         }
@@ -30,9 +37,9 @@ struct StatusCommand: AsyncParsableCommand {
         do {
             snapshot = try StatusSnapshot.decode(data)
         } catch {
-            throw ValidationError("\(file) is not a kioskd status file: \(error)")
+            throw CommandFailure(.dataError, "\(file) is not a kioskd status file: \(error)")
         }
-        if json {
+        if global.json {
             print(String(decoding: try snapshot.jsonData(), as: UTF8.self))
             return
         }

@@ -52,18 +52,19 @@ struct APICommandTests {
         }
 
         /// Runs `kioskctl api ARGS` with the server URL and credentials in the environment.
-        func api(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> Run {
+        func api(_ arguments: [String], environment extra: [String: String] = [:], standardInput: String = "pw\n") async throws -> Run {
             var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KIOSK_") || $0.key == "KIOSK_ASSETS" }
             environment["KIOSK_API_URL"] = url
             environment["KIOSK_CREDENTIALS"] = credentials
             for (key, value) in extra { environment[key] = value }
-            return try await runProcess(kioskctlPath, ["api"] + arguments, environment: environment)
+            // The account password arrives on stdin (--password-stdin); other commands ignore it.
+            return try await runProcess(kioskctlPath, ["api"] + arguments, environment: environment, standardInput: standardInput)
         }
     }
 
     @Test func keyIssueSavesMode0600AndHidesTheSecret() async throws {
         try await Fixture.with { fixture in
-            let run = try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials])
+            let run = try await fixture.api(["key", "issue", "--username", "kiosk", "--password-stdin", "--save", fixture.credentials])
             #expect(run.status == 0, "\(run.stderr)")
             let mode = try FileManager.default.attributesOfItem(atPath: fixture.credentials)[.posixPermissions] as? Int
             #expect(mode == 0o600)
@@ -71,23 +72,29 @@ struct APICommandTests {
             let secret = try #require(saved.split(separator: "\n").first { $0.hasPrefix("secret=") }?.dropFirst(7))
             #expect(!run.stdout.contains(secret))
 
-            let json = try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--json", "--show-secret"])
+            let json = try await fixture.api(["key", "issue", "--username", "kiosk", "--password-stdin", "--json", "--show-secret"])
             #expect(json.status == 0)
             #expect((json.json["secret"] as? String)?.count == 20)
             #expect(json.json["key"] is String)
 
-            let refused = try await fixture.api(["key", "issue", "--username", "viewer", "--password", "pw", "--json"])
+            let refused = try await fixture.api(["key", "issue", "--username", "viewer", "--password-stdin", "--json"])
             #expect(refused.status == 77)
             let error = try #require(refused.json["error"] as? [String: Any])
             #expect(error["status"] as? Int == 403 && error["kind"] as? String == "auth" && error["exit_code"] as? Int == 77)
-            #expect(try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "bad"]).status == 77)
+            #expect(
+                try await fixture.api(["key", "issue", "--username", "kiosk", "--password-stdin"], standardInput: "bad\n").status == 77)
+            // A password on the command line is refused before anything is sent, and says what to use.
+            let onArgv = try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw"])
+            #expect(onArgv.status == 64 && onArgv.stderr.contains("--password-stdin"), "\(onArgv.stderr)")
+            // Not on a terminal and no --password-stdin: a usage error, not a hang.
+            #expect(try await fixture.api(["key", "issue", "--username", "kiosk"]).status == 64)
         }
     }
 
     @Test func tokensProjectsAndUsersWithExitCodes() async throws {
         try await Fixture.with { fixture in
             #expect(
-                try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials]).status
+                try await fixture.api(["key", "issue", "--username", "kiosk", "--password-stdin", "--save", fixture.credentials]).status
                     == 0)
 
             let token = try await fixture.api(["token", "issue", "--json"])
@@ -123,7 +130,7 @@ struct APICommandTests {
     @Test func facesAndRecognition() async throws {
         try await Fixture.with { fixture in
             #expect(
-                try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials]).status
+                try await fixture.api(["key", "issue", "--username", "kiosk", "--password-stdin", "--save", fixture.credentials]).status
                     == 0)
             let env = ["KIOSK_PROJECT_ID": "1"]
             let user = try #require(
@@ -186,7 +193,7 @@ struct APICommandTests {
             #expect(missing.status == 78)
             #expect((missing.json["error"] as? [String: Any])?["kind"] as? String == "credentials")
             #expect(
-                try await fixture.api(["key", "issue", "--username", "kiosk", "--password", "pw", "--save", fixture.credentials]).status
+                try await fixture.api(["key", "issue", "--username", "kiosk", "--password-stdin", "--save", fixture.credentials]).status
                     == 0)
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: fixture.credentials)
             let open = try await fixture.api(["projects"])
@@ -203,7 +210,9 @@ struct APICommandTests {
 
 /// Runs a program to completion without blocking a cooperative thread (the termination handler
 /// resumes the task), returning its status and output.
-func runProcess(_ path: String, _ arguments: [String], environment: [String: String]) async throws -> APICommandTests.Run {
+func runProcess(_ path: String, _ arguments: [String], environment: [String: String], standardInput: String = "") async throws
+    -> APICommandTests.Run
+{
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
@@ -211,6 +220,10 @@ func runProcess(_ path: String, _ arguments: [String], environment: [String: Str
     let folder = try TestAssets.temporaryDirectory("kioskctl-out")
     defer { try? FileManager.default.removeItem(at: folder) }
     let outURL = folder.appendingPathComponent("stdout"), errURL = folder.appendingPathComponent("stderr")
+    let inURL = folder.appendingPathComponent("stdin")
+    try standardInput.write(to: inURL, atomically: true, encoding: .utf8)
+    let input = try FileHandle(forReadingFrom: inURL)
+    process.standardInput = input
     _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
     _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
@@ -222,6 +235,7 @@ func runProcess(_ path: String, _ arguments: [String], environment: [String: Str
     }
     try out.close()
     try err.close()
+    try input.close()
     return APICommandTests.Run(
         status: status,
         stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",

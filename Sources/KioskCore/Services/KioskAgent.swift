@@ -97,7 +97,8 @@ package struct KioskAgent: Sendable {
     }
 
     /// 2. The detector and the per-frame work (a missing model names the file and the setup step).
-    func makeAnalyzer() throws(StartupError) -> FrameAnalyzer {
+    /// `kioskctl aim` builds its analyzer here too, so it sees what kioskd sees.
+    package func makeAnalyzer() throws(StartupError) -> FrameAnalyzer {
         let detector: YuNetFaceDetector
         do {
             detector = try YuNetFaceDetector(configuration: configuration.detectorConfiguration)
@@ -225,7 +226,8 @@ package struct KioskAgent: Sendable {
         notifier.stopping(status: "stopped; relay de-energised")
     }
 
-    static func makeSource(_ camera: CameraSettings) throws -> any FrameSource {
+    /// The frame source `camera.*` describes (also `kioskctl aim`'s).
+    package static func makeSource(_ camera: CameraSettings) throws -> any FrameSource {
         switch camera.source {
         case .v4l2:
             var config = KioskConfiguration()

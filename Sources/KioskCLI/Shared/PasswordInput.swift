@@ -1,0 +1,52 @@
+// PasswordInput: the account password from stdin or a prompt with echo off, never from argv.
+import Foundation
+
+/// Reads the account password without it ever being on the command line (where `ps` and the
+/// shell history would keep it): from standard input with `--password-stdin`, else from a
+/// prompt on the terminal with echo off.
+enum PasswordInput {
+    /// The reason `--password VALUE` is refused.
+    static let onCommandLineRefused =
+        "--password VALUE is no longer accepted: a password on the command line is visible in `ps` and the shell history; pipe it with --password-stdin (e.g. `kioskctl api key issue --username U --password-stdin < file`) or leave both out to be asked"
+
+    static func read(fromStandardInput: Bool) throws(CommandFailure) -> String {
+        if fromStandardInput {
+            return try parse(FileHandle.standardInput.readDataToEndOfFile())
+        }
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw CommandFailure(.usage, "no password: give --password-stdin and pipe it in, or run on a terminal to be asked")
+        }
+        return try prompt("Password: ")
+    }
+
+    /// The password from what was piped in: one line, its line end removed; empty is refused.
+    static func parse(_ data: Data) throws(CommandFailure) -> String {
+        var text = String(decoding: data, as: UTF8.self)
+        if text.hasSuffix("\n") { text.removeLast() }
+        if text.hasSuffix("\r") { text.removeLast() }
+        guard !text.isEmpty else { throw CommandFailure(.usage, "--password-stdin: standard input was empty") }
+        guard !text.contains("\n") else {
+            throw CommandFailure(.usage, "--password-stdin: expected one line, got several")
+        }
+        return text
+    }
+
+    /// Asks on the terminal with echo off (termios), restoring the terminal's settings after.
+    private static func prompt(_ text: String) throws(CommandFailure) -> String {
+        FileHandle.standardError.write(Data(text.utf8))
+        var saved = termios()
+        guard tcgetattr(STDIN_FILENO, &saved) == 0 else {
+            throw CommandFailure(.usage, "cannot read the terminal's settings to ask for the password; use --password-stdin")
+        }
+        var silent = saved
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        silent.c_lflag |= tcflag_t(ECHONL)
+        guard tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent) == 0 else {
+            throw CommandFailure(.usage, "cannot turn off echo to ask for the password; use --password-stdin")
+        }
+        let line = Swift.readLine(strippingNewline: true)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+        guard let line, !line.isEmpty else { throw CommandFailure(.usage, "no password given") }
+        return line
+    }
+}
