@@ -13,7 +13,7 @@ all: build
 help:
 	@echo "make demo   - build and run the agent against the local simulator on replayed faces"
 	@echo "make test   - the whole test suite (unit, integration, then the virtual-hardware stage)"
-	@echo "make bench  - benchmarks that print figures (detection, imaging, queue, pipeline)"
+	@echo "make bench  - the performance table, release build (BENCH_ARGS=--quick: shorter run)"
 	@echo "make build  - debug build of everything"
 	@echo "make deb    - the Debian packages kiosk-agent and aidee-sim in .build/deb (docs/PACKAGING.md)"
 	@echo "make format - reformat the Swift sources (make lint checks them; make test runs it first)"
@@ -83,8 +83,9 @@ deb: setup
 	@scripts/setup-deps.sh package
 	@packaging/build-deb.sh
 
+# BENCH_ARGS: --quick (about 3 minutes), --json, --areas (the per-area detail); see scripts/bench.sh.
 bench: setup
-	@scripts/bench.sh
+	@scripts/bench.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf .build .build-*

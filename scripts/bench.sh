@@ -1,13 +1,23 @@
 #!/bin/sh
-# `make bench`: build the benchmarks in release mode (own build folder) and print every figure.
+# `make bench`: build in release mode (own build folder) and print the terminal's figures in one
+# table (`kiosk-bench all`: goals, verdicts, same-run references, spread). Arguments go to it:
+#   scripts/bench.sh --quick     about 3 minutes instead of about 8
+#   scripts/bench.sh --json      the same figures as JSON
+#   scripts/bench.sh --areas     the older per-area benchmarks (detection accuracy, imaging vs
+#                                tjbench, queue, API, pipeline) with their own detail
 set -eu
 cd "$(dirname "$0")/.."
-swift build -c release --scratch-path .build-release --product kiosk-bench
+# Everything but the tests: kiosk-bench runs the release kioskd, kioskctl and aidee-sim.
+swift build -c release --scratch-path .build-release
 BIN=.build-release/release/kiosk-bench
-# Listed explicitly: reading names from --help took a wrapped description line for one.
-for area in detection imaging outbox api pipeline; do
-    echo "== $area"
-    $BIN "$area"
-done
-echo "== pipeline with a server that answers after 5.5 s (the decision deadline bounds the wait)"
-$BIN pipeline --server-delay 5.5
+if [ "${1:-}" = "--areas" ]; then
+    # Listed explicitly: reading names from --help took a wrapped description line for one.
+    for area in detection imaging outbox api pipeline; do
+        echo "== $area"
+        $BIN "$area"
+    done
+    echo "== pipeline with a server that answers after 5.5 s (the decision deadline bounds the wait)"
+    $BIN pipeline --server-delay 5.5
+    exit 0
+fi
+$BIN all "$@"

@@ -9,6 +9,7 @@ struct KioskBench: AsyncParsableCommand {
         commandName: "kiosk-bench",
         abstract: "Benchmarks of the kiosk agent; each prints its figures.",
         subcommands: [
+            AllBenchmark.self,
             DetectionBenchmark.self,
             OutboxBenchmark.self,
             ImagingBenchmark.self,

@@ -93,7 +93,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
         let frameTimes = frames.times.withLock { $0 }
         var latencies: [Double] = []
         for round in 0..<rounds {
-            let firstFace = UInt64(round * perRound + Int(empty * Double(fps)))
+            // Sequence numbers start at 1: the first face frame is the one after the empty ones.
+            let firstFace = UInt64(round * perRound + Int(empty * Double(fps)) + 1)
             guard let faceAt = frameTimes[firstFace] else { continue }
             let deadline = faceAt.nanoseconds + UInt64(present * 1e9) + 1_000_000_000
             if let fired = relayTimes.first(where: { $0.nanoseconds >= faceAt.nanoseconds && $0.nanoseconds <= deadline }) {
