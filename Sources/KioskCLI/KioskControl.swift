@@ -14,6 +14,7 @@ package struct KioskControl: AsyncParsableCommand {
             CameraCommand.self,
             StatusCommand.self,
             APICommand.self,
+            PanelCommand.self,
             AimCommand.self,
         ]
     )

@@ -16,6 +16,14 @@ package struct WiegandReceivedFrame: Sendable, Hashable {
     /// Edges that made no sense (both lines active together, an end without a start).
     package var glitches: Int
 
+    /// A frame as received (tests and tools build them directly).
+    package init(bits: [Bool], pulseWidths: [Int64?], starts: [Int64], glitches: Int) {
+        self.bits = bits
+        self.pulseWidths = pulseWidths
+        self.starts = starts
+        self.glitches = glitches
+    }
+
     /// Start-to-start intervals, ns.
     package var intervals: [Int64] { zip(starts.dropFirst(), starts).map { $0 - $1 } }
 

@@ -25,7 +25,7 @@ package struct WiegandSendReport: Sendable, Hashable {
 ///
 /// The waits between pulses sleep with `clock_nanosleep` until shortly before the next pulse
 /// and spin for the rest; a pulse itself is spun (50 µs is below the kernel's default timer
-/// slack). The outputs are requested and owned by ``DoorController`` like the relay.
+/// slack). Intervals never shrink below the configured one: a preempted pulse delays the rest. The outputs are requested and owned by ``DoorController`` like the relay.
 package final class WiegandTransmitter: Sendable {
     private let d0: any GPIOOutput
     private let d1: any GPIOOutput
@@ -57,14 +57,14 @@ package final class WiegandTransmitter: Sendable {
     func transmit(_ frame: [Bool]) -> Result<WiegandSendReport, DoorIOError> {
         let pulse = Int64(timing.pulseWidth) * 1000
         let interval = Int64(timing.interval) * 1000
-        let start = Self.nowNanoseconds() + 100_000  // a moment to settle before the first bit
+        var next = Self.nowNanoseconds() + 100_000  // a moment to settle before the first bit
         var widths: [Int64] = []
         var starts: [Int64] = []
         widths.reserveCapacity(frame.count)
         starts.reserveCapacity(frame.count)
-        for (index, bit) in frame.enumerated() {
+        for bit in frame {
             let line = bit ? d1 : d0
-            Self.wait(until: start + Int64(index) * interval)
+            Self.wait(until: next)
             let began = Self.nowNanoseconds()
             do throws(DoorIOError) {
                 try line.set(active: true)
@@ -75,8 +75,13 @@ package final class WiegandTransmitter: Sendable {
                 try? d1.set(active: false)
                 return .failure(error)
             }
-            widths.append(Self.nowNanoseconds() - began)
+            let ended = Self.nowNanoseconds()
+            widths.append(ended - began)
             starts.append(began)
+            // A late pulse (the thread was preempted) moves the rest of the frame later rather
+            // than sending the next bits in a burst: the panel never sees less than the idle
+            // time between pulses, only a longer frame.
+            next = max(began + interval, ended + interval - pulse)
         }
         let end = Self.nowNanoseconds()
         let gaps = zip(starts.dropFirst(), starts).map { $0 - $1 }

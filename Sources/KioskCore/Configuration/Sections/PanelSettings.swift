@@ -120,7 +120,7 @@ extension PanelSettings: ConfigurationSection {
 
 extension PanelSettings {
     /// Adds the panel's lines and grant routing to the door controller's configuration.
-    func apply(to door: inout DoorIOConfiguration) {
+    package func apply(to door: inout DoorIOConfiguration) {
         door.grantOutput = .panel
         door.wiegand = WiegandLines(
             d0: GPIOLineSelector(parsing: d0Line), d1: GPIOLineSelector(parsing: d1Line), activeLow: activeLow, timing: wiegandTiming)
