@@ -29,7 +29,17 @@ package final class OutboxDatabase: Sendable {
     package let path: String
     /// Set when opening found the file corrupt and moved it aside; also journaled.
     package let recoveredCorruption: OutboxError?
-    let pool: DatabasePool
+    /// The connections; replaced when the storage failed and the file opens again (a file
+    /// system checked and mounted again after the kernel made it read-only).
+    private let currentPool: Mutex<DatabasePool>
+    var pool: DatabasePool { currentPool.withLock { $0 } }
+    /// When a reopen was last tried, so a dead card costs one attempt per `reopenInterval`.
+    private let lastReopen = Mutex<ContinuousClock.Instant?>(nil)
+    /// Set while the connections are closed after a storage failure (so nothing of ours keeps the
+    /// failed file system busy: it can be unmounted, checked and mounted again); what to throw
+    /// until a reopen works.
+    private let closedAfter = Mutex<OutboxError?>(nil)
+    static let reopenInterval = Duration.seconds(5)
     let key: PayloadKey?
     let clock: any OutboxClock
     /// The last write failure (e.g. disk full) until a write succeeds again: queueing degraded.
@@ -43,7 +53,7 @@ package final class OutboxDatabase: Sendable {
     ) {
         self.configuration = configuration
         self.path = configuration.databasePath
-        self.pool = pool
+        self.currentPool = Mutex(pool)
         self.key = key
         self.clock = clock
         self.recoveredCorruption = recoveredCorruption
@@ -75,8 +85,21 @@ package final class OutboxDatabase: Sendable {
         try? pool.close()
     }
 
-    /// Nil while writes work; otherwise the reason queueing is degraded (e.g. disk full).
+    /// Nil while writes work; otherwise the reason queueing is degraded (disk full, read-only
+    /// file system, I/O errors): the queue is unavailable until a write succeeds again.
     package var degradedReason: String? { degradation.withLock { $0 } }
+
+    /// While degraded, tries one small write (reopening the file if due), so availability comes
+    /// back without waiting for a check-in. The reason still in force, or nil when writes work.
+    @discardableResult
+    package func recheck() async -> String? {
+        guard degradedReason != nil else { return nil }
+        let now = clock.now()
+        _ = try? await write("check that the storage takes writes again") { db in
+            try Self.setState(db, "storage-probe", "ok", at: now)
+        }
+        return degradedReason
+    }
 
     // MARK: - Opening
 
@@ -259,8 +282,36 @@ package final class OutboxDatabase: Sendable {
     func write<T: Sendable>(
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(OutboxError) -> T {
+        if let closed = closedAfter.withLock({ $0 }) {
+            guard await reopenIfDue() else { throw closed }
+        }
         do {
-            let result = try await pool.writeWithoutTransaction { db -> T in
+            let result = try await transaction(operation, body)
+            degradation.withLock { $0 = nil }
+            return result
+        } catch {
+            guard error.isStorageUnavailable else { throw error }
+            if case .storageFailed = error {
+                // Maybe already back (remounted read-write): new connections, once more.
+                if await reopenIfDue(), let result = try? await transaction(operation, body) {
+                    degradation.withLock { $0 = nil }
+                    return result
+                }
+                // Still failing: let go of the file, so that an operator (or the next boot) can
+                // check the file system and mount it again; reopened from the next write on.
+                closedAfter.withLock { $0 = error }
+                try? pool.close()
+            }
+            degradation.withLock { $0 = error.description }
+            throw error
+        }
+    }
+
+    private func transaction<T: Sendable>(
+        _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(OutboxError) -> T {
+        do {
+            return try await pool.writeWithoutTransaction { db -> T in
                 var result: T?
                 try db.inTransaction(.immediate) {
                     result = try body(db)
@@ -269,23 +320,43 @@ package final class OutboxDatabase: Sendable {
                 guard let result else { throw OutboxError.database(operation: operation, path: "", code: -1, message: "no result") }
                 return result
             }
-            degradation.withLock { $0 = nil }
-            return result
         } catch {
-            let mapped = OutboxError.wrap(error, operation: operation, path: path)
-            if mapped.isDiskFull { degradation.withLock { $0 = mapped.description } }
-            throw mapped
+            throw OutboxError.wrap(error, operation: operation, path: path)
         }
+    }
+
+    /// Opens new connections to the file (on a dedicated queue: file work, SQLite checks) at most
+    /// once per `reopenInterval`; true when they work and replaced the old ones. The old pool is
+    /// not closed here: operations still running on it finish or fail, and it goes with its last user.
+    private func reopenIfDue() async -> Bool {
+        let now = ContinuousClock.now
+        let due = lastReopen.withLock { last -> Bool in
+            if let last, now - last < Self.reopenInterval { return false }
+            last = now
+            return true
+        }
+        guard due else { return false }
+        let configuration = self.configuration
+        let fresh: DatabasePool? = await withCheckedContinuation { continuation in
+            DispatchQueue(label: "outbox.reopen").async {
+                continuation.resume(returning: try? Self.openPool(configuration))
+            }
+        }
+        guard let fresh else { return false }
+        currentPool.withLock { $0 = fresh }
+        closedAfter.withLock { $0 = nil }
+        return true
     }
 
     /// Runs `body` outside a transaction on the writer (pragmas such as checkpoints).
     func writeWithoutTransaction<T: Sendable>(
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(OutboxError) -> T {
+        if let closed = closedAfter.withLock({ $0 }) { throw closed }
         do {
             return try await pool.writeWithoutTransaction(body)
         } catch {
-            throw OutboxError.wrap(error, operation: operation, path: path)
+            throw noted(OutboxError.wrap(error, operation: operation, path: path))
         }
     }
 
@@ -293,11 +364,19 @@ package final class OutboxDatabase: Sendable {
     func read<T: Sendable>(
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(OutboxError) -> T {
+        if let closed = closedAfter.withLock({ $0 }) { throw closed }
         do {
             return try await pool.read(body)
         } catch {
-            throw OutboxError.wrap(error, operation: operation, path: path)
+            throw noted(OutboxError.wrap(error, operation: operation, path: path))
         }
+    }
+
+    /// A failing storage seen outside `write` also makes the queue unavailable (only a
+    /// successful write clears it).
+    private func noted(_ error: OutboxError) -> OutboxError {
+        if error.isStorageUnavailable { degradation.withLock { $0 = error.description } }
+        return error
     }
 
     static func insertJournal(_ db: Database, _ event: JournalEvent, at time: Date) throws {

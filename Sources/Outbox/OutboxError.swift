@@ -16,6 +16,9 @@ package enum OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
     case databaseCorrupt(path: String, movedTo: String?, reason: String)
     /// The disk (or the database's size cap) is full: the operation was not done.
     case diskFull(path: String, operation: String)
+    /// The storage under the state directory fails: a read-only file system (the kernel remounts
+    /// a failing card read-only) or I/O errors. Nothing is written until it works again.
+    case storageFailed(path: String, operation: String, code: Int32, message: String)
     /// Another SQLite error, with its result code and message.
     case database(operation: String, path: String, code: Int32, message: String)
 
@@ -57,6 +60,9 @@ package enum OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .diskFull(path, operation):
             return
                 "outbox: disk full while trying to \(operation) in \(path); the door keeps working but nothing more is queued: free space on that file system"
+        case let .storageFailed(path, operation, code, message):
+            return
+                "outbox: the storage of \(path) failed while trying to \(operation) (SQLite \(code): \(message)): the file system is read-only or the card returns I/O errors, as a worn SD card does; the door keeps working by policy but nothing is queued or journaled until writes work again: see dmesg, check and remount the file system or replace the card (kioskd resumes by itself)"
         case let .database(operation, path, code, message):
             return "outbox: SQLite error \(code) while trying to \(operation) in \(path): \(message)"
         case let .keyFileMissing(path):
@@ -95,6 +101,15 @@ package enum OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
         if case .diskFull = self { return true }
         return false
     }
+
+    /// True when the storage refuses writes (full, read-only, I/O errors): the queue is
+    /// unavailable until a write succeeds again; the door keeps working.
+    package var isStorageUnavailable: Bool {
+        switch self {
+        case .diskFull, .storageFailed: true
+        default: false
+        }
+    }
 }
 
 extension OutboxError {
@@ -107,6 +122,10 @@ extension OutboxError {
                 return .diskFull(path: path, operation: operation)
             case .SQLITE_CORRUPT, .SQLITE_NOTADB:
                 return .databaseCorrupt(path: path, movedTo: nil, reason: error.message ?? "malformed")
+            case .SQLITE_READONLY, .SQLITE_IOERR, .SQLITE_CANTOPEN:
+                return .storageFailed(
+                    path: path, operation: operation, code: error.extendedResultCode.rawValue,
+                    message: error.message ?? "\(error)")
             default:
                 return .database(
                     operation: operation, path: path, code: error.extendedResultCode.rawValue,

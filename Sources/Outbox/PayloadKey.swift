@@ -76,6 +76,17 @@ package struct PayloadKey: Sendable {
             unlink(path)
             throw .io(operation: "write key file", path: path, reason: reason)
         }
+        // The new name must survive a power cut too, or the items sealed with this key would be
+        // unreadable after one: sync the directory that holds it.
+        let parent = (path as NSString).deletingLastPathComponent
+        let directory = open(parent.isEmpty ? "." : parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directory >= 0, fsync(directory) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if directory >= 0 { close(directory) }
+            unlink(path)
+            throw .io(operation: "sync the directory of key file", path: path, reason: reason)
+        }
+        close(directory)
     }
 
     private static func readFile(_ path: String) throws(OutboxError) -> [UInt8] {

@@ -6,6 +6,7 @@
 //                                                          prints "ACK <seq>" after each durable enqueue
 //   outbox-crash-worker drain <state-dir> <url>             drain until the queue is empty, exit 0
 //   outbox-crash-worker enqueue <state-dir> <count>         enqueue <count> items, exit 0
+//   outbox-crash-worker powercut|powercut-check|storage ...  the VM power-cut stage (PowerCutWorker.swift)
 import Foundation
 import Logging
 import Outbox
@@ -74,6 +75,10 @@ func payload(_ seq: Int) -> OutboxPayload {
     return OutboxPayload(jpeg: jpeg + [0xFF, 0xD9], conditionJSON: "{\"seq\":\(seq)}")
 }
 
+// The power-cut modes open the database their own way (PowerCutWorker.swift).
+if arguments.count >= 2, ["powercut", "powercut-check", "storage"].contains(arguments[1]) {
+    exit(await PowerCutWorker.main(Array(arguments.dropFirst())))
+}
 guard arguments.count >= 3 else { fail("usage: outbox-crash-worker run|drain|enqueue <state-dir> ...") }
 let database = await openDatabase(arguments[2])
 let store = OutboxStore(database: database)
