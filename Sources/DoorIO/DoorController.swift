@@ -51,6 +51,8 @@ package actor DoorController {
     private var heldOpenID = 0
     private var alarms: Set<DoorAlarm> = []
     private var status: DoorStatus = .none
+    /// The offline queue cannot store (failing card): the fault LED says so, whatever the status.
+    private var queueFault = false
     private var feedback: Feedback?
     private var feedbackTask: Task<Void, Never>?
     private var feedbackID = 0
@@ -232,6 +234,14 @@ package actor DoorController {
     /// Whether a grant is open: granted and not yet ended by its pulse length, the door opening
     /// or (turnstile) the passage input. The pipeline's tailgating check reads it.
     package func isGrantOpen() -> Bool { running && pulse?.reason == .granted }
+
+    /// Shows on the fault LED (steady) that check-ins cannot be queued: the state card is full,
+    /// read-only or failing. The door keeps deciding; a technician is needed.
+    package func setQueueFault(_ active: Bool) {
+        guard queueFault != active else { return }
+        queueFault = active
+        render()
+    }
 
     /// A snapshot of the door, for status pages and tests.
     package func state() -> DoorState {
@@ -468,7 +478,10 @@ package actor DoorController {
                 : feedback == .onePersonAtATime
                     ? .fastBlink
                     : alarm ? .alarm : .off)
-        apply(.ledFault, status == .offline ? .slowBlink : status == .fault || alarms.contains(.inputFailure) ? .on : .off)
+        // A queue that cannot store needs a technician even while offline (steady beats blinking).
+        apply(
+            .ledFault,
+            queueFault ? .on : status == .offline ? .slowBlink : status == .fault || alarms.contains(.inputFailure) ? .on : .off)
         apply(
             .ledIdle,
             feedback == .checking || feedback == .awaitingPanel

@@ -74,7 +74,8 @@ package struct DecisionRecorder: Sendable {
             do {
                 try await journal.record(.decision(record), at: now)
             } catch {
-                logger.error("decision not journaled: \(error)")
+                // A failed storage is said once (QueueHealth), not with every decision.
+                logger.log(level: error.isStorageUnavailable ? .debug : .error, "decision not journaled: \(error)")
             }
         }
         status.update {
@@ -152,7 +153,8 @@ package struct DecisionRecorder: Sendable {
         reason: String = "offline", unansweredPost: String? = nil
     ) async -> Int64? {
         guard let outbox else {
-            logger.error("check-in not queued: the offline queue is unavailable (see earlier errors)")
+            // Said once at start (QueueHealth) and shown in status; not with every decision.
+            logger.debug("check-in not queued: the offline queue is unavailable (see the start-up error)")
             return nil
         }
         do {
@@ -162,7 +164,9 @@ package struct DecisionRecorder: Sendable {
             queued()
             return item.id
         } catch {
-            logger.error("check-in could not be queued: \(error)", metadata: ["decision.reason": "\(reason)"])
+            logger.log(
+                level: error.isStorageUnavailable ? .debug : .error, "check-in could not be queued: \(error)",
+                metadata: ["decision.reason": "\(reason)"])
             status.update { $0.queue.lastError = "\(error)" }
             return nil
         }

@@ -71,7 +71,7 @@ package struct KioskAgent: Sendable {
         let analyzer = try makeAnalyzer()
         let source = try frameSource ?? Self.makeSource(configuration.camera)
         let gateway = try makeCheckInGateway(status: status)
-        let queue = await openQueue(status: status)
+        let queue = await openQueue(status: status, door: door)
         let policy = try makePolicy()
         let drainer = queue.store.map {
             OutboxDrainer(
@@ -94,6 +94,8 @@ package struct KioskAgent: Sendable {
     struct QueueParts {
         var journal: EventJournal?
         var store: OutboxStore?
+        /// Says when they stop or start taking writes (log, status, fault LED).
+        var health: QueueHealth?
     }
 
     /// 2. The detector and the per-frame work (a missing model names the file and the setup step).
@@ -101,11 +103,11 @@ package struct KioskAgent: Sendable {
     package func makeAnalyzer() throws(StartupError) -> FrameAnalyzer {
         let detector: YuNetFaceDetector
         do {
+            // The thresholds were measured on the shipped model: another file is refused, by sha256.
+            try YuNetModelIntegrity.verify(at: configuration.detection.model)
             detector = try YuNetFaceDetector(configuration: configuration.detectorConfiguration)
         } catch {
             throw StartupError(.detector, setting: "detection.model", error)
-            // The thresholds were measured on the shipped model: another file is refused, by sha256.
-            try YuNetModelIntegrity.verify(at: configuration.detection.model)
         }
         do {
             return try FrameAnalyzer(
@@ -126,17 +128,20 @@ package struct KioskAgent: Sendable {
     }
 
     /// 5. Queue and journal: the door keeps working without them, loudly.
-    func openQueue(status: StatusBoard) async -> QueueParts {
+    /// A state directory that cannot be opened (missing, read-only, failing card) is a degraded
+    /// start, never an exit: an exit would only loop through systemd's restarts.
+    func openQueue(status: StatusBoard, door: DoorController) async -> QueueParts {
+        let health = QueueHealth(status: status, door: door, logger: logger.with("component", "outbox"))
         do {
             let database = try await OutboxDatabase.open(configuration.outboxConfiguration())
             if let recovered = database.recoveredCorruption {
                 logger.error("the queue database was corrupt and has been moved aside: \(recovered)")
             }
-            return QueueParts(journal: EventJournal(database: database), store: OutboxStore(database: database))
+            return QueueParts(journal: EventJournal(database: database), store: OutboxStore(database: database), health: health)
         } catch {
-            logger.error("offline queue and journal unavailable, decisions will not be queued or journaled: \(error)")
             status.update { $0.queue.lastError = "\(error)" }
-            return QueueParts()
+            await health.report(unavailable: "\(error) (restart kioskd once the state directory works)")
+            return QueueParts(health: health)
         }
     }
 
@@ -187,7 +192,10 @@ package struct KioskAgent: Sendable {
         ]
         if let drainer, let store = queue.store {
             services.append(
-                .init(service: DrainerService(drainer: drainer, store: store, status: status, logger: logger.with("component", "outbox"))))
+                .init(
+                    service: DrainerService(
+                        drainer: drainer, store: store, status: status, health: queue.health,
+                        logger: logger.with("component", "outbox"))))
         }
         services += [
             .init(

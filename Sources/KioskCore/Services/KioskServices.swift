@@ -63,7 +63,8 @@ struct DoorService: Service {
         do {
             try await journal.record(.door(DoorEventRecord(kind: kind, detail: detail)))
         } catch {
-            logger.error("door event not journaled: \(error)")
+            // A failed storage is said once, by QueueHealth; not for every event.
+            logger.log(level: error.isStorageUnavailable ? .debug : .error, "door event not journaled: \(error)")
         }
     }
 }
@@ -73,6 +74,7 @@ struct DrainerService: Service {
     let drainer: OutboxDrainer
     let store: OutboxStore
     let status: StatusBoard
+    var health: QueueHealth?
     let logger: Logger
 
     func run() async throws {
@@ -81,6 +83,9 @@ struct DrainerService: Service {
                 group.addTask { await drainer.run() }
                 group.addTask {
                     while !Task.isCancelled {
+                        // A failed storage is retried here too, so the queue comes back by itself
+                        // even when nobody comes to the door and nothing is queued.
+                        await health?.report(unavailable: await store.database.recheck())
                         if let s = try? await store.status() {
                             status.update {
                                 $0.queue.depth = s.items

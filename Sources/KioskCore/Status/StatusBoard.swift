@@ -28,6 +28,7 @@ package final class StatusBoard: Sendable {
         parts.append(s.camera.connected ? String(format: "camera %.0f fps", s.camera.fps) : "camera DOWN")
         if let healthy = s.server.healthy { parts.append(healthy ? "server ok" : "server UNREACHABLE") }
         if s.queue.depth > 0 { parts.append("\(s.queue.depth) queued") }
+        if s.queue.available == false { parts.append("queue UNAVAILABLE") }
         if let last = s.lastDecision {
             parts.append("last: \(last.reason)\(last.userID.map { " user \($0)" } ?? "")")
         }

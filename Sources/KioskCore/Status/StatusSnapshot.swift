@@ -72,12 +72,18 @@ package struct StatusSnapshot: Codable, Sendable, Equatable {
         package var dropped = 0
         package var delivered = 0
         package var lastError: String?
+        /// False while check-ins cannot be queued nor events journaled (storage full, read-only or
+        /// failing, or the state directory could not be opened at start); nil in older status files.
+        package var available: Bool?
+        /// Why the queue is unavailable (names the file and what to do), while it is.
+        package var unavailableReason: String?
 
         package init() {}
 
         enum CodingKeys: String, CodingKey {
-            case depth, bytes, dropped, delivered
+            case depth, bytes, dropped, delivered, available
             case lastError = "last_error"
+            case unavailableReason = "unavailable_reason"
         }
     }
 
@@ -179,6 +185,11 @@ package struct StatusSnapshot: Codable, Sendable, Equatable {
         }
         metric("kiosk_queue_depth", "Check-ins waiting in the offline queue.", "gauge", [("", Double(queue.depth))])
         metric("kiosk_queue_bytes", "Bytes waiting in the offline queue.", "gauge", [("", Double(queue.bytes))])
+        if let available = queue.available {
+            metric(
+                "kiosk_queue_available", "1 while check-ins can be queued and events journaled (0: storage full, read-only or failing).",
+                "gauge", [("", available ? 1 : 0)])
+        }
         metric("kiosk_queue_dropped_total", "Queued check-ins dropped for a limit.", "counter", [("", Double(queue.dropped))])
         if let healthy = server.healthy {
             metric("kiosk_server_up", "1 when the last request reached the server.", "gauge", [("", healthy ? 1 : 0)])
