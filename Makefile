@@ -17,6 +17,7 @@ help:
 	@echo "make build  - debug build of everything"
 	@echo "make deb    - the Debian packages kiosk-agent and aidee-sim in .build/deb (docs/PACKAGING.md)"
 	@echo "make format - reformat the Swift sources (make lint checks them; make test runs it first)"
+	@echo "make cli-docs - kioskctl shell completions and man pages in .build/cli-docs (docs/KIOSKCTL.md)"
 
 setup: deps assets
 
@@ -89,3 +90,8 @@ bench: setup
 
 clean:
 	rm -rf .build .build-*
+
+# kioskctl's shell completions and man pages, generated from the command definitions.
+.PHONY: cli-docs
+cli-docs: deps
+	@scripts/gen-cli-docs.sh

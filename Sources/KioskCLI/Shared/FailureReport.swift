@@ -32,6 +32,11 @@ enum FailureReport {
             // The root command without a subcommand: its help.
             KioskControl.exit(withError: error)
         } catch {
+            // `kioskctl SUB --help` parses to the parser's own help command, which "fails" with
+            // a help request: the parser prints it and exits 0.
+            if KioskControl.exitCode(for: error) == .success {
+                KioskControl.exit(withError: error)
+            }
             let failure = CommandFailure.classify(error)
             print(failure, json: (command as? any KioskctlCommand)?.global.json ?? false)
             exit(failure.exit.rawValue)

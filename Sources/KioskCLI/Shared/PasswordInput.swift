@@ -21,14 +21,15 @@ enum PasswordInput {
 
     /// The password from what was piped in: one line, its line end removed; empty is refused.
     static func parse(_ data: Data) throws(CommandFailure) -> String {
-        var text = String(decoding: data, as: UTF8.self)
-        if text.hasSuffix("\n") { text.removeLast() }
-        if text.hasSuffix("\r") { text.removeLast() }
-        guard !text.isEmpty else { throw CommandFailure(.usage, "--password-stdin: standard input was empty") }
-        guard !text.contains("\n") else {
+        // Bytes, not Characters: "\r\n" is one Character in Swift and would hide the line end.
+        var bytes = [UInt8](data)
+        if bytes.last == 0x0A { bytes.removeLast() }
+        if bytes.last == 0x0D { bytes.removeLast() }
+        guard !bytes.isEmpty else { throw CommandFailure(.usage, "--password-stdin: standard input was empty") }
+        guard !bytes.contains(0x0A), !bytes.contains(0x0D) else {
             throw CommandFailure(.usage, "--password-stdin: expected one line, got several")
         }
-        return text
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Asks on the terminal with echo off (termios), restoring the terminal's settings after.
