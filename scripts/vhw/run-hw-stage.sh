@@ -159,6 +159,19 @@ VHW_STAGE_DIR=$STAGE VHW_RESULTS=$STAGE/results VHW_TEST_BINARY=$VHW_PROJECT/$BI
 vmrc=${PIPESTATUS[0]}
 stop_simulator
 
+# ---- power cuts and a failing state card: their own light VM (busybox init), booted per cut ----
+# Host-driven (this shell kills qemu); each writes its "NAME PASSED FAILED SKIPPED" line to results.
+PC_WORKER=$VHW_PROJECT/$(dirname "$BIN")/outbox-crash-worker
+banner "power cuts under the queue (${VHW_POWERCUT_CUTS:-30} cuts) and a failing state card"
+ts=$(date +%s.%N)
+VHW_POWERCUT_WORKER=$PC_WORKER VHW_POWERCUT_RESULTS=$STAGE/results/power-cut \
+    scripts/vhw/powercut.sh "${VHW_POWERCUT_CUTS:-30}" 2>&1 | tee -a "$STAGE/output.log"
+echo "powercut $(secs "$ts" "$(date +%s.%N)")" >>"$HOST_TIMES"
+ts=$(date +%s.%N)
+VHW_POWERCUT_WORKER=$PC_WORKER VHW_POWERCUT_RESULTS=$STAGE/results/storage-failure \
+    scripts/vhw/powercut.sh --storage 2>&1 | tee -a "$STAGE/output.log"
+echo "storage $(secs "$ts" "$(date +%s.%N)")" >>"$HOST_TIMES"
+
 # ---- add up ----
 sp=0 sf=0 ss=0
 lines=()
@@ -217,6 +230,8 @@ if [ -n "$(t vm_wall)" ] && [ -n "$(t vm_done)" ]; then
     tl "logs kept, power-off, qemu exit" "$(awk "BEGIN{v = $(t vm_wall) - $(t vm_done); printf \"%.1f\", v < 0 ? 0 : v}")"
 fi
 tl "VM in all" "$(t vm_wall)" "  (limit VHW_STAGE_TIMEOUT=${STAGE_TIMEOUT}s)"
+tl "power cuts (a boot per cut)" "$(t powercut)"
+tl "failing state card (one boot)" "$(t storage)"
 
 ELAPSED=$(( $(date +%s) - T0 ))
 if [ "$vmrc" = 0 ] && [ "$sf" = 0 ]; then verdict=PASSED; else verdict=FAILED; fi
