@@ -91,6 +91,15 @@ bench: setup
 clean:
 	rm -rf .build .build-*
 
+# Power cuts under the offline queue, many more than make test's 30 (scripts/vhw/powercut.sh):
+# prints cuts, acknowledged, lost, duplicates and recovery time. SOAK_CUTS=100 by default.
+.PHONY: soak
+SOAK_CUTS ?= 100
+soak: setup
+	$(SWIFT) build --product outbox-crash-worker $(SWIFT_FLAGS)
+	@scripts/vhw/setup.sh
+	@VHW_POWERCUT_WORKER=$$($(SWIFT) build --show-bin-path $(SWIFT_FLAGS))/outbox-crash-worker scripts/vhw/powercut.sh $(SOAK_CUTS)
+
 # kioskctl's shell completions and man pages, generated from the command definitions.
 .PHONY: cli-docs
 cli-docs: deps
