@@ -155,8 +155,11 @@ struct WiegandHardwareTests {
         #expect(medianWidth < 5000, "median pulse \(medianWidth) µs; configured \(timing.pulseWidth) µs")
         // The sender schedules pulses on absolute times, so the median interval stays near 2 ms
         // even when single ones stretch.
-        #expect(medianInterval > Double(timing.interval) * 0.75 && medianInterval < Double(timing.interval) * 3)
-        #expect((sortedIntervals.first ?? 0) > Double(timing.pulseWidth), "pulses never overlap")
+        // Under TCG each edge is a sysfs write of about 0.7 ms, so a bit takes several ms there
+        // (measured: median 6.4 ms for the configured 2 ms); natively it is 2 ms.
+        #expect(medianInterval > Double(timing.interval) * 0.75 && medianInterval < Double(timing.interval) * 10)
+        // A late pulse delays the rest of the frame, it never squeezes the next bits together.
+        #expect((sortedIntervals.first ?? 0) > Double(timing.interval) * 0.5, "shortest interval \(sortedIntervals.first ?? 0) µs")
     }
 
     @Test("the door controller owns D0/D1 like the relay: idle high, busy for others, idle again after a frame")
@@ -177,6 +180,7 @@ struct WiegandHardwareTests {
         print("wiegand timing on the sender's clock, real gpiod lines (µs): pulse \(report.pulseWidth) interval \(report.interval)")
         #expect(report.bits == 26)
         #expect(report.pulseWidth.lowerBound >= 50)
+        #expect(report.interval.lowerBound >= 2000 * 0.95, "intervals never shorter than configured, on the sender's clock")
         #expect(try sim.value(PanelSimChip.d0) == 1 && sim.value(PanelSimChip.d1) == 1, "idle high after the frame")
         await door.shutdown()
         #expect(throws: Never.self, "released at shutdown") {
