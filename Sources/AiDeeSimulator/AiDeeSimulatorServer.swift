@@ -103,6 +103,7 @@ package final class AiDeeSimulatorServer: Sendable {
         let bound = BoundPort()
         let app = Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [DateShiftHandler()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "aidee-sim"),
             onServerRunning: { channel in bound.resolve(.success(channel.localAddress?.port ?? configuration.port)) },
             logger: logger)

@@ -16,6 +16,9 @@ package enum FaultKind: Sendable, Equatable, Codable {
     /// Run the operation, and replace a 2xx answer's body with JSON the contract does not
     /// describe (the status stays): a server whose format drifted.
     case malformedSuccess
+    /// Run the operation normally, but send a `Date` header this many seconds off the
+    /// simulator's clock: a server (or kiosk) whose clock is wrong.
+    case dateOffset(seconds: Int)
 }
 
 /// One fault rule: which operation, what happens, how often.
@@ -33,7 +36,7 @@ package struct FaultRule: Sendable, Equatable, Codable {
     }
 
     /// Parses the `--fault` flag: `OPERATION:status=CODE[:rate=R]`, `OPERATION:drop[:rate=R]`,
-    /// `OPERATION:latency=MS[:rate=R]`.
+    /// `OPERATION:latency=MS[:rate=R]`, `OPERATION:date-offset=SECONDS[:rate=R]`.
     package init(argument: String) throws(FaultRuleError) {
         let parts = argument.split(separator: ":").map(String.init)
         guard parts.count >= 2, parts.count <= 3 else { throw .malformed(argument) }
@@ -53,6 +56,8 @@ package struct FaultRule: Sendable, Equatable, Codable {
             kind = .status(code)
         } else if parts[1].hasPrefix("latency="), let ms = Int(parts[1].dropFirst(8).replacingOccurrences(of: "ms", with: "")) {
             kind = .latency(milliseconds: ms)
+        } else if parts[1].hasPrefix("date-offset="), let seconds = Int(parts[1].dropFirst(12)) {
+            kind = .dateOffset(seconds: seconds)
         } else {
             throw .malformed(argument)
         }
@@ -69,6 +74,8 @@ package struct FaultRule: Sendable, Equatable, Codable {
             guard (100...599).contains(code) else { throw .invalidValue("status must be 100...599, got \(code)") }
         case .latency(let ms):
             guard (0...600_000).contains(ms) else { throw .invalidValue("latency must be 0...600000 ms, got \(ms)") }
+        case .dateOffset(let seconds):
+            guard abs(seconds) <= 10 * 365 * 86_400 else { throw .invalidValue("date offset must be within ten years, got \(seconds) s") }
         case .drop, .dropAfterProcessing, .malformedSuccess:
             break
         }
@@ -76,13 +83,15 @@ package struct FaultRule: Sendable, Equatable, Codable {
 
     // JSON form for /_sim/faults: {"operation":"checkIn","status":503,"rate":0.5},
     // {"operation":"*","drop":true}, {"operation":"issueToken","latency_ms":2000},
-    // {"operation":"checkIn","drop_after":true}, {"operation":"checkIn","malformed_200":true}.
+    // {"operation":"checkIn","drop_after":true}, {"operation":"checkIn","malformed_200":true},
+    // {"operation":"*","date_offset_s":-120}.
     private enum CodingKeys: String, CodingKey {
         case operation, status, drop
         case latencyMS = "latency_ms"
         case rate
         case dropAfter = "drop_after"
         case malformed200 = "malformed_200"
+        case dateOffset = "date_offset_s"
     }
 
     package init(from decoder: any Decoder) throws {
@@ -94,17 +103,20 @@ package struct FaultRule: Sendable, Equatable, Codable {
         let latency = try c.decodeIfPresent(Int.self, forKey: .latencyMS)
         let dropAfter = try c.decodeIfPresent(Bool.self, forKey: .dropAfter) ?? false
         let malformed = try c.decodeIfPresent(Bool.self, forKey: .malformed200) ?? false
-        switch (status, drop, latency, dropAfter, malformed) {
-        case (let code?, false, nil, false, false): kind = .status(code)
-        case (nil, true, nil, false, false): kind = .drop
-        case (nil, false, let ms?, false, false): kind = .latency(milliseconds: ms)
-        case (nil, false, nil, true, false): kind = .dropAfterProcessing
-        case (nil, false, nil, false, true): kind = .malformedSuccess
+        let offset = try c.decodeIfPresent(Int.self, forKey: .dateOffset)
+        switch (status, drop, latency, dropAfter, malformed, offset) {
+        case (let code?, false, nil, false, false, nil): kind = .status(code)
+        case (nil, true, nil, false, false, nil): kind = .drop
+        case (nil, false, let ms?, false, false, nil): kind = .latency(milliseconds: ms)
+        case (nil, false, nil, true, false, nil): kind = .dropAfterProcessing
+        case (nil, false, nil, false, true, nil): kind = .malformedSuccess
+        case (nil, false, nil, false, false, let seconds?): kind = .dateOffset(seconds: seconds)
         default:
             throw DecodingError.dataCorrupted(
                 .init(
                     codingPath: [],
-                    debugDescription: "give exactly one of status, drop: true, latency_ms, drop_after: true, malformed_200: true"))
+                    debugDescription:
+                        "give exactly one of status, drop: true, latency_ms, drop_after: true, malformed_200: true, date_offset_s"))
         }
     }
 
@@ -118,6 +130,7 @@ package struct FaultRule: Sendable, Equatable, Codable {
         case .latency(let ms): try c.encode(ms, forKey: .latencyMS)
         case .dropAfterProcessing: try c.encode(true, forKey: .dropAfter)
         case .malformedSuccess: try c.encode(true, forKey: .malformed200)
+        case .dateOffset(let seconds): try c.encode(seconds, forKey: .dateOffset)
         }
     }
 }
@@ -131,7 +144,7 @@ package enum FaultRuleError: Error, Sendable, Equatable, CustomStringConvertible
     package var description: String {
         switch self {
         case .malformed(let s):
-            "fault rule '\(s)' is malformed: use OPERATION:status=CODE[:rate=R], OPERATION:drop[:rate=R], OPERATION:drop-after[:rate=R], OPERATION:malformed-200[:rate=R] or OPERATION:latency=MS[:rate=R]"
+            "fault rule '\(s)' is malformed: use OPERATION:status=CODE[:rate=R], OPERATION:drop[:rate=R], OPERATION:drop-after[:rate=R], OPERATION:malformed-200[:rate=R], OPERATION:latency=MS[:rate=R] or OPERATION:date-offset=SECONDS[:rate=R]"
         case .unknownOperation(let op):
             "unknown operation '\(op)' in a fault rule: use * or one of \(SimulatorOperation.allCases.map(\.rawValue).joined(separator: ", "))"
         case .invalidValue(let s):
@@ -167,14 +180,30 @@ package final class FaultInjector: Sendable {
             var latency = 0
             var failure: FaultKind?
             for rule in s.rules where rule.operation == "*" || rule.operation == operation.rawValue {
+                // Date offsets change no outcome; `dateOffset(for:)` decides them.
+                if case .dateOffset = rule.kind { continue }
                 let roll = Double(s.generator.next() >> 11) / Double(1 << 53)
                 guard roll < rule.rate else { continue }
                 switch rule.kind {
                 case .latency(let ms): latency += ms
                 case .status, .drop, .dropAfterProcessing, .malformedSuccess: if failure == nil { failure = rule.kind }
+                case .dateOffset: break
                 }
             }
             return (latency, failure)
+        }
+    }
+
+    /// The shift of the `Date` header for one request of `operation`: the first matching
+    /// `dateOffset` rule that fires, or nil.
+    package func dateOffset(for operation: SimulatorOperation) -> Int? {
+        state.withLock { s in
+            for rule in s.rules where rule.operation == "*" || rule.operation == operation.rawValue {
+                guard case .dateOffset(let seconds) = rule.kind else { continue }
+                let roll = Double(s.generator.next() >> 11) / Double(1 << 53)
+                if roll < rule.rate { return seconds }
+            }
+            return nil
         }
     }
 }

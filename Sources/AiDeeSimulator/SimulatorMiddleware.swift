@@ -102,6 +102,19 @@ struct FaultMiddleware: RouterMiddleware {
         if latency > 0 {
             try await Task.sleep(for: .milliseconds(latency))
         }
+        if failure == nil, let offset = faults.dateOffset(for: operation) {
+            // The answer (or the error it becomes) carries the offset to `DateShiftHandler`,
+            // which rewrites `Date` after Hummingbird has set it.
+            var response: Response
+            do {
+                response = try await next(request, context)
+            } catch {
+                let (status, message) = ErrorMiddleware.classify(error)
+                response = ErrorMiddleware.errorResponse(status: status, message: message)
+            }
+            response.headers[DateShiftHandler.offsetField] = "\(offset)"
+            return response
+        }
         switch failure {
         case .status(let code)?:
             logger.debug("injected status", metadata: ["sim.operation": "\(operation.rawValue)", "http.status": "\(code)"])
@@ -127,7 +140,7 @@ struct FaultMiddleware: RouterMiddleware {
             let body = #"{"result":{"uid":"u-1","state":"ok","score":0.91},"api":"v2"}"#
             headers[.contentLength] = "\(body.utf8.count)"
             return Response(status: response.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
-        case .latency?, nil:
+        case .latency?, .dateOffset?, nil:
             return try await next(request, context)
         }
     }

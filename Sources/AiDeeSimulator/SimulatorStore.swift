@@ -141,6 +141,11 @@ package final class SimulatorStore: Sendable {
         }
     }
 
+    /// Every token issued so far, revoked or not (tests check that none leaks into files).
+    package func allTokens() async throws -> [String] {
+        try await read("list tokens") { db in try String.fetchAll(db, sql: "SELECT token FROM token") }
+    }
+
     /// Renews a valid token: issues a fresh one with a full lifetime. The old token stays valid
     /// until its own expiry so calls already in flight with it still succeed.
     package func renewToken(_ token: String, ttl: TimeInterval, now: Date = Date()) async throws -> (token: String, expires: Date)? {

@@ -16,6 +16,8 @@ package struct KioskControl: AsyncParsableCommand {
             APICommand.self,
             PanelCommand.self,
             AimCommand.self,
+            DoctorCommand.self,
+            ReportCommand.self,
         ]
     )
 

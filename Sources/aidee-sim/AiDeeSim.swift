@@ -38,7 +38,7 @@ struct AiDeeSim: AsyncParsableCommand {
     @Option(
         name: .customLong("fault"),
         help:
-            "A fault rule: OPERATION:status=CODE[:rate=R], OPERATION:drop[:rate=R] or OPERATION:latency=MS[:rate=R]; OPERATION is an operationId or *. Repeatable."
+            "A fault rule: OPERATION:status=CODE[:rate=R], OPERATION:drop[:rate=R], OPERATION:latency=MS[:rate=R] or OPERATION:date-offset=SECONDS[:rate=R] (shifted Date header); OPERATION is an operationId or *. Repeatable."
     )
     var faults: [String] = []
 

@@ -1,0 +1,85 @@
+// The doctor's queue checks: the database's integrity, depth, oldest item, free space in the state directory.
+import Foundation
+import KioskCore
+import Outbox
+
+enum QueueCheck {
+    /// Less free space than this in the state directory is a warning.
+    static let lowSpaceBytes: Int64 = 100 * 1024 * 1024
+
+    static func run(_ context: DoctorContext) async -> [DoctorResult] {
+        guard let configuration = context.configuration else {
+            return [.failed("queue", "not checked: the configuration did not load", fix: "fix the configuration first")]
+        }
+        let directory = configuration.outbox.stateDirectory
+        var results: [DoctorResult] = []
+        let database: OutboxDatabase
+        do {
+            // As a second user next to kioskd: no key, never creates or moves a file.
+            database = try await OutboxDatabase.open(
+                OutboxConfiguration(stateDirectory: directory, key: .none, createIfMissing: false, recoverCorruption: false))
+        } catch {
+            switch error {
+            case .databaseMissing:
+                results.append(
+                    .warning("queue.integrity", "no queue database yet in \(directory)", fix: "start kioskd once: it creates it"))
+            case .databaseCorrupt:
+                results.append(
+                    .failed(
+                        "queue.integrity", error.description,
+                        fix: "kioskd moves a corrupt file aside and starts a new one at its next start: systemctl restart kioskd"))
+            default:
+                results.append(.failed("queue.integrity", error.description, fix: "see the message"))
+            }
+            results.append(space(directory))
+            return results
+        }
+        defer { database.close() }
+        // Opening ran SQLite's quick check (every page and index; not the constraints): a damaged
+        // file fails to open above. (The full PRAGMA integrity_check comes with the outbox's
+        // integrityCheck().)
+        results.append(.ok("queue.integrity", "\(database.path): SQLite's quick check passes"))
+        do {
+            let status = try await OutboxStore(database: database).status()
+            let now = Date()
+            var finding = "\(status.items) waiting (\(CLIFormat.bytes(status.bytes)))"
+            if let oldest = status.oldestCapturedAt {
+                finding += ", oldest captured \(CLIFormat.duration(now.timeIntervalSince(oldest))) ago"
+            }
+            let ageLimit = status.limits.maxAge.secondsValue
+            if let oldest = status.oldestCapturedAt, now.timeIntervalSince(oldest) > ageLimit / 2 {
+                results.append(
+                    .warning(
+                        "queue.depth", finding + " (items expire after \(CLIFormat.duration(ageLimit)))",
+                        fix: "the server has not taken them: see server.* above and `kioskctl queue status`"))
+            } else if status.items >= status.limits.maxItems * 3 / 4 {
+                results.append(
+                    .warning(
+                        "queue.depth", finding + " (limit \(status.limits.maxItems))", fix: "see server.* above; `kioskctl queue status`"))
+            } else {
+                results.append(.ok("queue.depth", finding))
+            }
+            if let degraded = status.degradedReason {
+                results.append(.failed("queue.state", "queueing is degraded: \(degraded)", fix: "see the message"))
+            }
+        } catch {
+            results.append(.failed("queue.depth", error.description, fix: "see the message"))
+        }
+        results.append(space(directory))
+        return results
+    }
+
+    /// Free space on the state directory's file system.
+    static func space(_ directory: String) -> DoctorResult {
+        guard let attributes = try? FileManager.default.attributesOfFileSystem(forPath: directory),
+            let free = (attributes[.systemFreeSize] as? NSNumber)?.int64Value
+        else {
+            return .failed("queue.space", "cannot look at \(directory)", fix: "check it exists (systemd makes it: StateDirectory=)")
+        }
+        let text = "\(CLIFormat.bytes(Int(clamping: free))) free in \(directory)"
+        if free < lowSpaceBytes {
+            return .warning("queue.space", text, fix: "free space: old logs (journalctl --vacuum-size=50M), files in \(directory)")
+        }
+        return .ok("queue.space", text)
+    }
+}
