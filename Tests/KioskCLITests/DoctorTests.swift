@@ -3,6 +3,7 @@
 import AiDeeSimulator
 import FaceAiDee
 import Foundation
+import KioskCore
 import Outbox
 import SimulatorTestSupport
 import TestSupport
@@ -195,6 +196,24 @@ struct DoctorLocalTests {
             groups: DoctorCheckGroup.all.filter { $0.id == "secrets" }, limitScale: DoctorFixture.limitScale)
         let credentials = try #require(report.result("credentials"))
         #expect(credentials.status == .failed && credentials.fix.contains("chown kiosk-doctor-nobody"), "\(credentials)")
+    }
+
+    @Test func kioskdReportingTheQueueUnavailableFails() async throws {
+        let fixture = try DoctorFixture.make()
+        defer { fixture.remove() }
+        let statusFile = fixture.folder.appendingPathComponent("status.json").path
+        try fixture.writeConfig(url: "http://127.0.0.1:9", extra: "status:\n  file: \(statusFile)\n")
+        let database = try await OutboxDatabase.open(
+            OutboxConfiguration(stateDirectory: fixture.state, key: .file(path: fixture.outboxKey, generateIfMissing: false)))
+        database.close()
+        var snapshot = StatusSnapshot()
+        snapshot.queue.available = false
+        snapshot.queue.unavailableReason = "state directory is read-only"
+        try snapshot.jsonData().write(to: URL(fileURLWithPath: statusFile))
+        let report = await fixture.run(["queue"])
+        let state = try #require(report.result("queue.state"))
+        #expect(state.status == .failed && state.finding.contains("read-only"), "\(report.text())")
+        #expect(report.status("queue.integrity") == .ok)
     }
 
     @Test func aCorruptQueueFails() async throws {

@@ -35,10 +35,22 @@ enum QueueCheck {
             return results
         }
         defer { database.close() }
-        // Opening ran SQLite's quick check (every page and index; not the constraints): a damaged
-        // file fails to open above. (The full PRAGMA integrity_check comes with the outbox's
-        // integrityCheck().)
-        results.append(.ok("queue.integrity", "\(database.path): SQLite's quick check passes"))
+        do {
+            let rows = try await database.integrityCheck()
+            if rows == ["ok"] {
+                results.append(.ok("queue.integrity", "\(database.path): integrity check passes"))
+            } else {
+                results.append(
+                    .failed(
+                        "queue.integrity", "\(database.path) is damaged: \(rows.prefix(3).joined(separator: "; "))",
+                        fix: "stop kioskd, move the file aside (mv \(database.path) \(database.path).bad), start kioskd"))
+            }
+        } catch {
+            results.append(
+                .failed(
+                    "queue.integrity", error.description,
+                    fix: "stop kioskd, move the file aside (mv \(database.path) \(database.path).bad), start kioskd"))
+        }
         do {
             let status = try await OutboxStore(database: database).status()
             let now = Date()
@@ -66,7 +78,22 @@ enum QueueCheck {
             results.append(.failed("queue.depth", error.description, fix: "see the message"))
         }
         results.append(space(directory))
+        results.append(daemonView(statusFile: configuration.status.file))
         return results
+    }
+
+    /// What kioskd itself says about its queue (status.json `queue.available`): a state
+    /// directory that went read-only or fails under the running daemon shows only there.
+    static func daemonView(statusFile: String) -> DoctorResult {
+        guard let data = FileManager.default.contents(atPath: statusFile), let snapshot = try? StatusSnapshot.decode(data) else {
+            return .ok("queue.state", "no kioskd status file (\(statusFile)): kioskd's own view not available")
+        }
+        if snapshot.queue.available == false {
+            return .failed(
+                "queue.state", "kioskd reports the queue UNAVAILABLE: \(snapshot.queue.unavailableReason ?? "no reason given")",
+                fix: "check the state directory's disk (df, dmesg for I/O errors); restart kioskd once it is writable")
+        }
+        return .ok("queue.state", "kioskd reports the queue available (\(snapshot.queue.depth) waiting)")
     }
 
     /// Free space on the state directory's file system.
