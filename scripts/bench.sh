@@ -1,7 +1,7 @@
 #!/bin/sh
 # `make bench`: build in release mode (own build folder) and print the terminal's figures in one
 # table (`kiosk-bench all`: goals, verdicts, same-run references, spread). Arguments go to it:
-#   scripts/bench.sh --quick     about 3 minutes instead of about 8
+#   scripts/bench.sh --quick     about 5 minutes instead of about 12 (2 cores)
 #   scripts/bench.sh --json      the same figures as JSON
 #   scripts/bench.sh --areas     the older per-area benchmarks (detection accuracy, imaging vs
 #                                tjbench, queue, API, pipeline) with their own detail
