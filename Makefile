@@ -79,7 +79,7 @@ demo: setup
 
 # The Debian packages (kiosk-agent, aidee-sim) in .build/deb: release build with the Swift
 # runtime linked in; docs/PACKAGING.md. Their checks (lintian, install, upgrade, purge under
-# systemd) are scripts/vhw/run-package-stage.sh, part of `make test`.
+# systemd) are scripts/vhw/run-package-stage.sh (not yet part of `make test`: docs/PACKAGING.md).
 deb: setup
 	@scripts/setup-deps.sh package
 	@packaging/build-deb.sh
