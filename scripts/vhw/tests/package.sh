@@ -110,6 +110,10 @@ for _ in $(seq 120); do frames+=("$F/empty.jpg"); done
 "$(dirname "$0")/feed-loopback.sh" 320 240 MJPG 10 "${frames[@]}" >/dev/null 2>&1 &
 FEEDER=$!
 trap 'kill $FEEDER 2>/dev/null; wait $FEEDER 2>/dev/null' EXIT
+# exclusive_caps=1: the loopback shows as a capture device only once the feeder writes; kioskd
+# opened it earlier once and exited ("not a video capture device with streaming").
+capture() { v4l2-ctl -d "$VHW_LOOPBACK_DEV" -D 2>/dev/null | sed -n '/Device Caps/,$p' | grep -q 'Video Capture'; }
+wait_for 60 capture && pass "loopback camera is being fed" || fail "the loopback camera shows no capture capability after 60 s"
 t0=$(date +%s)
 systemctl enable --now --no-block $U >/dev/null 2>&1
 is_active() { [ "$(prop ActiveState)" = active ]; }
