@@ -20,44 +20,30 @@ package struct PanelCommand: AsyncParsableCommand {
     package init() {}
 }
 
-/// `--config`, shared by the panel commands.
-struct PanelOptions: ParsableArguments {
-    @Option(
-        name: .long,
-        help: ArgumentHelp("kioskd configuration (default: \(ConfigurationLoader.defaultFile)).", valueName: "file"))
-    var config: String?
-
-    func load() async throws -> KioskConfiguration {
-        let path = config ?? ConfigurationLoader.defaultFile
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw PanelCommandError(description: "no configuration at \(path); give --config FILE")
-        }
-        do {
-            return try await ConfigurationLoader(file: path, environment: ProcessInfo.processInfo.environment).load()
-        } catch {
-            throw PanelCommandError(description: "cannot use \(path):\n\(error)")
+/// The panel's settings failed to load or a line could not be used; the text says what to do.
+extension CommandFailure {
+    init(panel error: any Error) {
+        if let door = error as? DoorIOError {
+            self.init(door: door)
+        } else {
+            self.init(.failure, "\(error)")
         }
     }
 }
 
-/// A panel command failed; the text says what to do.
-struct PanelCommandError: Error, CustomStringConvertible {
-    var description: String
-}
-
-struct PanelSendCommand: AsyncParsableCommand {
+struct PanelSendCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "send",
         abstract: "Send one credential the configured way (format, lines, timing), e.g. `kioskctl panel send --card 4001`.")
 
-    @OptionGroup var options: PanelOptions
+    @OptionGroup var global: GlobalOptions
     @Option(help: "Card number.") var card: UInt64
     @Option(help: "Facility code (default: panel.facility_code).") var facility: UInt64?
 
     mutating func run() async throws {
-        let config = try await options.load()
+        let config = try await global.loadConfiguration()
         guard let format = config.panel.wiegandFormat else {
-            throw PanelCommandError(description: "panel.format '\(config.panel.format)' is not a format")
+            throw CommandFailure(.configuration, "panel.format '\(config.panel.format)' is not a Wiegand format")
         }
         let credential = WiegandCredential(
             facility: facility ?? (format.facilityBits == 0 ? 0 : UInt64(config.panel.facilityCode)), card: card)
@@ -81,10 +67,19 @@ struct PanelSendCommand: AsyncParsableCommand {
             report = try await controller.sendCredential(frame)
         } catch {
             await controller.shutdown()
-            throw PanelCommandError(description: "\(error)")
+            throw CommandFailure(panel: error)
         }
         await controller.shutdown()
-        print("sent \(format) \(credential): \(String(frame.map { $0 ? "1" : "0" }))")
+        let bits = String(frame.map { $0 ? "1" : "0" })
+        if global.json {
+            JSONOutput.print([
+                "format": "\(format)", "facility": credential.facility, "card": credential.card, "bits": bits,
+                "pulse_us": [report.pulseWidth.lowerBound, report.pulseWidth.upperBound],
+                "interval_us": [report.interval.lowerBound, report.interval.upperBound], "frame_ms": report.total / 1000,
+            ])
+            return
+        }
+        print("sent \(format) \(credential): \(bits)")
         print(
             String(
                 format: "pulse %.0f-%.0f us, interval %.0f-%.0f us, frame %.1f ms (sender's clock)", report.pulseWidth.lowerBound,
@@ -92,12 +87,12 @@ struct PanelSendCommand: AsyncParsableCommand {
     }
 }
 
-struct PanelWatchCommand: AsyncParsableCommand {
+struct PanelWatchCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
         abstract: "Print Wiegand frames read from two input lines, decoded, with their timing, until Ctrl-C, --count or --timeout.")
 
-    @OptionGroup var options: PanelOptions
+    @OptionGroup var global: GlobalOptions
     @Option(help: "GPIO chip (default: door.chip).") var chip: String?
     @Option(help: "D0 line name or offset (default: panel.wiegand.d0_line).") var d0: String?
     @Option(help: "D1 line name or offset (default: panel.wiegand.d1_line).") var d1: String?
@@ -106,7 +101,8 @@ struct PanelWatchCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many seconds.") var timeout: Double?
 
     mutating func run() async throws {
-        let config = try? await options.load()
+        // Watching needs no configuration: --chip/--d0/--d1 name the lines on a bench.
+        let config = global.configurationFile == nil ? nil : try await global.loadConfiguration()
         let panel = config?.panel ?? PanelSettings()
         let chip = self.chip ?? config?.door.chip ?? "gpiochip0"
         let receiver: WiegandReceiver
@@ -115,7 +111,7 @@ struct PanelWatchCommand: AsyncParsableCommand {
                 chip: chip, d0: GPIOLineSelector(parsing: d0 ?? panel.d0Line), d1: GPIOLineSelector(parsing: d1 ?? panel.d1Line),
                 activeLow: activeHigh ? false : panel.activeLow, consumer: "kioskctl")
         } catch {
-            throw PanelCommandError(description: "\(error)")
+            throw CommandFailure(panel: error)
         }
         let configured = panel.wiegandFormat
         let limit = count
@@ -125,15 +121,20 @@ struct PanelWatchCommand: AsyncParsableCommand {
                 await receiver.stop()
             }
         }
-        print("watching Wiegand D0/D1 on \(chip); Ctrl-C to stop")
+        global.note("watching Wiegand D0/D1 on \(chip); Ctrl-C to stop")
+        if !global.json { print("watching Wiegand D0/D1 on \(chip); Ctrl-C to stop") }
         var seen = 0
         for await result in receiver.frames {
             switch result {
             case .failure(let error):
                 stopper?.cancel()
-                throw PanelCommandError(description: "\(error)")
+                throw CommandFailure(panel: error)
             case .success(let frame):
-                print(Self.describe(frame, configured: configured))
+                if global.json {
+                    JSONOutput.print(Self.object(frame, configured: configured))
+                } else {
+                    print(Self.describe(frame, configured: configured))
+                }
                 seen += 1
             }
             if let limit, seen >= limit { break }
@@ -142,23 +143,42 @@ struct PanelWatchCommand: AsyncParsableCommand {
         await receiver.stop()
     }
 
+    /// The frame decoded by the first format of its length (the configured one first), or why not.
+    static func decoding(_ frame: WiegandReceivedFrame, configured: WiegandFormat?) -> (format: WiegandFormat?, result: String) {
+        let candidates = [configured, .h10301, .h10306].compactMap { $0 }.filter { $0.bitCount == frame.bits.count }
+        guard let format = candidates.first else { return (nil, "no known format for \(frame.bits.count) bits") }
+        do {
+            return (format, "\(try format.decode(frame.bits))")
+        } catch {
+            return (format, "\(error)")
+        }
+    }
+
+    /// Pulse widths and intervals in µs.
+    static func timing(_ frame: WiegandReceivedFrame) -> (widths: [Double], intervals: [Double]) {
+        (frame.pulseWidths.compactMap { $0 }.map { Double($0) / 1000 }, frame.intervals.map { Double($0) / 1000 })
+    }
+
     /// One line per frame: bits, the decoding for its length, timing.
     static func describe(_ frame: WiegandReceivedFrame, configured: WiegandFormat?) -> String {
-        let candidates = [configured, .h10301, .h10306].compactMap { $0 }.filter { $0.bitCount == frame.bits.count }
-        var decoded = "no known format for \(frame.bits.count) bits"
-        if let format = candidates.first {
-            do {
-                decoded = "\(format) \(try format.decode(frame.bits))"
-            } catch {
-                decoded = "\(error)"
-            }
-        }
-        let widths = frame.pulseWidths.compactMap { $0 }.map { Double($0) / 1000 }
-        let intervals = frame.intervals.map { Double($0) / 1000 }
+        let decoded = decoding(frame, configured: configured)
+        let (widths, intervals) = timing(frame)
         let timing = String(
             format: "pulse %.0f-%.0f us, interval %.0f-%.0f us", widths.min() ?? 0, widths.max() ?? 0, intervals.min() ?? 0,
             intervals.max() ?? 0)
         let glitches = frame.glitches > 0 ? ", \(frame.glitches) glitch(es)" : ""
-        return "\(frame.bits.count) bits \(frame.bitText): \(decoded); \(timing)\(glitches)"
+        let text = decoded.format.map { "\($0) \(decoded.result)" } ?? decoded.result
+        return "\(frame.bits.count) bits \(frame.bitText): \(text); \(timing)\(glitches)"
+    }
+
+    /// The same frame for `--json` (one object per line): docs/KIOSKCTL.md, "panel".
+    static func object(_ frame: WiegandReceivedFrame, configured: WiegandFormat?) -> [String: Any] {
+        let decoded = decoding(frame, configured: configured)
+        let (widths, intervals) = timing(frame)
+        return [
+            "bit_count": frame.bits.count, "bits": frame.bitText, "format": decoded.format.map { "\($0)" } ?? NSNull(),
+            "decoded": decoded.result, "pulse_us": [widths.min() ?? 0, widths.max() ?? 0],
+            "interval_us": [intervals.min() ?? 0, intervals.max() ?? 0], "glitches": frame.glitches,
+        ]
     }
 }

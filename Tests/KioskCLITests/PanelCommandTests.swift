@@ -27,5 +27,16 @@ struct PanelCommandTests {
         var flipped = frame
         flipped.bits[5].toggle()
         #expect(PanelWatchCommand.describe(flipped, configured: nil).contains("parity"))
+        let object = PanelWatchCommand.object(frame, configured: .h10301)
+        #expect(object["bit_count"] as? Int == 26 && object["bits"] as? String == "10000110100110011000010110")
+        #expect((object["decoded"] as? String)?.contains("card 13067") == true)
+        #expect(object["pulse_us"] as? [Double] == [52, 52] && object["interval_us"] as? [Double] == [2000, 2000])
+    }
+
+    @Test("send and watch take the shared --config, --json and --verbose")
+    func globalOptions() throws {
+        let send = try #require(
+            try KioskControl.parseAsRoot(["panel", "send", "--card", "1", "--config", "/tmp/k.yaml", "--json", "-v"]) as? PanelSendCommand)
+        #expect(send.global.config == "/tmp/k.yaml" && send.global.json && send.global.verbose)
     }
 }
