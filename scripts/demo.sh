@@ -48,7 +48,7 @@ trap cleanup EXIT
 
 say "aidee-sim on 127.0.0.1:$PORT, enrolling people with kioskctl api"
 start_sim
-"$BIN/kioskctl" api key issue --username demo --password demo-password --save "$D/credentials"
+printf 'demo-password\n' | "$BIN/kioskctl" api key issue --username demo --password-stdin --save "$D/credentials"
 user_id() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
 OBAMA=$("$BIN/kioskctl" api users create --status APPROVED --group-id 1 --json | user_id)
 "$BIN/kioskctl" api faces add --user "$OBAMA" --image "$FACES/facerec/obama.jpg"

@@ -57,12 +57,16 @@ final class KioskdHarness {
         for _ in 0..<100 {
             let issue = Process()
             issue.executableURL = ctl
-            issue.arguments = ["api", "key", "issue", "--username", "bench", "--password", "bench-password", "--save", credentials.path]
+            issue.arguments = ["api", "key", "issue", "--username", "bench", "--password-stdin", "--save", credentials.path]
             issue.environment = ProcessInfo.processInfo.environment.merging(
                 ["KIOSK_API_URL": url, "KIOSK_PROJECT_ID": "1"], uniquingKeysWith: { $1 })
             issue.standardOutput = FileHandle.nullDevice
             issue.standardError = FileHandle.nullDevice
+            let password = Pipe()
+            issue.standardInput = password
             if (try? issue.run()) != nil {
+                password.fileHandleForWriting.write(Data("bench-password\n".utf8))
+                try? password.fileHandleForWriting.close()
                 issue.waitUntilExit()
                 if issue.terminationStatus == 0 {
                     apiURL = url

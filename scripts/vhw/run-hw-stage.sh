@@ -128,7 +128,7 @@ start_simulator() {
     url=http://127.0.0.1:$SIM_PORT
     # The kiosk's account: key and secret saved 0600 under the project folder, which the guest
     # shares at the same path (the guest reads it; nothing secret goes through the environment).
-    "$ctl" api key issue --url "$url" --username kiosk --password "$pw" --save "$AIDEE/credentials" >/dev/null ||
+    printf '%s\n' "$pw" | "$ctl" api key issue --url "$url" --username kiosk --password-stdin --save "$AIDEE/credentials" >/dev/null ||
         { echo "kioskctl api key issue failed"; return 1; }
     user=$("$ctl" api users create --url "$url" --project 1 --credentials "$AIDEE/credentials" --status APPROVED --json |
            sed -n 's/.*"id":\([0-9]*\).*/\1/p')

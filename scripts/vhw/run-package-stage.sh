@@ -84,9 +84,8 @@ SIM_PORT=$(printf '%s' "$line" | sed -n 's#.*http://127\.0\.0\.1:\([0-9]*\)/.*#\
 [ -n "$SIM_PORT" ] && pass "aidee-sim from its package serves on 127.0.0.1:$SIM_PORT with its packaged models" ||
     { fail "aidee-sim from its package did not start: $(tail -n 3 "$A/server.log" | tr '\n' ' ')"; finish; }
 url=http://127.0.0.1:$SIM_PORT ctl=$X/usr/bin/kioskctl
-issue() { # --password-stdin (current kioskctl), else --password (older builds)
-    printf '%s\n' "$pw" | "$ctl" api key issue --url "$url" --username kiosk --password-stdin --save "$A/credentials" >/dev/null 2>&1 ||
-        "$ctl" api key issue --url "$url" --username kiosk --password "$pw" --save "$A/credentials" >/dev/null
+issue() { # the password on stdin: never on the command line
+    printf '%s\n' "$pw" | "$ctl" api key issue --url "$url" --username kiosk --password-stdin --save "$A/credentials" >/dev/null
 }
 issue &&
 user=$("$ctl" api users create --url "$url" --project 1 --credentials "$A/credentials" --status APPROVED --json |
