@@ -12,7 +12,7 @@
 #
 # When the stage cannot run here (no qemu, set-up failed, no test binary) it FAILS. To skip it on
 # purpose, and say so loudly: KIOSK_SKIP_VM=1 (VHW_SKIP=1 is the same); refused when CI=true.
-# Knobs: VHW_HW_FILTER=Hardware  VHW_STAGE_TIMEOUT=600  VHW_SWIFT_TIMEOUT=240
+# Knobs: VHW_HW_FILTER=Hardware  VHW_STAGE_TIMEOUT=600  VHW_SWIFT_TIMEOUT=360
 #        VHW_TEST_BINARY=.build/debug/kiosk-agentPackageTests.xctest, and run-in-vm.sh's knobs.
 # Exit status: 0 all passed (or skipped by KIOSK_SKIP_VM=1); 1 something failed or could not run.
 set -u
@@ -23,7 +23,7 @@ T0=$(date +%s)
 # the slowest measurement, so a machine several-fold slower is reported by the per-part times
 # below before it fails.
 STAGE_TIMEOUT=${VHW_STAGE_TIMEOUT:-600}
-SWIFT_TIMEOUT=${VHW_SWIFT_TIMEOUT:-240}
+SWIFT_TIMEOUT=${VHW_SWIFT_TIMEOUT:-360}
 banner() { echo; echo "################ hardware stage: $* ################"; }
 BIN=${VHW_TEST_BINARY:-.build/debug/kiosk-agentPackageTests.xctest}
 FILTER=${VHW_HW_FILTER:-Hardware}

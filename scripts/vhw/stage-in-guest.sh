@@ -38,13 +38,13 @@ parallel=--no-parallel
 [ "${VHW_SWIFT_PARALLEL:-0}" = 1 ] && parallel=
 if [ -x "$VHW_TEST_BINARY" ]; then
     # The binary and its Swift runtime (/opt/swift) come from the host, read-only.
-    timeout -k 5 "${VHW_SWIFT_TIMEOUT:-240}" "$VHW_TEST_BINARY" --testing-library swift-testing $parallel \
+    timeout -k 5 "${VHW_SWIFT_TIMEOUT:-360}" "$VHW_TEST_BINARY" --testing-library swift-testing $parallel \
         --filter "$VHW_HW_FILTER" --xunit-output "$VHW_STAGE_DIR/hardware-tests.xml"
     src=$?
     echo "$src" >"$VHW_STAGE_DIR/swift.rc"
     # 69: Swift Testing found no test matching the filter; run-hw-stage.sh judges that.
     [ $src -eq 0 ] || [ $src -eq 69 ] || rc=1
-    [ $src -eq 124 ] && echo "the Swift hardware suites were stopped after ${VHW_SWIFT_TIMEOUT:-240}s (VHW_SWIFT_TIMEOUT)"
+    [ $src -eq 124 ] && echo "the Swift hardware suites were stopped after ${VHW_SWIFT_TIMEOUT:-360}s (VHW_SWIFT_TIMEOUT)"
 else
     echo "no test binary at $VHW_TEST_BINARY"; echo 127 >"$VHW_STAGE_DIR/swift.rc"; rc=1
 fi
