@@ -31,10 +31,7 @@ struct DoctorCommand: AsyncParsableCommand, KioskctlCommand {
     var unitFile: String?
 
     func run() async throws {
-        let unit =
-            unitFile.flatMap { path in
-                (try? String(contentsOfFile: path, encoding: .utf8)).map { InstalledUnit.parse($0, path: path) }
-            } ?? InstalledUnit.load()
+        let unit = try InstalledUnit.load(named: unitFile)
         let config = global.configurationFile ?? ConfigurationLoader.defaultFile
         global.note("doctor: configuration \(config), unit \(unit.path ?? "not installed (defaults: User=\(unit.user))")")
         let report = await DoctorRunner.run(

@@ -60,6 +60,16 @@ struct InstalledUnit: Sendable, Equatable {
         return InstalledUnit(path: nil, user: "kiosk", credentials: [:])
     }
 
+    /// The unit `--unit-file` names, else the installed one. A named file that cannot be read is an
+    /// error, not a quiet fall back to the installed unit.
+    static func load(named file: String?) throws(CommandFailure) -> InstalledUnit {
+        guard let file else { return load() }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw CommandFailure(.inputFile, "cannot read the unit file \(file); check the path given with --unit-file")
+        }
+        return parse(text, path: file)
+    }
+
     static func parse(_ text: String, path: String?) -> InstalledUnit {
         var unit = InstalledUnit(path: path, user: "kiosk", credentials: [:])
         for raw in text.split(separator: "\n") {

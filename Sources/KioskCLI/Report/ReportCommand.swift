@@ -30,10 +30,7 @@ struct ReportCommand: AsyncParsableCommand, KioskctlCommand {
     var unitFile: String?
 
     func run() async throws {
-        let unit =
-            unitFile.flatMap { path in
-                (try? String(contentsOfFile: path, encoding: .utf8)).map { InstalledUnit.parse($0, path: path) }
-            } ?? InstalledUnit.load()
+        let unit = try InstalledUnit.load(named: unitFile)
         if !force, FileManager.default.fileExists(atPath: out) {
             throw CommandFailure(.outputFile, "\(out) exists; give --force to replace it, or another --out")
         }
