@@ -58,7 +58,8 @@ struct APITokenCommand: AsyncParsableCommand {
         subcommands: [Issue.self, Renew.self, Revoke.self])
 
     struct Issue: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Issue a token (POST /auth/token) and print its expiry.")
+        static let configuration = CommandConfiguration(abstract: "Issue a token (POST /auth/token) and print its expiry.").compactUsage(
+            "kioskctl api token issue [<options>]")
         @OptionGroup var api: APIOptions
         func run() async throws {
             try await APIRunner.run(api) { client, _ in
@@ -70,7 +71,8 @@ struct APITokenCommand: AsyncParsableCommand {
 
     struct Renew: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Issue a token, then renew it (PATCH /auth/token) and print the new expiry.")
+            abstract: "Issue a token, then renew it (PATCH /auth/token) and print the new expiry."
+        ).compactUsage("kioskctl api token renew [<options>]")
         @OptionGroup var api: APIOptions
         func run() async throws {
             try await APIRunner.run(api) { client, _ in
@@ -81,7 +83,8 @@ struct APITokenCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Issue a token, then revoke it (DELETE /auth/token).")
+        static let configuration = CommandConfiguration(abstract: "Issue a token, then revoke it (DELETE /auth/token).").compactUsage(
+            "kioskctl api token revoke [<options>]")
         @OptionGroup var api: APIOptions
         func run() async throws {
             try await APIRunner.run(api) { client, _ in
@@ -95,6 +98,7 @@ struct APITokenCommand: AsyncParsableCommand {
 
 struct APIProjectsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "projects", abstract: "List the projects the key may use (GET /projects).")
+        .compactUsage("kioskctl api projects [<options>]")
     @OptionGroup var api: APIOptions
     func run() async throws {
         try await APIRunner.run(api) { client, _ in
@@ -163,6 +167,7 @@ struct APIUsersCommand: AsyncParsableCommand {
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a user and their faces (DELETE /projects/{id}/users/{user}).")
+            .compactUsage("kioskctl api users delete --user <user> [<options>]")
         @OptionGroup var api: APIOptions
         @Option(help: "User id.") var user: Int
 
@@ -183,7 +188,8 @@ struct APIFacesCommand: AsyncParsableCommand {
         subcommands: [List.self, Add.self, Get.self, Update.self, Delete.self, DeleteAll.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a user's faces.")
+        static let configuration = CommandConfiguration(abstract: "List a user's faces.").compactUsage(
+            "kioskctl api faces list --user <user> [<options>]")
         @OptionGroup var api: APIOptions
         @Option(help: "User id.") var user: Int
         func run() async throws {
@@ -208,7 +214,8 @@ struct APIFacesCommand: AsyncParsableCommand {
     }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a face from a JPEG or PNG file, sent as-is.")
+        static let configuration = CommandConfiguration(abstract: "Add a face from a JPEG or PNG file, sent as-is.").compactUsage(
+            "kioskctl api faces add --user <user> --image <image> [<options>]")
         @OptionGroup var api: APIOptions
         @Option(help: "User id.") var user: Int
         @Option(help: "JPEG or PNG file with one face.") var image: String
@@ -257,7 +264,8 @@ struct APIFacesCommand: AsyncParsableCommand {
     }
 
     struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Replace a face's image.")
+        static let configuration = CommandConfiguration(abstract: "Replace a face's image.").compactUsage(
+            "kioskctl api faces update --user <user> --face <face> --image <image>")
         @OptionGroup var api: APIOptions
         @Option(help: "User id.") var user: Int
         @Option(help: "Face id.") var face: Int
@@ -274,7 +282,8 @@ struct APIFacesCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a face.")
+        static let configuration = CommandConfiguration(abstract: "Delete a face.").compactUsage(
+            "kioskctl api faces delete --user <user> --face <face> [<options>]")
         @OptionGroup var api: APIOptions
         @Option(help: "User id.") var user: Int
         @Option(help: "Face id.") var face: Int
@@ -287,7 +296,8 @@ struct APIFacesCommand: AsyncParsableCommand {
     }
 
     struct DeleteAll: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "delete-all", abstract: "Delete all of a user's faces.")
+        static let configuration = CommandConfiguration(commandName: "delete-all", abstract: "Delete all of a user's faces.").compactUsage(
+            "kioskctl api faces delete-all --user <user> [<options>]")
         @OptionGroup var api: APIOptions
         @Option(help: "User id.") var user: Int
         func run() async throws {
@@ -306,7 +316,8 @@ struct APIFacesCommand: AsyncParsableCommand {
 
 struct APICheckInCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check-in", abstract: "Check a face in (POST /projects/{id}/check-in), as the kiosk does.")
+        commandName: "check-in", abstract: "Check a face in (POST /projects/{id}/check-in), as the kiosk does."
+    ).compactUsage("kioskctl api check-in --image <image> [<options>]")
     @OptionGroup var api: APIOptions
     @Option(help: "JPEG or PNG file.") var image: String
     @Option(help: #"Condition JSON, e.g. {"group_id": 2, "properties": {"site": "seoul"}}."#) var condition: String?
@@ -330,7 +341,8 @@ struct APICheckInCommand: AsyncParsableCommand {
 
 struct APISearchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "search", abstract: "Identify a face without checking in (POST /projects/{id}/_search).")
+        commandName: "search", abstract: "Identify a face without checking in (POST /projects/{id}/_search)."
+    ).compactUsage("kioskctl api search --image <image> [<options>]")
     @OptionGroup var api: APIOptions
     @Option(help: "JPEG or PNG file.") var image: String
     @Option(help: #"Condition JSON, e.g. {"group_id": 2}."#) var condition: String?

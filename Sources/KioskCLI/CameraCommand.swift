@@ -119,7 +119,8 @@ struct CameraListCommand: AsyncParsableCommand, KioskctlCommand {
 
 struct CameraFormatsCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
-        commandName: "formats", abstract: "List the pixel formats, sizes and frame rates a camera offers.")
+        commandName: "formats", abstract: "List the pixel formats, sizes and frame rates a camera offers."
+    ).compactUsage("kioskctl camera formats [<options>]")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: CameraDeviceOptions
@@ -163,7 +164,7 @@ struct CameraControlsCommand: AsyncParsableCommand, KioskctlCommand {
             exposure_auto=manual), or on/off. Settings last until the camera is unplugged or kioskd \
             re-applies its configured ones; put lasting settings in kioskd.yaml (camera.controls).
             """
-    )
+    ).compactUsage("kioskctl camera controls [<options>]")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: CameraDeviceOptions
@@ -283,7 +284,7 @@ struct CameraFPSCommand: AsyncParsableCommand, KioskctlCommand {
             frames are counted. A rate well below the one asked usually means poor light (the \
             camera lengthens exposure: try power_line_frequency and exposure settings) or USB bandwidth.
             """
-    )
+    ).compactUsage("kioskctl camera fps [<options>]")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var options: CameraDeviceOptions

@@ -20,7 +20,7 @@ package struct DetectCommand: AsyncParsableCommand, KioskctlCommand {
             --force). The time is detection plus quality, without file decoding. Exit status 0 \
             also when no face is found.
             """
-    )
+    ).compactUsage("kioskctl detect --image <file> [<options>]")
 
     @OptionGroup package var global: GlobalOptions
 

@@ -7,7 +7,8 @@ import Outbox
 struct EventsCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
-        abstract: "Show the event journal: decisions, door events, queue drops, late outcomes, errors (oldest first).")
+        abstract: "Show the event journal: decisions, door events, queue drops, late outcomes, errors (oldest first)."
+    ).compactUsage("kioskctl events [<options>]")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var state: StateDirectoryOptions

@@ -5,7 +5,8 @@ import Foundation
 
 struct GPIOGetCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
-        commandName: "get", abstract: "Read an input's logical level once (1 = active).")
+        commandName: "get", abstract: "Read an input's logical level once (1 = active)."
+    ).compactUsage("kioskctl gpio get <line> [<options>]")
 
     @Argument(help: "Door role, line name or offset.") var line: String
     @OptionGroup var global: GlobalOptions
@@ -31,7 +32,8 @@ struct GPIOSetCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "set",
         abstract: "Drive an output on or off and hold it (until --for elapses or Ctrl-C).",
-        discussion: "When the command ends the line is released; what the pin does then depends on the GPIO driver (see docs/DOORIO.md).")
+        discussion: "When the command ends the line is released; what the pin does then depends on the GPIO driver (see docs/DOORIO.md)."
+    ).compactUsage("kioskctl gpio set <line> <value> [<options>]")
 
     @Argument(help: "Door role, line name or offset.") var line: String
     @Argument(help: "on|off (or 1|0).") var value: String
@@ -67,7 +69,8 @@ struct GPIOSetCommand: AsyncParsableCommand, KioskctlCommand {
 
 struct GPIOPulseCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pulse", abstract: "Switch an output on for a time, then off (e.g. `kioskctl gpio pulse relay --ms 500`).")
+        commandName: "pulse", abstract: "Switch an output on for a time, then off (e.g. `kioskctl gpio pulse relay --ms 500`)."
+    ).compactUsage("kioskctl gpio pulse <line> [<options>]")
 
     @Argument(help: "Door role, line name or offset.") var line: String
     @OptionGroup var global: GlobalOptions
@@ -108,7 +111,8 @@ struct GPIOPulseCommand: AsyncParsableCommand, KioskctlCommand {
 
 struct GPIOWatchCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
-        commandName: "watch", abstract: "Print input edges live (raw, not debounced) until Ctrl-C, --count or --timeout.")
+        commandName: "watch", abstract: "Print input edges live (raw, not debounced) until Ctrl-C, --count or --timeout."
+    ).compactUsage("kioskctl gpio watch [<lines> ...] [<options>]")
 
     @Argument(help: "Door roles, line names or offsets (default: door-sensor, exit-button, tamper where present).")
     var lines: [String] = []

@@ -34,7 +34,8 @@ extension CommandFailure {
 struct PanelSendCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "send",
-        abstract: "Send one credential the configured way (format, lines, timing), e.g. `kioskctl panel send --card 4001`.")
+        abstract: "Send one credential the configured way (format, lines, timing), e.g. `kioskctl panel send --card 4001`."
+    ).compactUsage("kioskctl panel send --card <card> [<options>]")
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Card number.") var card: UInt64
@@ -90,7 +91,8 @@ struct PanelSendCommand: AsyncParsableCommand, KioskctlCommand {
 struct PanelWatchCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
-        abstract: "Print Wiegand frames read from two input lines, decoded, with their timing, until Ctrl-C, --count or --timeout.")
+        abstract: "Print Wiegand frames read from two input lines, decoded, with their timing, until Ctrl-C, --count or --timeout."
+    ).compactUsage("kioskctl panel watch [<options>]")
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "GPIO chip (default: door.chip).") var chip: String?

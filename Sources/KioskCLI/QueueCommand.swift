@@ -49,7 +49,8 @@ struct QueueCommand: AsyncParsableCommand {
 struct QueueStatusCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Items and bytes queued, limits, drops by reason, and the sender's state (circuit breaker).")
+        abstract: "Items and bytes queued, limits, drops by reason, and the sender's state (circuit breaker)."
+    ).compactUsage("kioskctl queue status [<options>]")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var state: StateDirectoryOptions
@@ -96,7 +97,8 @@ struct QueueStatusCommand: AsyncParsableCommand, KioskctlCommand {
 
 struct QueueListCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "Queued items, oldest first (metadata only; images are never shown).")
+        commandName: "list", abstract: "Queued items, oldest first (metadata only; images are never shown)."
+    ).compactUsage("kioskctl queue list [<options>]")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var state: StateDirectoryOptions
@@ -135,7 +137,8 @@ struct QueueListCommand: AsyncParsableCommand, KioskctlCommand {
 struct QueueRetryCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "retry",
-        abstract: "Make an item (or all) due now; kioskd sends it within seconds (its idle poll).")
+        abstract: "Make an item (or all) due now; kioskd sends it within seconds (its idle poll)."
+    ).compactUsage("kioskctl queue retry [<id>] [<options>]")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var state: StateDirectoryOptions
@@ -161,7 +164,8 @@ struct QueueRetryCommand: AsyncParsableCommand, KioskctlCommand {
 struct QueuePurgeCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "purge",
-        abstract: "Delete queued items (all, or those captured before a given age); each is journaled as purged.")
+        abstract: "Delete queued items (all, or those captured before a given age); each is journaled as purged."
+    ).compactUsage("kioskctl queue purge [<options>]")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var state: StateDirectoryOptions

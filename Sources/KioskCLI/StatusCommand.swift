@@ -11,7 +11,8 @@ struct StatusCommand: AsyncParsableCommand, KioskctlCommand {
             Reads the status file kioskd writes every few seconds (status.file in the \
             configuration; --file overrides it). --json prints the file's JSON as it is. Exit 69 \
             when there is no status file (kioskd not running), 65 when it cannot be read as one.
-            """)
+            """
+    ).compactUsage("kioskctl status [<options>]")
 
     @OptionGroup var global: GlobalOptions
 

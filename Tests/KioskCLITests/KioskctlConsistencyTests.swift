@@ -33,6 +33,9 @@ struct KioskctlConsistencyTests {
             for option in ["--config <file>", "--json", "--verbose"] {
                 #expect(help.contains(option), "`kioskctl \(path.joined(separator: " "))` lacks \(option)")
             }
+            // A serial console is 80 columns: the usage line is the one ArgumentParser does not wrap.
+            let usage = help.split(separator: "\n").first { $0.hasPrefix("USAGE: ") } ?? ""
+            #expect(usage.count <= 80, "`kioskctl \(path.joined(separator: " "))`: a \(usage.count)-column usage line")
         }
     }
 

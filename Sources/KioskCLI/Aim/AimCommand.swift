@@ -23,7 +23,8 @@ struct AimCommand: AsyncParsableCommand, KioskctlCommand {
             --once --json prints it as JSON (docs/KIOSKCTL.md); --json alone prints one JSON \
             object per line. The camera streams to one program at a time: while kioskd runs \
             it holds the camera and aim says so (exit 75); stop kioskd first.
-            """)
+            """
+    ).compactUsage("kioskctl aim [<options>]")
 
     @OptionGroup var global: GlobalOptions
 

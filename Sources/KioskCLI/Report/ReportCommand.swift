@@ -15,7 +15,8 @@ struct ReportCommand: AsyncParsableCommand, KioskctlCommand {
             key or a secret: every file is scanned for the secrets this machine holds. The file \
             is written mode 0600 and an existing one is replaced only with --force. Run as root \
             (or the service user) to include what only kioskd can read.
-            """)
+            """
+    ).compactUsage("kioskctl report --out <file.tar.gz> [<options>]")
 
     @OptionGroup var global: GlobalOptions
 

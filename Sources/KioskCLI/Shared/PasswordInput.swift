@@ -42,6 +42,11 @@ enum PasswordInput {
         var silent = saved
         silent.c_lflag &= ~tcflag_t(ECHO)
         silent.c_lflag |= tcflag_t(ECHONL)
+        // Ctrl-C (or a hang-up, or a kill) at the prompt must not leave the technician's terminal
+        // without echo: the handlers put the saved settings back, then let the signal do what it
+        // would have done.
+        TerminalRestore.arm(saved)
+        defer { TerminalRestore.disarm() }
         guard tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent) == 0 else {
             throw CommandFailure(.usage, "cannot turn off echo to ask for the password; use --password-stdin")
         }
@@ -49,5 +54,29 @@ enum PasswordInput {
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
         guard let line, !line.isEmpty else { throw CommandFailure(.usage, "no password given") }
         return line
+    }
+}
+
+/// The terminal settings to put back if a signal ends the process while echo is off. A C signal
+/// handler cannot capture context, hence the process-wide storage; it is written only before the
+/// handlers are installed and after they are removed.
+private enum TerminalRestore {
+    nonisolated(unsafe) static var saved = termios()
+    static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+
+    static func arm(_ settings: termios) {
+        saved = settings
+        for number in signals {
+            signal(number) { number in
+                // Only async-signal-safe calls here: tcsetattr, signal, raise.
+                tcsetattr(STDIN_FILENO, TCSAFLUSH, &TerminalRestore.saved)
+                signal(number, SIG_DFL)
+                raise(number)
+            }
+        }
+    }
+
+    static func disarm() {
+        for number in signals { signal(number, SIG_DFL) }
     }
 }
