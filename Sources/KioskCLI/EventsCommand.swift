@@ -68,6 +68,7 @@ struct EventsCommand: AsyncParsableCommand, KioskctlCommand {
             var parts = [r.outcome.rawValue]
             if let user = r.userID { parts.append("user=\(user)") }
             if let s = r.similarity { parts.append(String(format: "similarity=%.3f", s)) }
+            if let direction = r.direction { parts.append("direction=\(direction)") }
             if let reason = r.reason { parts.append("reason=\"\(reason)\"") }
             let l = r.latencies
             let stages = [

@@ -138,10 +138,12 @@ package struct DecisionRecord: Sendable, Equatable, Codable {
     package var latencies: StageLatencies
     /// The outbox item id when the check-in was queued for later delivery.
     package var queuedItemID: Int64?
+    /// `door.direction` (entry or exit) when the terminal is configured with one.
+    package var direction: String?
 
     package init(
         outcome: DecisionOutcome, userID: String? = nil, similarity: Double? = nil, reason: String? = nil,
-        latencies: StageLatencies = StageLatencies(), queuedItemID: Int64? = nil
+        latencies: StageLatencies = StageLatencies(), queuedItemID: Int64? = nil, direction: String? = nil
     ) {
         self.outcome = outcome
         self.userID = userID
@@ -149,6 +151,7 @@ package struct DecisionRecord: Sendable, Equatable, Codable {
         self.reason = reason
         self.latencies = latencies
         self.queuedItemID = queuedItemID
+        self.direction = direction
     }
 }
 

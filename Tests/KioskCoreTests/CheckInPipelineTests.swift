@@ -95,6 +95,71 @@ struct CheckInPipelineTests {
         }
     }
 
+    @Test("turnstile: a second face during the open grant is tailgating (signalled, journaled with the count), never checked in")
+    func tailgatingWhileTheGrantIsOpen() async throws {
+        let f = try await PipelineFixture(gateway: ScriptedGateway(otherwise: Answer(outcome: ScriptedGateway.grant)), withStore: true) {
+            $0.door.kind = .turnstile
+            $0.door.direction = .entry
+            $0.detection.multipleFaces = .largest
+        }
+        await f.door.actAsTurnstile()
+        try await f.running {
+            f.detector.show(.faces([ScriptedDetector.frontalFace()]))
+            #expect(await waitUntil { await f.door.grants == 1 })
+            f.detector.show(.faces([ScriptedDetector.frontalFace(x: 10), ScriptedDetector.frontalFace(x: 200)]))
+            #expect(await waitUntil { await f.door.kinds.contains("one-person") })
+            #expect(await waitUntil { (try? await f.journal?.entries(kinds: [.door]).count) == 1 })
+            let door = try await f.journal?.entries(kinds: [.door]) ?? []
+            guard case .door(let event)? = door.first?.event else {
+                Issue.record("no door event: \(door)")
+                return
+            }
+            #expect(event.kind == .tailgating)
+            #expect(event.detail?.hasPrefix("2 faces in view") == true, "\(event.detail ?? "")")
+            // Said once per grant, however many frames show the two of them.
+            let before = f.detector.detections
+            #expect(await waitUntil { f.detector.detections >= before + 10 })
+            #expect(await f.door.kinds.filter { $0 == "one-person" }.count == 1)
+            #expect(await f.gateway.calls == 1)
+            #expect(await f.door.grants == 1)
+            // The decision carries the configured direction in the journal.
+            let decisions = try await f.journal?.entries(kinds: [.decision]) ?? []
+            guard case .decision(let decision)? = decisions.first?.event else {
+                Issue.record("no decision")
+                return
+            }
+            #expect(decision.direction == "entry")
+        }
+    }
+
+    @Test("turnstile: the granted person leaves, another comes while the grant is open: tailgating; after the passage, checked in")
+    func tailgatingAfterTheGrantedPersonLeft() async throws {
+        let f = try await PipelineFixture(gateway: ScriptedGateway(otherwise: Answer(outcome: ScriptedGateway.grant))) {
+            $0.door.kind = .turnstile
+            $0.pipeline.absenceToReset = .milliseconds(400)
+        }
+        await f.door.actAsTurnstile()
+        try await f.running {
+            f.detector.show(.faces([ScriptedDetector.frontalFace()]))
+            #expect(await waitUntil { await f.door.grants == 1 })
+            f.detector.show(.faces([]))
+            // An empty frame analysed, then absence_to_reset (400 ms) passed with margin.
+            let emptyFrom = f.detector.detections
+            #expect(await waitUntil { f.detector.detections >= emptyFrom + 2 })
+            let empty = ContinuousClock.now
+            #expect(await waitUntil { ContinuousClock.now - empty > .milliseconds(700) })
+            f.detector.show(.faces([ScriptedDetector.frontalFace()]))
+            #expect(await waitUntil { await f.door.kinds.contains("one-person") })
+            #expect(await f.gateway.calls == 1)
+            // The passage ends the grant; the next person, once the view was empty, is checked in.
+            await f.door.passage()
+            f.detector.show(.faces([]))
+            #expect(await waitUntil { f.status.snapshot.state == "idle" })
+            f.detector.show(.faces([ScriptedDetector.frontalFace()]))
+            #expect(await waitUntil { await f.gateway.calls == 2 })
+        }
+    }
+
     @Test("a slow server: the door decides by the offline policy at the deadline; the late grant opens it for the person still there")
     func lateGrantForThePersonStillInView() async throws {
         let f = try await PipelineFixture(

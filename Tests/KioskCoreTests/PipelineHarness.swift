@@ -130,10 +130,21 @@ actor ScriptedGateway: CheckInGateway {
 /// Stand-in for the door: records each signal with the time it was given.
 actor RecordingDoor: DoorSignals {
     private(set) var signals: [(signal: DoorSignal, at: ContinuousClock.Instant)] = []
+    /// Acts as a turnstile: a grant stays open until ``passage()`` (the controller's input).
+    private var turnstile = false
+    private var grantIsOpen = false
 
     func signal(_ signal: DoorSignal) async {
         signals.append((signal, .now))
+        if turnstile, case .granted = signal { grantIsOpen = true }
     }
+
+    func grantOpen() async -> Bool { grantIsOpen }
+
+    func actAsTurnstile() { turnstile = true }
+
+    /// The turnstile controller reports a person through: the grant ends.
+    func passage() { grantIsOpen = false }
 
     var kinds: [String] { signals.map { Self.kind($0.signal) } }
 

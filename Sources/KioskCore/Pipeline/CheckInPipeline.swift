@@ -29,6 +29,11 @@ package final class CheckInPipeline: Sendable {
         package var conditionJSON: String
         package var option: Int?
         package var keepImages: Bool
+        /// `door.kind: turnstile`: one grant, one person; a face that comes while the grant is
+        /// open is tailgating, and no check-in starts until the grant ends.
+        package var turnstile: Bool
+        /// `door.direction` for the journal, when configured.
+        package var direction: String?
 
         package init(configuration: KioskConfiguration, policy: DecisionPolicy) {
             pipeline = configuration.pipeline
@@ -37,6 +42,8 @@ package final class CheckInPipeline: Sendable {
             conditionJSON = configuration.checkInConditionJSON
             option = configuration.api.option
             keepImages = configuration.privacy.keepImages
+            turnstile = configuration.door.kind == .turnstile
+            direction = configuration.door.direction == .none ? nil : configuration.door.direction.rawValue
         }
     }
 
@@ -170,6 +177,14 @@ package final class CheckInPipeline: Sendable {
         }
     }
 
+    /// What the pipeline has seen since a turnstile grant opened.
+    struct TailgateWatch {
+        /// Since when no face has been in view (nil: a face is in view, or none was yet missed).
+        var emptySince: ContinuousClock.Instant?
+        /// Tailgating was already reported for this grant.
+        var reported = false
+    }
+
     /// The one frame waiting for the loop: a newer one replaces it (the door never lags).
     final class NewestFrame: Sendable {
         private let frame = Mutex<Frame?>(nil)
@@ -228,6 +243,8 @@ package final class CheckInPipeline: Sendable {
         var sourceEnded = false
         /// When the last frame was analysed (ticks judge absence only when frames stop coming).
         var lastFrameAt: ContinuousClock.Instant?
+        /// The turnstile grant being watched for a second person.
+        var watch = TailgateWatch()
 
         init(tunables: Tunables) {
             self.tunables = tunables
@@ -296,9 +313,17 @@ package final class CheckInPipeline: Sendable {
         if !analysis.detectionSkipped { status.update { $0.detectorMs = analysis.detectTime.milliseconds } }
         // "Someone is there" for the cooldown: any face at least half the check-in minimum.
         let minimumSide = Double(machine.tunables.detection.minFaceSize) / 2
-        let inView = analysis.faces.contains {
+        let facesInView = analysis.faces.count {
             max($0.face.box.width * analysis.mapping.scaleX, $0.face.box.height * analysis.mapping.scaleY) >= minimumSide
         }
+        let inView = facesInView > 0
+        if machine.tunables.turnstile, await door.grantOpen() {
+            await watchForTailgating(faces: facesInView, at: received, &machine)
+            // One grant, one person: nobody is checked in on the open grant's pulse.
+            _ = machine.gate.observe(faceInView: inView, at: received)
+            return []
+        }
+        machine.watch = TailgateWatch()
         // While the person waits for the server, frames only say whether they are still there.
         guard machine.awaited == nil else {
             _ = machine.gate.observe(faceInView: inView, at: received)
@@ -356,6 +381,26 @@ package final class CheckInPipeline: Sendable {
         return []
     }
 
+    /// While a turnstile grant is open: two faces in view, or a face after the view was empty
+    /// for `absence_to_reset` (the granted person went through, someone else came), is
+    /// tailgating. Said once per grant: a signal, a log line and a journal record.
+    func watchForTailgating(faces: Int, at now: ContinuousClock.Instant, _ machine: inout Machine) async {
+        guard !machine.watch.reported else { return }
+        if faces == 0 {
+            if machine.watch.emptySince == nil { machine.watch.emptySince = now }
+            return
+        }
+        let leftAndCame = machine.watch.emptySince.map { now - $0 >= machine.tunables.pipeline.absenceToReset } ?? false
+        machine.watch.emptySince = nil
+        guard faces >= 2 || leftAndCame else { return }
+        machine.watch.reported = true
+        let detail = "\(faces) \(faces == 1 ? "face" : "faces") in view while the turnstile grant was open"
+        logger.warning("tailgating: one person at a time", metadata: ["faces": "\(faces)"])
+        await door.signal(.onePersonAtATime)
+        await recorder.recordDoorEvent(DoorEventRecord(kind: .tailgating, detail: detail))
+        status.update { $0.stateDetail = "tailgating: " + detail }
+    }
+
     /// Encodes the chosen face and hands the check-in to the task group.
     func post(
         _ candidate: Selector.Candidate, firstFaceAt: ContinuousClock.Instant, selectedAt: ContinuousClock.Instant,
@@ -380,7 +425,8 @@ package final class CheckInPipeline: Sendable {
             setState(.cooldown, &machine)
             await recorder.record(
                 decision, outcome: .rejected(status: 0, message: "\(error)"), latencies: latencies, jpeg: nil,
-                conditionJSON: machine.tunables.conditionJSON, option: machine.tunables.option, keepImage: false)
+                conditionJSON: machine.tunables.conditionJSON, option: machine.tunables.option, keepImage: false,
+                direction: machine.tunables.direction)
             return []
         }
         let now = ContinuousClock.now
@@ -442,7 +488,7 @@ package final class CheckInPipeline: Sendable {
         await recorder.record(
             decision, outcome: outcome, latencies: latencies,
             jpeg: queueJPEG || t.keepImages ? pending.jpeg : nil,
-            conditionJSON: t.conditionJSON, option: t.option, keepImage: t.keepImages)
+            conditionJSON: t.conditionJSON, option: t.option, keepImage: t.keepImages, direction: t.direction)
     }
 
     /// An answer after the door decided by the offline branch: journaled; a grant opens the

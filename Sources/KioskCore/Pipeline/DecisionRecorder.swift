@@ -39,7 +39,7 @@ package struct DecisionRecorder: Sendable {
     /// Records one decision. `jpeg` is passed only when the check-in must be queued or kept.
     package func record(
         _ decision: Decision, outcome: CheckInOutcome, latencies: StageLatencies, jpeg: [UInt8]?,
-        conditionJSON: String, option: Int?, keepImage: Bool
+        conditionJSON: String, option: Int?, keepImage: Bool, direction: String? = nil
     ) async {
         let now = Date()
         let queuedID = await queueIfDue(
@@ -59,6 +59,7 @@ package struct DecisionRecorder: Sendable {
         if let user = decision.userID { metadata["decision.user_id"] = "\(user)" }
         if let similarity = decision.similarity { metadata["decision.similarity"] = "\(String(format: "%.1f", similarity))" }
         if let queuedID { metadata["outbox.item"] = "\(queuedID)" }
+        if let direction { metadata["door.direction"] = "\(direction)" }
         for (stage, value) in Self.stages(latencies) { metadata["latency_ms.\(stage)"] = "\(String(format: "%.1f", value))" }
         let line = "\(decision.granted ? "GRANTED" : "DENIED"): \(decision.detail)"
         if decision.fault {
@@ -70,7 +71,8 @@ package struct DecisionRecorder: Sendable {
         if let journal {
             let record = DecisionRecord(
                 outcome: Self.journalOutcome(decision), userID: decision.userID.map(String.init), similarity: decision.similarity,
-                reason: "\(decision.reason.rawValue): \(decision.detail)", latencies: latencies, queuedItemID: queuedID)
+                reason: "\(decision.reason.rawValue): \(decision.detail)", latencies: latencies, queuedItemID: queuedID,
+                direction: direction)
             do {
                 try await journal.record(.decision(record), at: now)
             } catch {
@@ -169,6 +171,17 @@ package struct DecisionRecorder: Sendable {
                 metadata: ["decision.reason": "\(reason)"])
             status.update { $0.queue.lastError = "\(error)" }
             return nil
+        }
+    }
+
+    /// Journals a door event the pipeline saw (tailgating); a failed write is logged, never
+    /// thrown: the door goes on.
+    package func recordDoorEvent(_ event: DoorEventRecord) async {
+        guard let journal else { return }
+        do {
+            try await journal.record(.door(event))
+        } catch {
+            logger.log(level: error.isStorageUnavailable ? .debug : .error, "door event not journaled: \(error)")
         }
     }
 
