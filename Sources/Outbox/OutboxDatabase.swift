@@ -165,9 +165,23 @@ package final class OutboxDatabase: Sendable {
 
     /// Creates the file in rollback mode first, because `auto_vacuum` can only be chosen before
     /// the first table exists (and GRDB's WAL set-up creates one), then switches it to WAL.
+    ///
+    /// The file is made under a temporary name and linked into place when complete: a reader
+    /// (`kioskctl events`, a support script) that opened the path half-way through would lock it
+    /// or switch it to WAL under the creator, whose next statement then failed with "database is
+    /// locked", and kioskd started without its queue and journal.
     private static func createFresh(_ path: String) throws {
+        let temporary = path + ".creating-\(getpid())"
+        func placeFailed(_ code: Int32) -> OutboxError {
+            .io(operation: "put the new database in place", path: path, reason: String(cString: strerror(code)))
+        }
+        func removeTemporary() {
+            for suffix in ["", "-journal", "-wal", "-shm"] { unlink(temporary + suffix) }
+        }
+        removeTemporary()
+        defer { removeTemporary() }
         do {
-            let queue = try DatabaseQueue(path: path)
+            let queue = try DatabaseQueue(path: temporary)
             try queue.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
             }
@@ -178,6 +192,23 @@ package final class OutboxDatabase: Sendable {
             try queue.close()
         } catch {
             throw OutboxError.wrap(error, operation: "create the database", path: path)
+        }
+        // link(2) never replaces: if another process put a database there meanwhile, that one is
+        // used. File systems without hard links (vfat on an SD card) take a rename instead.
+        if link(temporary, path) != 0 {
+            let failure = errno
+            switch failure {
+            case EEXIST: break
+            case EPERM, EOPNOTSUPP, ENOSYS, EMLINK:
+                guard rename(temporary, path) == 0 else { throw placeFailed(errno) }
+            default: throw placeFailed(failure)
+            }
+        }
+        // The new name must survive a power cut like the commits that will follow it.
+        let directory = Glibc.open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY)
+        if directory >= 0 {
+            fsync(directory)
+            Glibc.close(directory)
         }
     }
 

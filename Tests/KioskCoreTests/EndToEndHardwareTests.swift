@@ -203,6 +203,26 @@ struct EndToEndHardwareTests {
         return c
     }
 
+    /// Runs kioskd's agent in process while `body` runs, then stops it and waits until it has
+    /// stopped, on every way out of `body`. An agent still analysing a frame when the test binary
+    /// exits runs OpenCV while the process tears it down: on a slow machine (4 s a frame) the VM
+    /// stage's binary passed every test and then died with SIGILL at exit.
+    static func withAgent<T>(
+        _ configuration: KioskConfiguration, _ body: (Task<Void, any Error>) async throws -> T
+    ) async throws -> T {
+        let run = Task { try await Self.agent(configuration).run() }
+        do {
+            let result = try await body(run)
+            run.cancel()
+            _ = await run.result
+            return result
+        } catch {
+            run.cancel()
+            _ = await run.result
+            throw error
+        }
+    }
+
     static func agent(_ configuration: KioskConfiguration) -> KioskAgent {
         KioskAgent(
             configuration: configuration, logger: Logger.quiet,
@@ -221,9 +241,14 @@ struct EndToEndHardwareTests {
             pixelFormat: .mjpeg, frame: Self.frame("images/facerec/obama2.jpg", band: 131..<731),
             framesPerSecond: 10)
         defer { feeder.stop() }
-        let run = Task { try await Self.agent(configuration).run() }
-        defer { run.cancel() }
+        try await Self.withAgent(configuration) { run in
+            try await grantedVisit(configuration, run: run, server: server, checkInsBefore: checkInsBefore)
+        }
+    }
 
+    private func grantedVisit(
+        _ configuration: KioskConfiguration, run: Task<Void, any Error>, server: EndToEndHardware.Server, checkInsBefore: Int
+    ) async throws {
         // Granted: the relay goes high for about the pulse, once.
         guard let high = await Self.wait(Self.relay, for: 1, timeout: .seconds(120)) else {
             run.cancel()
@@ -275,21 +300,21 @@ struct EndToEndHardwareTests {
             device: configuration.camera.device, width: Self.frameWidth, height: Self.frameHeight,
             pixelFormat: .mjpeg, frame: Self.frame("images/mpl/grace_hopper.jpg"), framesPerSecond: 10)
         defer { feeder.stop() }
-        let run = Task { try await Self.agent(configuration).run() }
-        defer { run.cancel() }
-        // Wait for the denial in the journal, watching the relay the whole time.
         var relayMoved = false
-        let denied = await Self.wait(timeout: .seconds(120), every: .milliseconds(250)) {
-            if Self.value(Self.relay) != 0 { relayMoved = true }
-            guard
-                let database = try? await OutboxDatabase.open(
-                    OutboxConfiguration(
-                        stateDirectory: configuration.outbox.stateDirectory, key: OutboxKeySource.none, createIfMissing: false,
-                        recoverCorruption: false))
-            else { return false }
-            let entries = (try? await EventJournal(database: database).entries(kinds: [.decision])) ?? []
-            database.close()
-            return entries.contains { if case .decision(let d) = $0.event { return d.outcome == .noMatch } else { return false } }
+        let denied = try await Self.withAgent(configuration) { _ in
+            // Wait for the denial in the journal, watching the relay the whole time.
+            await Self.wait(timeout: .seconds(120), every: .milliseconds(250)) {
+                if Self.value(Self.relay) != 0 { relayMoved = true }
+                guard
+                    let database = try? await OutboxDatabase.open(
+                        OutboxConfiguration(
+                            stateDirectory: configuration.outbox.stateDirectory, key: OutboxKeySource.none, createIfMissing: false,
+                            recoverCorruption: false))
+                else { return false }
+                let entries = (try? await EventJournal(database: database).entries(kinds: [.decision])) ?? []
+                database.close()
+                return entries.contains { if case .decision(let d) = $0.event { return d.outcome == .noMatch } else { return false } }
+            }
         }
         #expect(denied != nil, "no no-match decision was journaled; kioskd status: \(Self.status(configuration))")
         #expect(!relayMoved && Self.value(Self.relay) == 0, "the relay moved for a stranger")

@@ -1,6 +1,8 @@
 // The outbox store: durability settings, order, item and byte limits, expiry, journal, maintenance, kioskctl.
 import Foundation
 import GRDB
+import Synchronization
+import TestSupport
 import Testing
 
 @testable import Outbox
@@ -206,6 +208,37 @@ struct OutboxMaintenanceTests {
             try await OutboxDatabase.open(cli)
         }
         #expect(!FileManager.default.fileExists(atPath: fx.directory.path + "/absent.sqlite"))
+    }
+
+    /// Seen in the VM stage on a slow machine: `kioskctl events` (or a test polling the journal)
+    /// opened the file while kioskd was creating it, and kioskd started without its queue.
+    @Test func aReaderPollingWhileTheDaemonCreatesTheFileNeverBreaksTheCreation() async throws {
+        for round in 0..<15 {
+            let directory = try TestAssets.temporaryDirectory("outbox-race")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let reader = OutboxConfiguration(
+                stateDirectory: directory.path, key: OutboxKeySource.none, createIfMissing: false, recoverCorruption: false)
+            let stop = Mutex(false)
+            let polling = Task.detached {
+                var opened = 0
+                while !stop.withLock({ $0 }) {
+                    if let view = try? await OutboxDatabase.open(reader) {
+                        _ = try? await EventJournal(database: view).entries(limit: 1)
+                        view.close()
+                        opened += 1
+                    }
+                }
+                return opened
+            }
+            let daemon = try await OutboxDatabase.open(OutboxFixture.configuration(directory))
+            try await EventJournal(database: daemon).record(.door(DoorEventRecord(kind: .exitButton)))
+            stop.withLock { $0 = true }
+            _ = await polling.value
+            #expect(try await EventJournal(database: daemon).entries().count == 1, "round \(round)")
+            daemon.close()
+            let left = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".creating-") }
+            #expect(left.isEmpty, "temporary files left: \(left)")
+        }
     }
 
     @Test func journalPrunesItselfAsItWrites() async throws {
