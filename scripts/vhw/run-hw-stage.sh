@@ -196,11 +196,20 @@ if [ -s "$X" ]; then
     if [ "$srcode" = 69 ] && [ "$xt" = 0 ] && [ "$PLANNED" = 0 ]; then :
     elif [ "$srcode" = 124 ] || [ "$srcode" = 137 ]; then
         sf=$((sf + 1)); lines+=("  Swift test binary stopped after VHW_SWIFT_TIMEOUT=${SWIFT_TIMEOUT}s (status $srcode): see the per-part times below")
+    elif [ "$srcode" != 0 ] && [ "$xf" = 0 ] && [ "$srcode" -gt 128 ] 2>/dev/null; then
+        # The results file is written when the run ends: a signal after it is a crash at exit
+        # (something a test left running), not a failed test.
+        sf=$((sf + 1)); lines+=("  Swift test binary killed by signal $((srcode - 128)) ($(kill -l $((srcode - 128)) 2>/dev/null)) after writing its results: a crash at exit, from work a test left running")
     elif [ "$srcode" != 0 ] && [ "$xf" = 0 ]; then
         sf=$((sf + 1)); lines+=("  Swift test binary exited with status $srcode (crash, timeout, or no test matched)")
     fi
 else
     sf=$((sf + 1)); lines+=("  Swift hardware suites: NO RESULTS (the binary did not finish; see the output above)")
+    # The test that was running when it died: started, never passed or failed.
+    while read -r t; do lines+=("    unfinished: $t"); done < <(
+        sed -n 's/.*◇ Test \(.*\) started\.$/\1/p' "$STAGE/output.log" 2>/dev/null | sort >"$STAGE/started"
+        sed -n 's/.*[✔✘] Test \(.*\) \(passed\|failed\) after.*/\1/p' "$STAGE/output.log" 2>/dev/null | sort >"$STAGE/ended"
+        comm -23 "$STAGE/started" "$STAGE/ended")
 fi
 [ "$PLANNED" = 0 ] && [ "${xt:-0}" = 0 ] && lines+=("  (no Swift suite matches '$FILTER' yet: name hardware suites *Hardware*, see docs/TESTING.md)")
 [ -n "${VHW_AIDEE_ERROR:-}" ] && lines+=("  $VHW_AIDEE_ERROR")
