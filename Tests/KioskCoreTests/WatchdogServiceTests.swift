@@ -16,11 +16,11 @@ import Glibc
 final class NotifySocketListener: Sendable {
     let path: String
     private let fd: Int32
-    private final class Inbox: Sendable {
+    final class Inbox: Sendable {
         let messages = Mutex<[(message: String, at: ContinuousClock.Instant)]>([])
     }
 
-    private let received = Inbox()
+    let received = Inbox()
     private let reader: Task<Void, Never>
 
     init() throws {
@@ -99,6 +99,20 @@ struct WatchdogServiceTests {
         heartbeat.beat()
         let resumed = await waitUntil(.seconds(3)) { socket.pings.contains { $0 > stoppedAt + .milliseconds(2000) } }
         #expect(resumed)
+    }
+
+    @Test("the stop widens the watchdog to the stop's bound: STOPPING, WATCHDOG_USEC and a ping in one message")
+    func stoppingWidensTheWatchdog() async throws {
+        let socket = try NotifySocketListener()
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "10000000"])
+        notifier.stopping(status: "stopping", watchdogTimeout: .seconds(18))
+        let plain = SystemdNotifier(environment: ["NOTIFY_SOCKET": socket.path])
+        plain.stopping(status: "stopping without a watchdog", watchdogTimeout: .seconds(18))
+        #expect(await waitUntil { socket.received.messages.withLock { $0.count } == 2 })
+        let messages = socket.received.messages.withLock { $0.map(\.message) }
+        #expect(messages.first == "STOPPING=1\nSTATUS=stopping\nWATCHDOG_USEC=18000000\nWATCHDOG=1")
+        // No watchdog in the unit: nothing to widen.
+        #expect(messages.last == "STOPPING=1\nSTATUS=stopping without a watchdog")
     }
 
     @Test("without WatchdogSec the service sends nothing and waits for shutdown")

@@ -210,19 +210,28 @@ package struct KioskAgent: Sendable {
                     pipeline: pipeline, reload: reload, notifier: notifier, logger: logger.with("component", "reload"),
                     panel: pipeline.door as? PanelDoor),
                 successTerminationBehavior: .ignore),
-            .init(service: PipelineService(pipeline: pipeline), successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(
+                service: PipelineService(pipeline: pipeline, notifier: notifier, stopBound: Self.gracefulStop + Self.cancellationStop),
+                successTerminationBehavior: .gracefullyShutdownGroup),
         ]
         return services
     }
 
-    /// Runs the services as one group until a signal or an error; a bounded stop, well inside
-    /// the unit's 15 s: finish the person in progress, then cancel.
+    /// How long the services may take to stop by themselves (the person in progress finished).
+    static let gracefulStop: Duration = .seconds(5)
+    /// Then, how long cancelled services may take. ServiceGroup ends the process with a fatal
+    /// error past it, so it covers one frame's analysis on a slow board (which cannot be
+    /// interrupted): 4 s per frame was seen under emulation, where 2 s crashed the stop.
+    static let cancellationStop: Duration = .seconds(8)
+
+    /// Runs the services as one group until a signal or an error; a bounded stop, inside the
+    /// unit's 15 s (`TimeoutStopSec=`): finish the person in progress, then cancel.
     func run(_ services: [ServiceGroupConfiguration.ServiceConfiguration], notifier: SystemdNotifier) async throws {
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
             logger: logger.with("component", "services"))
-        groupConfiguration.maximumGracefulShutdownDuration = .seconds(5)
-        groupConfiguration.maximumCancellationDuration = .seconds(2)
+        groupConfiguration.maximumGracefulShutdownDuration = Self.gracefulStop
+        groupConfiguration.maximumCancellationDuration = Self.cancellationStop
         let group = ServiceGroup(configuration: groupConfiguration)
         notifier.status("starting: waiting for the first camera frame")
         do {

@@ -8,10 +8,20 @@ import ServiceLifecycle
 /// The check-in pipeline as a service: stops at the first graceful-shutdown signal.
 struct PipelineService: Service {
     let pipeline: CheckInPipeline
+    let notifier: SystemdNotifier
+    /// How long the whole stop may take: the group's graceful and cancellation limits.
+    let stopBound: Duration
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await pipeline.run()
+        try await withGracefulShutdownHandler {
+            try await cancelWhenGracefulShutdown {
+                try await pipeline.run()
+            }
+        } onGracefulShutdown: { [notifier, stopBound] in
+            // The pipeline is the first to stop and may be inside a frame's analysis (seconds on
+            // a slow board); the heartbeat then goes quiet while the watchdog service still
+            // waits for its turn to stop. The watchdog is widened to the stop's bound instead.
+            notifier.stopping(status: "stopping: finishing the person in progress", watchdogTimeout: stopBound + .seconds(5))
         }
     }
 }
@@ -191,8 +201,8 @@ struct WatchdogService: Service {
         // Ping at a quarter of the interval; a loop quiet for more than half of it is hung
         // (the loop wakes at least every tick even without frames).
         let stale = interval / 2
-        // Pings continue through the graceful stop (bounded by kioskd itself), so systemd does
-        // not kill a stopping service; the loop ends when the group cancels it.
+        // From the start of the stop, PipelineService has widened the watchdog to the stop's
+        // bound; this loop pings until its own turn to stop comes, then once more and returns.
         var warned = false
         while !Task.isCancelled {
             if let age = heartbeat.age, age < stale || Task.isShuttingDownGracefully {

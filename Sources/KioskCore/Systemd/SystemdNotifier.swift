@@ -39,6 +39,14 @@ package struct SystemdNotifier: Sendable {
     package func status(_ text: String) { send("STATUS=\(Self.clean(text))") }
     package func watchdog() { send("WATCHDOG=1") }
     package func stopping(status: String) { send("STOPPING=1\nSTATUS=\(Self.clean(status))") }
+    /// Says the service is stopping and, with a watchdog, sets its timeout to `watchdogTimeout`
+    /// (systemd 236+) with a ping: the stop is bounded by kioskd and by `TimeoutStopSec=`, and a
+    /// pipeline finishing a slow frame must not look hung while it does.
+    package func stopping(status: String, watchdogTimeout: Duration) {
+        guard watchdogInterval != nil else { return stopping(status: status) }
+        let usec = watchdogTimeout.components.seconds * 1_000_000 + watchdogTimeout.components.attoseconds / 1_000_000_000_000
+        send("STOPPING=1\nSTATUS=\(Self.clean(status))\nWATCHDOG_USEC=\(usec)\nWATCHDOG=1")
+    }
     package func reloading() { send("RELOADING=1\nMONOTONIC_USEC=\(Self.monotonicMicroseconds())") }
 
     /// Sends one notification. Failures are ignored on purpose: a lost STATUS line must never
