@@ -211,16 +211,7 @@ struct EndToEndHardwareTests {
         _ configuration: KioskConfiguration, _ body: (Task<Void, any Error>) async throws -> T
     ) async throws -> T {
         let run = Task { try await Self.agent(configuration).run() }
-        do {
-            let result = try await body(run)
-            run.cancel()
-            _ = await run.result
-            return result
-        } catch {
-            run.cancel()
-            _ = await run.result
-            throw error
-        }
+        return try await stoppingAfter(run) { try await body(run) }
     }
 
     static func agent(_ configuration: KioskConfiguration) -> KioskAgent {

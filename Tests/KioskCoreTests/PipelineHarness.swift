@@ -222,17 +222,7 @@ struct PipelineFixture {
     /// Runs the pipeline while `body` runs, then stops it as a graceful shutdown would and
     /// waits until it has stopped (nothing of one test may still run during the next).
     func running<T>(_ body: () async throws -> T) async throws -> T {
-        let run = Task { [pipeline] in try await pipeline.run() }
-        do {
-            let result = try await body()
-            run.cancel()
-            _ = await run.result
-            return result
-        } catch {
-            run.cancel()
-            _ = await run.result
-            throw error
-        }
+        try await stoppingAfter(Task { [pipeline] in try await pipeline.run() }, body)
     }
 
     /// A 320×240 JPEG of mid-grey noise: sharp, well exposed, no clipping, so scripted faces

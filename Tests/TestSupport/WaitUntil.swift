@@ -14,3 +14,18 @@ public func waitUntil(
     }
     return try await condition()
 }
+
+/// Runs `body` while `task` runs, then cancels `task` and waits until it has ended, on every way
+/// out of `body`: nothing a test started may still run during the next test or at exit.
+public func stoppingAfter<T>(_ task: Task<Void, any Error>, _ body: () async throws -> T) async throws -> T {
+    do {
+        let result = try await body()
+        task.cancel()
+        _ = await task.result
+        return result
+    } catch {
+        task.cancel()
+        _ = await task.result
+        throw error
+    }
+}
