@@ -105,13 +105,13 @@ struct LibOSDPInteropTests {
 
     /// Runs the driver and a PD on its pty; `body` gets both.
     func withPeripheral(
-        driverArguments: [String], _ body: (LibOSDPDriver, OSDPReaderService, EventLog) async throws -> Void
+        driverArguments: [String], configuration: OSDPPeripheralConfiguration = .init(address: 0, security: .required, scbk: key),
+        keyStore: OSDPKeyStore? = nil, _ body: (LibOSDPDriver, OSDPReaderService, EventLog) async throws -> Void
     ) async throws {
         let driver = try LibOSDPDriver(arguments: ["--address", "0", "--scbk", Self.key.hex] + driverArguments)
         defer { driver.finish() }
         let tty = try await driver.next("tty")["tty"] as? String ?? ""
-        let reader = OSDPReaderService(
-            port: tty, configuration: OSDPPeripheralConfiguration(address: 0, security: .required, scbk: Self.key))
+        let reader = OSDPReaderService(port: tty, configuration: configuration, keyStore: keyStore)
         try reader.start()
         let log = EventLog()
         let collector = Task { for await event in reader.events { log.append(event) } }
@@ -177,6 +177,27 @@ struct LibOSDPInteropTests {
             #expect(second["phase"] as? String == "right-key")
             #expect(second["secure"] as? Bool == true, "the PD stayed usable")
             #expect(log.all.filter { $0 == .secureChannelEstablished(key: "SCBK") }.count == 1)
+        }
+    }
+
+    @Test("install mode: LibOSDP opens the channel with SCBK-D and sets the SCBK with osdp_KEYSET; the key file gets it")
+    func installMode() async throws {
+        let keyPath = try TestAssets.temporaryDirectory("osdp-install").appendingPathComponent("scbk").path
+        let configuration = OSDPPeripheralConfiguration(address: 0, security: .required, scbk: nil, installMode: true)
+        let store: OSDPKeyStore = { key in
+            try OSDPKeyFile.store(key, path: keyPath)
+            return keyPath
+        }
+        try await withPeripheral(driverArguments: ["--install"], configuration: configuration, keyStore: store) { driver, _, log in
+            let install = try await driver.next("phase")
+            #expect(install["phase"] as? String == "install")
+            #expect(install["secure"] as? Bool == true, "channel with SCBK-D")
+            #expect(log.all.contains(.secureChannelEstablished(key: "SCBK-D")))
+            #expect(await waitUntil(.seconds(3)) { log.all.contains(.keyStored(path: keyPath)) })
+            let second = try await driver.next("phase")
+            #expect(second["secure"] as? Bool == true, "channel with the key KEYSET gave")
+            #expect(log.all.contains(.secureChannelEstablished(key: "SCBK")))
+            #expect(try OSDPKeyFile.load(path: keyPath) == Self.key)
         }
     }
 }

@@ -15,7 +15,8 @@ Protocol with the test, one JSON object per line:
 
     libosdp_cp_driver.py --address 0 --scbk HEX [--wrong-scbk HEX]
 
-With --wrong-scbk, a first CP holds the wrong key for a few seconds (no secure channel
+With --install, a first CP in install mode opens the channel with SCBK-D and sets --scbk with
+osdp_KEYSET; then a CP with that key must get a channel. With --wrong-scbk, a first CP holds the wrong key for a few seconds (no secure channel
 expected), then a new CP with the right key on the same line must succeed: the PD stays usable.
 """
 import argparse
@@ -55,8 +56,9 @@ class PtyChannel(osdp.Channel):
         pass
 
 
-def phase(name, address, channel, key, wait):
-    cp = osdp.ControlPanel([osdp.PDInfo(address, channel, scbk=key, name=name)], log_level=osdp.LogLevel.Warning)
+def phase(name, address, channel, key, wait, flags=()):
+    info = osdp.PDInfo(address, channel, scbk=key, name=name, flags=list(flags))
+    cp = osdp.ControlPanel([info], log_level=osdp.LogLevel.Warning)
     cp.start()
     secure = cp.sc_wait(address, timeout=wait)
     say({"phase": name, "secure": secure, "online": cp.is_online(address)})
@@ -68,6 +70,7 @@ def main():
     parser.add_argument("--address", type=int, default=0)
     parser.add_argument("--scbk", required=True)
     parser.add_argument("--wrong-scbk")
+    parser.add_argument("--install", action="store_true", help="CP in install mode: SCBK-D, then osdp_KEYSET with --scbk")
     args = parser.parse_args()
 
     master, slave = pty.openpty()
@@ -79,6 +82,11 @@ def main():
 
     if args.wrong_scbk:
         cp = phase("wrong-key", address, channel, bytes.fromhex(args.wrong_scbk), 3)
+        cp.stop()
+    if args.install:
+        cp = phase("install", address, channel, bytes.fromhex(args.scbk), 5, [osdp.LibFlag.InstallMode])
+        # LibOSDP sends osdp_KEYSET once the channel is up with SCBK-D, then reconnects with the new key.
+        time.sleep(1.5)
         cp.stop()
     cp = phase("right-key", address, channel, bytes.fromhex(args.scbk), 5)
     if not cp.is_sc_active(address):
