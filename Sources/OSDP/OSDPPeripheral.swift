@@ -2,8 +2,8 @@
 
 /// How the PD treats the Secure Channel (`osdp.secure`).
 package enum OSDPSecurityMode: String, Sendable, CaseIterable {
-    /// Only osdp_ID, osdp_CAP and the handshake (osdp_CHLNG, osdp_SCRYPT) are answered in the
-    /// clear; anything else gets osdp_NAK 0x06 until the channel is up.
+    /// Only osdp_ID, osdp_CAP, osdp_COMSET and the handshake (osdp_CHLNG, osdp_SCRYPT) are
+    /// answered in the clear; anything else gets osdp_NAK 0x06 until the channel is up.
     case required
     /// The channel is offered; plain commands are answered too.
     case optional
@@ -162,6 +162,10 @@ package struct OSDPPeripheral: Sendable {
         return (reply, events)
     }
 
+    /// What a fully secured PD may answer outside a secure session (OSDP 2.2.1, "Secure Channel":
+    /// ID and capability reports and communication configuration, next to the handshake itself).
+    static let allowedInClear: Set<UInt8> = [OSDPCommandCode.id.rawValue, OSDPCommandCode.cap.rawValue, OSDPCommandCode.comset.rawValue]
+
     static let cryptogramNotAccepted =
         "the CP did not accept this reader's cryptogram: the CP's SCBK and osdp.scbk_file differ "
         + "(or the CP expects install mode); the reader keeps answering for the next attempt"
@@ -179,9 +183,9 @@ package struct OSDPPeripheral: Sendable {
                 events.append(
                     .secureChannelFailed(reason: "a command came in the clear while the channel was up; the CP must set it up again"))
             }
-            let allowedInClear: Set<UInt8> = [OSDPCommandCode.id.rawValue, OSDPCommandCode.cap.rawValue]
-            if configuration.security == .required && !allowedInClear.contains(frame.code) {
-                return refuse(frame, .securityConditions, "osdp.secure is required: only ID and CAP are answered in the clear", &events)
+            if configuration.security == .required && !Self.allowedInClear.contains(frame.code) {
+                return refuse(
+                    frame, .securityConditions, "osdp.secure is required: only ID, CAP and COMSET are answered in the clear", &events)
             }
             if frame.code == OSDPCommandCode.chlng.rawValue || frame.code == OSDPCommandCode.scrypt.rawValue {
                 return refuse(frame, .securityConditions, "the handshake needs its security block", &events)

@@ -74,7 +74,9 @@ struct OSDPPeripheralTests {
         #expect(exchange(&secure, command(.id, [0], sequence: 0)).reply?.code == OSDPReplyCode.pdid.rawValue)
         #expect(exchange(&secure, command(.cap, [0], sequence: 1)).reply?.code == OSDPReplyCode.pdcap.rawValue)
         #expect(exchange(&secure, command(.poll, sequence: 2)).reply?.nakReason == .securityConditions)
-        #expect(exchange(&secure, command(.led, [UInt8](repeating: 0, count: 14), sequence: 3)).reply?.nakReason == .securityConditions)
+        let comset = OSDPCommunicationSettings(address: 0, baud: 9600).payload
+        #expect(exchange(&secure, command(.comset, comset, sequence: 3)).reply?.code == OSDPReplyCode.com.rawValue)
+        #expect(exchange(&secure, command(.led, [UInt8](repeating: 0, count: 14), sequence: 1)).reply?.nakReason == .securityConditions)
     }
 
     @Test("LED and BUZ reach the owner; status queries answer")
