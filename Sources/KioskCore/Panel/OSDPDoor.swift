@@ -18,6 +18,8 @@ package final class OSDPDoor: DoorSignals {
     /// The colour the panel set permanently, shown again when a temporary one ends.
     private let permanentGreen = Mutex(false)
     private let temporaryTimer = Mutex<Task<Void, Never>?>(nil)
+    /// Whether the "panel talks in the clear" warning was given since the channel was last up.
+    private let warnedClear = Mutex(false)
 
     package init(door: DoorController, reader: OSDPReaderService, mapper: CredentialMapper, logger: Logger) {
         self.door = door
@@ -106,6 +108,7 @@ package final class OSDPDoor: DoorSignals {
             status.update { $0.door = "osdp: panel offline" }
             await record(.panelOffline, "no poll for \(silence)", journal)
         case .secureChannelEstablished(let key):
+            warnedClear.withLock { $0 = false }
             logger.notice("OSDP: secure channel established", metadata: ["osdp.key": "\(key)"])
             status.update { $0.door = "osdp: panel online, secure channel up" }
             await record(.secureChannel, key, journal)
@@ -122,7 +125,20 @@ package final class OSDPDoor: DoorSignals {
                 "OSDP: the panel moved this reader to address \(settings.address) at \(settings.baud) baud until kioskd restarts; set osdp.address and osdp.baud to keep them"
             )
         case .refused(let command, let reason, let detail):
-            logger.debug("OSDP: refused \(command.osdpHex): \(reason) (\(detail))")
+            // A panel without the Secure Channel is refused at every poll: say so once, not each time.
+            let first =
+                reason == .securityConditions
+                && warnedClear.withLock { warned in
+                    defer { warned = true }
+                    return !warned
+                }
+            if first {
+                logger.warning(
+                    "OSDP: the panel sends \(command.osdpHex) in the clear and is refused (\(detail)); turn on the secure channel for this reader on the panel with the same SCBK, or set osdp.secure"
+                )
+            } else {
+                logger.debug("OSDP: refused \(command.osdpHex): \(reason) (\(detail))")
+            }
         case .cardDelivered(let card):
             logger.info("OSDP: card read delivered to the panel", metadata: ["osdp.bits": "\(card.bits.count)"])
             await record(.credentialSent, "osdp \(card.bits.count) bits", journal)
