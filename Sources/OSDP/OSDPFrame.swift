@@ -108,11 +108,14 @@ package enum OSDPFrameProblem: Error, Sendable, Equatable, CustomStringConvertib
     case checkFailed
     /// The security block's length does not fit the frame.
     case badSecurityBlock
+    /// Fewer bytes than the smallest frame, or no SOM first.
+    case notAFrame
 
     package var description: String {
         switch self {
         case .checkFailed: "CRC/checksum mismatch"
         case .badSecurityBlock: "security block length does not fit the frame"
+        case .notAFrame: "shorter than a frame, or no SOM"
         }
     }
 }
@@ -120,7 +123,7 @@ package enum OSDPFrameProblem: Error, Sendable, Equatable, CustomStringConvertib
 extension OSDPFrame {
     /// Decodes one complete frame (exactly `bytes`, SOM first, check verified).
     package static func decode(_ bytes: [UInt8]) -> Result<OSDPFrame, OSDPFrameProblem> {
-        guard bytes.count >= 7, bytes[0] == som else { return .failure(.badSecurityBlock) }
+        guard bytes.count >= 7, bytes[0] == som else { return .failure(.notAFrame) }
         let control = bytes[4]
         let check: Check = control & 0x04 != 0 ? .crc16 : .checksum
         let body = bytes[..<(bytes.count - check.length)]
