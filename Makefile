@@ -27,6 +27,7 @@ deps:
 assets: deps
 	@scripts/fetch-assets.sh
 	@scripts/setup-reference.sh
+	@scripts/setup-osdp-venv.sh
 
 $(ASSETS): scripts/fetch-assets.sh scripts/assets.sha256
 	@scripts/fetch-assets.sh

@@ -92,6 +92,13 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // OSDP v2.2, the reader (PD) side: framing, the commands, Secure Channel, the serial line.
+        .target(
+            name: "OSDP",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]),
         .target(
             name: "AiDeeAPI",
             dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
@@ -115,7 +122,7 @@ let package = Package(
         .target(
             name: "KioskCore",
             dependencies: [
-                "Imaging", "Camera", "FaceDetection", "DoorIO", "AiDeeAPI", "FaceAiDee", "Outbox", "BuildInfo",
+                "Imaging", "Camera", "FaceDetection", "DoorIO", "OSDP", "AiDeeAPI", "FaceAiDee", "Outbox", "BuildInfo",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -142,7 +149,7 @@ let package = Package(
         .target(
             name: "KioskCLI",
             dependencies: [
-                "KioskCore", "Camera", "Imaging", "FaceDetection", "DoorIO", "AiDeeAPI", "FaceAiDee", "Outbox",
+                "KioskCore", "Camera", "Imaging", "FaceDetection", "DoorIO", "OSDP", "AiDeeAPI", "FaceAiDee", "Outbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -192,6 +199,7 @@ let package = Package(
         .testTarget(
             name: "DoorIOTests",
             dependencies: ["DoorIO", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "OSDPTests", dependencies: ["OSDP", "TestSupport"]),
         .testTarget(
             name: "FaceAiDeeTests",
             dependencies: [
@@ -216,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "KioskCoreTests",
             dependencies: [
-                "KioskCore", "AiDeeSimulator", "Camera", "Imaging", "DoorIO", "Outbox", "TestSupport",
+                "KioskCore", "AiDeeSimulator", "Camera", "Imaging", "DoorIO", "OSDP", "Outbox", "TestSupport",
                 "SimulatorTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -79,7 +79,11 @@ package actor DoorController {
     private enum Feedback: Equatable { case granted, denied, onePersonAtATime, checking, awaitingPanel }
 
     /// The green/red feedback for a grant follows the panel's LED line.
-    private var followsPanel: Bool { configuration.grantOutput == .panel && configuration.panelLED != nil }
+    private var followsPanel: Bool {
+        configuration.grantOutput == .panel && (configuration.panelLED != nil || configuration.panelFeedbackOverLink)
+    }
+    /// Whether the panel, not this controller, sounds the grant and deny beeps.
+    private var panelBeeps: Bool { configuration.panelBeeper != nil || configuration.panelFeedbackOverLink }
 
     /// Creates a controller; nothing is requested until `start()`.
     /// - Parameters:
@@ -192,11 +196,11 @@ package actor DoorController {
             } else {
                 setFeedback(.granted, for: configuration.feedbackDuration)
             }
-            if configuration.panelBeeper == nil { playBuzzer(.shortBeep) }
+            if !panelBeeps { playBuzzer(.shortBeep) }
         case .denied(let reason):
             logger.debug("door: denied", metadata: ["door.reason": "\(reason)"])
             setFeedback(.denied, for: configuration.feedbackDuration)
-            if configuration.panelBeeper == nil { playBuzzer(.tripleBeep) }
+            if !panelBeeps { playBuzzer(.tripleBeep) }
         case .onePersonAtATime:
             setFeedback(.onePersonAtATime, for: configuration.feedbackDuration)
             playBuzzer(.shortBeep)
@@ -212,6 +216,35 @@ package actor DoorController {
             status = .fault
         }
         render()
+    }
+
+    /// The panel's reader LED over a serial link (OSDP's osdp_LED): green on or off, as the
+    /// panel LED line does with Wiegand. Ignored unless `panelFeedbackOverLink` is set.
+    package func panelIndication(green: Bool) {
+        guard running, configuration.panelFeedbackOverLink else { return }
+        panelLEDActive = green
+        if green && feedback == .awaitingPanel { clearFeedback() }
+        render()
+    }
+
+    /// The panel's buzzer command over a serial link (OSDP's osdp_BUZ): `count` beeps of `on`
+    /// with `off` between them, or a steady tone (`count` 0) until a silent command.
+    package func panelBuzzer(on: Duration, off: Duration, count: Int) {
+        guard running, configuration.panelFeedbackOverLink else { return }
+        guard on > .zero else {
+            if patterns[.buzzer] != .alarm { apply(.buzzer, .off) }
+            return
+        }
+        guard count > 0 else {
+            playBuzzer(.on)
+            return
+        }
+        var steps: [OutputPattern.Step] = []
+        for index in 0..<min(count, 20) {
+            steps.append(OutputPattern.Step(active: true, duration: on))
+            if index < count - 1 { steps.append(OutputPattern.Step(active: false, duration: max(off, .milliseconds(50)))) }
+        }
+        playBuzzer(.once(steps))
     }
 
     /// Sends a credential frame to the panel on the Wiegand lines (most significant bit first)

@@ -163,6 +163,10 @@ package struct DoorIOConfiguration: Sendable, Hashable, Codable {
     package var panelLED: GPIOInputLine?
     /// The panel's beeper line: when set, the buzzer follows it.
     package var panelBeeper: GPIOInputLine?
+    /// The panel sends its LED and buzzer commands over a serial link (OSDP) instead of lines:
+    /// the green LED and the buzzer follow ``DoorController/panelIndication(green:)`` and
+    /// ``DoorController/panelBuzzer(_:)``, as they would follow `panelLED` and `panelBeeper`.
+    package var panelFeedbackOverLink = false
     /// The turnstile controller's passage input (needed for `kind: turnstile`).
     package var passage: GPIOInputLine?
     /// Green LED: access granted.

@@ -4,16 +4,18 @@ import DoorIO
 import Foundation
 import KioskCore
 import Logging
+import OSDP
 
 /// `kioskctl panel send|watch`.
 package struct PanelCommand: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "panel",
-        abstract: "Send a credential to the access-control panel, or watch Wiegand frames (door.mode: wiegand).",
+        abstract: "Send a credential to the access-control panel, or watch Wiegand or OSDP frames (door.mode: wiegand | osdp).",
         discussion: """
             Lines, format and timing come from kioskd's configuration (--config, default \
-            /etc/kiosk-agent/kioskd.yaml): panel.wiegand.d0_line/d1_line on door.chip. Stop kioskd \
-            first: it holds D0/D1 while it runs. See docs/PANEL.md.
+            /etc/kiosk-agent/kioskd.yaml): panel.wiegand.d0_line/d1_line on door.chip, or osdp.port \
+            with door.mode: osdp. Stop kioskd first: it holds D0/D1 or the OSDP port while it runs. \
+            See docs/PANEL.md.
             """,
         subcommands: [PanelSendCommand.self, PanelWatchCommand.self])
 
@@ -40,6 +42,7 @@ struct PanelSendCommand: AsyncParsableCommand, KioskctlCommand {
     @OptionGroup var global: GlobalOptions
     @Option(help: "Card number.") var card: UInt64
     @Option(help: "Facility code (default: panel.facility_code).") var facility: UInt64?
+    @Option(help: "OSDP: seconds to wait for the panel's next poll to collect the card read.") var timeout: Double = 10
 
     mutating func run() async throws {
         let config = try await global.loadConfiguration()
@@ -53,6 +56,10 @@ struct PanelSendCommand: AsyncParsableCommand, KioskctlCommand {
             frame = try format.encode(credential)
         } catch {
             throw ValidationError("\(error)")
+        }
+        if config.door.mode == .osdp {
+            try await sendOverOSDP(config, credential: credential, format: format)
+            return
         }
         var door = config.doorConfiguration
         config.panel.apply(to: &door)
@@ -88,6 +95,71 @@ struct PanelSendCommand: AsyncParsableCommand, KioskctlCommand {
     }
 }
 
+extension PanelSendCommand {
+    /// `door.mode: osdp`: a short-lived PD on osdp.port answers the panel until its next poll
+    /// has collected the card read (or `--timeout` passes). The port is busy while kioskd runs.
+    func sendOverOSDP(_ config: KioskConfiguration, credential: WiegandCredential, format: WiegandFormat) async throws {
+        let peripheral: OSDPPeripheralConfiguration
+        do {
+            peripheral = try config.osdp.peripheralConfiguration()
+        } catch {
+            throw CommandFailure(.configuration, "osdp.scbk_file: \(error)")
+        }
+        let card: OSDPCardRead
+        do {
+            card = try OSDPDoor.cardRead(credential, format: format)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let reader = OSDPReaderService(port: config.osdp.port, configuration: peripheral)
+        do {
+            try reader.start()
+        } catch {
+            throw CommandFailure(.failure, "osdp.port: \(error)")
+        }
+        reader.enqueueCardRead(card)
+        global.note("waiting for the panel to poll \(config.osdp.port) (address \(config.osdp.address)); up to \(timeout) s")
+        let deadline = Task {
+            try? await Task.sleep(for: .seconds(timeout))
+            await reader.stop()
+        }
+        var delivered = false
+        var problems: [String] = []
+        for await event in reader.events {
+            switch event {
+            case .cardDelivered:
+                delivered = true
+            case .secureChannelFailed(let reason):
+                problems.append("secure channel failed: \(reason)")
+            case .lineFailed(let error):
+                problems.append("\(error)")
+            case .refused(_, .securityConditions, let detail):
+                if !problems.contains(detail) { problems.append(detail) }
+            default:
+                break
+            }
+            if delivered { break }
+        }
+        deadline.cancel()
+        await reader.stop()
+        let bits = String(card.bits.map { $0 ? "1" : "0" })
+        if global.json {
+            JSONOutput.print([
+                "format": "\(format)", "facility": credential.facility, "card": credential.card, "bits": bits, "delivered": delivered,
+                "problems": problems,
+            ])
+        } else if delivered {
+            print("sent \(format) \(credential) in osdp_RAW: \(bits)")
+        }
+        guard delivered else {
+            let why =
+                problems.isEmpty
+                ? "the panel did not poll address \(config.osdp.address) on \(config.osdp.port)" : problems.joined(separator: "; ")
+            throw CommandFailure(.failure, "card read not collected within \(timeout) s: \(why)")
+        }
+    }
+}
+
 struct PanelWatchCommand: AsyncParsableCommand, KioskctlCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
@@ -101,10 +173,18 @@ struct PanelWatchCommand: AsyncParsableCommand, KioskctlCommand {
     @Flag(help: "The lines idle low and pulse high (default: the configuration's active_low).") var activeHigh = false
     @Option(help: "Stop after this many frames.") var count: Int?
     @Option(help: "Stop after this many seconds.") var timeout: Double?
+    @Option(
+        help: "OSDP: listen on this serial port, never answering (a second adapter on the bus; default osdp.port with door.mode: osdp).")
+    var osdpPort: String?
+    @Option(help: "OSDP: the bus's baud rate (default osdp.baud).") var baud: Int?
 
     mutating func run() async throws {
         // Watching needs no configuration: --chip/--d0/--d1 name the lines on a bench.
         let config = global.configurationFile == nil ? nil : try await global.loadConfiguration()
+        if osdpPort != nil || config?.door.mode == .osdp {
+            try await watchOSDP(port: osdpPort ?? config?.osdp.port ?? "/dev/ttyUSB0", baud: baud ?? config?.osdp.baud ?? 9600)
+            return
+        }
         let panel = config?.panel ?? PanelSettings()
         let chip = self.chip ?? config?.door.chip ?? "gpiochip0"
         let receiver: WiegandReceiver
@@ -182,5 +262,48 @@ struct PanelWatchCommand: AsyncParsableCommand, KioskctlCommand {
             "decoded": decoded.result, "pulse_us": [widths.min() ?? 0, widths.max() ?? 0],
             "interval_us": [intervals.min() ?? 0, intervals.max() ?? 0], "glitches": frame.glitches,
         ]
+    }
+}
+
+extension PanelWatchCommand {
+    /// Prints every OSDP frame on the bus, commands and replies, decoded (encrypted data stays
+    /// ciphertext: a listener has no session keys).
+    func watchOSDP(port: String, baud: Int) async throws {
+        let sniffer: OSDPLineSniffer
+        do {
+            sniffer = try OSDPLineSniffer(path: port, baud: baud)
+        } catch {
+            throw CommandFailure(.failure, "\(error)")
+        }
+        let stopper = timeout.map { seconds in
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                await sniffer.stop()
+            }
+        }
+        if !global.json { print("listening to OSDP on \(port) at \(baud) baud; Ctrl-C to stop") }
+        var seen = 0
+        for await result in sniffer.items {
+            switch result {
+            case .failure(let error):
+                stopper?.cancel()
+                throw CommandFailure(.failure, "\(error)")
+            case .success(.frame(let frame, let bytes)):
+                if global.json {
+                    JSONOutput.print([
+                        "reply": frame.isReply, "address": Int(frame.address), "sequence": Int(frame.sequence), "code": Int(frame.code),
+                        "summary": frame.summary, "bytes": bytes.map { String($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(),
+                    ])
+                } else {
+                    print(frame.summary)
+                }
+                seen += 1
+            case .success(.corrupted(let address, let sequence, let isReply, let problem)):
+                if !global.json { print("\(isReply ? "PD→CP" : "CP→PD") addr \(address) seq \(sequence): \(problem)") }
+            }
+            if let count, seen >= count { break }
+        }
+        stopper?.cancel()
+        await sniffer.stop()
     }
 }

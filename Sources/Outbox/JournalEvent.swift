@@ -166,12 +166,18 @@ package struct DoorEventRecord: Sendable, Equatable, Codable {
         case opened
         case closed
         case relayPulse = "relay-pulse"
-        /// A credential went to the access-control panel (Wiegand).
+        /// A credential went to the access-control panel (Wiegand, or OSDP's osdp_RAW).
         case credentialSent = "credential-sent"
         /// The turnstile controller reported a person through.
         case passage
         /// A second face came into view while a turnstile grant was open.
         case tailgating
+        /// The OSDP control panel started polling this reader, or stopped (no poll for 8 s).
+        case panelOnline = "panel-online"
+        case panelOffline = "panel-offline"
+        /// The OSDP Secure Channel came up, or an attempt failed (the detail says why).
+        case secureChannel = "secure-channel"
+        case secureChannelFailed = "secure-channel-failed"
     }
 
     package var kind: Kind

@@ -1,6 +1,7 @@
-// door.mode / panel.*: defaults, range checks against the format, the lookup file's errors, OSDP refused.
+// door.mode / panel.* / osdp.*: defaults, range checks against the format, the lookup file's errors, OSDP's keys.
 import DoorIO
 import Foundation
+import OSDP
 import TestSupport
 import Testing
 
@@ -118,10 +119,50 @@ struct PanelConfigurationTests {
         #expect(throws: CardTableError.self) { try CardTable.parse("1,2\n1,3\n", path: "x.csv", format: .h10301) }
     }
 
-    @Test("osdp is refused at configuration time as not supported yet")
-    func osdpRefused() async throws {
-        let found = try await issues("door:\n  mode: osdp\n")
-        #expect(found.first { $0.key == "door.mode" }?.message.contains("not supported yet") == true)
+    @Test("osdp: defaults, keys checked at load with errors naming them, the key file read but never shown")
+    func osdpSettings() async throws {
+        let missingKey = try await issues("door:\n  mode: osdp\n")
+        #expect(missingKey.first { $0.key == "osdp.scbk_file" }?.message.contains("install_mode") == true)
+
+        let ranges = try await issues("door:\n  mode: osdp\nosdp:\n  address: 127\n  baud: 1200\n  secure: maybe\n  port: \"\"\n")
+        #expect(ranges.contains { $0.key == "osdp.address" })
+        #expect(ranges.contains { $0.key == "osdp.baud" })
+        #expect(ranges.contains { $0.key == "osdp.secure" })
+        #expect(ranges.contains { $0.key == "osdp.port" })
+        let odd = try await issues("door:\n  mode: osdp\nosdp:\n  baud: 14400\n  secure: off\n")
+        #expect(odd.first { $0.key == "osdp.baud" }?.message.contains("9600") == true)
+
+        let dir = try TestAssets.temporaryDirectory("kiosk-osdp-key")
+        let keyPath = dir.appendingPathComponent("scbk").path
+        try "00112233445566778899aabbccddeeff\n".write(toFile: keyPath, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keyPath)
+        let open = try await issues("door:\n  mode: osdp\nosdp:\n  scbk_file: \(keyPath)\n")
+        let openIssue = try #require(open.first { $0.key == "osdp.scbk_file" })
+        #expect(openIssue.message.contains("chmod 600"))
+        #expect(!openIssue.message.contains("0011223344"))
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyPath)
+        let path = try write(
+            "door:\n  mode: osdp\n  lines:\n    relay: \"\"\nosdp:\n  port: /dev/ttyS9\n  address: 12\n  scbk_file: \(keyPath)\n")
+        let config = try await ConfigurationLoader(file: path).load()
+        #expect(config.osdp.address == 12 && config.osdp.baud == 9600 && config.osdp.secure == .required)
+        #expect(config.doorConfiguration.grantOutput == .panel)
+        #expect(config.doorConfiguration.panelFeedbackOverLink)
+        let peripheral = try config.osdp.peripheralConfiguration()
+        #expect(peripheral.address == 12 && peripheral.scbk?.hex == "00112233445566778899aabbccddeeff")
+
+        // Install mode: no key file yet is fine, the panel sets the key.
+        let install = try write("door:\n  mode: osdp\nosdp:\n  install_mode: true\n  scbk_file: \(dir.path)/new-key\n")
+        let installed = try await ConfigurationLoader(file: install).load()
+        #expect(try installed.osdp.peripheralConfiguration().scbk == nil)
+    }
+
+    @Test("an H10301 credential becomes osdp_RAW with the Wiegand bits, parity included")
+    func osdpCardRead() throws {
+        let card = try OSDPDoor.cardRead(WiegandCredential(facility: 13, card: 13067), format: .h10301)
+        #expect(card.format == .wiegand)
+        #expect(card.payload == [0x00, 0x01, 26, 0x00, 0x86, 0x99, 0x85, 0x80])
+        #expect(try OSDPDoor.cardRead(WiegandCredential(card: 5), format: .raw(bits: 8)).payload == [0, 0, 8, 0, 0x05])
     }
 
     @Test("a turnstile needs its passage line")

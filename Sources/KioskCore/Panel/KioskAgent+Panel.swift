@@ -1,11 +1,15 @@
-// KioskAgent's panel part: the door seam the pipeline gets, a PanelDoor when grants go to a panel.
+// KioskAgent's panel part: the door seam the pipeline gets, a PanelDoor or OSDPDoor when grants go to a panel.
 import DoorIO
 import Foundation
+import Logging
+import OSDP
 
 extension KioskAgent {
     /// What the pipeline signals: the door controller itself, or (`door.mode: wiegand`) a
-    /// ``PanelDoor`` around it that sends a granted face's credential to the panel.
+    /// ``PanelDoor`` around it that sends a granted face's credential to the panel, or
+    /// (`door.mode: osdp`) an ``OSDPDoor`` with its reader line open and answering.
     func makeDoorSignals(_ door: DoorController) throws(StartupError) -> any DoorSignals {
+        if configuration.door.mode == .osdp { return try makeOSDPDoor(door) }
         guard configuration.door.mode == .wiegand else { return door }
         do {
             let mapper = try CredentialMapper(settings: configuration.panel)
@@ -13,6 +17,45 @@ extension KioskAgent {
         } catch {
             throw StartupError(.door, setting: "panel.lookup_file", error)
         }
+    }
+}
+
+extension KioskAgent {
+    /// Opens the OSDP line (a wrong or busy port fails the start, naming `osdp.port`) and
+    /// starts answering the panel; a key set by osdp_KEYSET goes to `osdp.scbk_file`.
+    func makeOSDPDoor(_ door: DoorController) throws(StartupError) -> OSDPDoor {
+        let mapper: CredentialMapper
+        do {
+            mapper = try CredentialMapper(settings: configuration.panel)
+        } catch {
+            throw StartupError(.door, setting: "panel.lookup_file", error)
+        }
+        let settings = configuration.osdp
+        let peripheral: OSDPPeripheralConfiguration
+        do {
+            peripheral = try settings.peripheralConfiguration()
+        } catch {
+            throw StartupError(.door, setting: "osdp.scbk_file", error)
+        }
+        let keyPath = settings.scbkFile.isEmpty ? nil : KioskConfiguration.resolveSecretPath(settings.scbkFile)
+        var store: OSDPKeyStore?
+        if let keyPath {
+            store = { (key: OSDPKey) throws -> String in
+                try OSDPKeyFile.store(key, path: keyPath)
+                return keyPath
+            }
+        }
+        let reader = OSDPReaderService(port: settings.port, configuration: peripheral, keyStore: store)
+        do {
+            try reader.start()
+        } catch {
+            throw StartupError(.door, setting: "osdp.port", error)
+        }
+        let install = settings.installMode ? " (install mode: SCBK-D and KEYSET accepted)" : ""
+        logger.notice(
+            "OSDP reader on \(settings.port) at \(settings.baud) baud, address \(settings.address), secure channel \(settings.secure.rawValue)\(install)"
+        )
+        return OSDPDoor(door: door, reader: reader, mapper: mapper, logger: logger.with("component", "osdp"))
     }
 }
 

@@ -190,6 +190,10 @@ package struct KioskAgent: Sendable {
             .init(service: DoorService(door: door, journal: queue.journal, status: status, logger: logger.with("component", "door"))),
             .init(service: TokenService(gateway: gateway, status: status)),
         ]
+        if let osdp = pipeline.door as? OSDPDoor {
+            // Second to start, second to last to stop: the panel link outlives the pipeline.
+            services.append(.init(service: OSDPLinkService(door: osdp, journal: queue.journal, status: status)))
+        }
         if let drainer, let store = queue.store {
             services.append(
                 .init(
@@ -208,7 +212,7 @@ package struct KioskAgent: Sendable {
             .init(
                 service: ReloadService(
                     pipeline: pipeline, reload: reload, notifier: notifier, logger: logger.with("component", "reload"),
-                    panel: pipeline.door as? PanelDoor),
+                    panel: pipeline.door as? PanelDoor, osdp: pipeline.door as? OSDPDoor),
                 successTerminationBehavior: .ignore),
             .init(
                 service: PipelineService(pipeline: pipeline, notifier: notifier, stopBound: Self.gracefulStop + Self.cancellationStop),
@@ -315,6 +319,8 @@ struct ReloadService: Service {
     let logger: Logger
     /// Re-reads the panel's lookup file (`door.mode: wiegand`).
     var panel: PanelDoor? = nil
+    /// Re-reads the panel's lookup file (`door.mode: osdp`).
+    var osdp: OSDPDoor? = nil
 
     func run() async throws {
         guard let reload else { return }
@@ -327,6 +333,7 @@ struct ReloadService: Service {
                     let policy = try DecisionPolicy(settings: fresh.policy)
                     pipeline.reload(.init(configuration: fresh, policy: policy))
                     try panel?.reload(fresh.panel)
+                    try osdp?.reload(fresh.panel)
                     logger.notice(
                         "configuration reloaded: thresholds, timings and policy apply now; camera, door, API and queue settings need a restart"
                     )

@@ -2,6 +2,7 @@
 import DoorIO
 import Foundation
 import Logging
+import OSDP
 import Outbox
 import ServiceLifecycle
 
@@ -76,6 +77,25 @@ struct DoorService: Service {
             // A failed storage is said once, by QueueHealth; not for every event.
             logger.log(level: error.isStorageUnavailable ? .debug : .error, "door event not journaled: \(error)")
         }
+    }
+}
+
+/// The OSDP reader's line (`door.mode: osdp`): follows the panel's commands and the link's
+/// state until shutdown, then stops the line's thread and closes the port.
+struct OSDPLinkService: Service {
+    let door: OSDPDoor
+    let journal: EventJournal?
+    let status: StatusBoard
+
+    func run() async throws {
+        let reader = door.reader
+        await withGracefulShutdownHandler {
+            await door.run(journal: journal, status: status)
+        } onGracefulShutdown: {
+            // Ends the reader's events, which ends the loop above.
+            Task { await reader.stop() }
+        }
+        await reader.stop()
     }
 }
 

@@ -79,10 +79,6 @@ extension DoorSettings: ConfigurationSection {
         if backend == .gpiod, relayLine.isEmpty, mode == .relay {
             keys.issue("lines.relay", "is required with the gpiod backend and mode: relay")
         }
-        if mode == .osdp {
-            keys.issue(
-                "mode", "osdp is not supported yet (see docs/PANEL.md); use wiegand to a panel, or relay")
-        }
         if kind == .turnstile, passageLine.isEmpty {
             keys.issue("lines.passage", "is required with kind: turnstile (the controller's passage output ends a grant)")
         }
@@ -126,10 +122,15 @@ extension DoorSettings {
 }
 
 extension KioskConfiguration {
-    /// `door.*` (and `panel.*` when grants go to a panel) as the door controller's configuration.
+    /// `door.*` (and `panel.*` / `osdp.*` when grants go to a panel) as the door controller's configuration.
     package var doorConfiguration: DoorIOConfiguration {
         var configuration = door.doorConfiguration
         if door.mode == .wiegand { panel.apply(to: &configuration) }
+        if door.mode == .osdp {
+            // The panel drives the lock; its osdp_LED and osdp_BUZ drive the terminal's LEDs and buzzer.
+            configuration.grantOutput = .panel
+            configuration.panelFeedbackOverLink = true
+        }
         return configuration
     }
 }

@@ -130,8 +130,24 @@ extension PanelSettings {
 }
 
 extension KioskConfiguration {
-    /// The rules joining `door.mode` and `panel.*`.
+    /// With OSDP the lookup file is read the same way as with Wiegand; returns whether it failed.
+    private func credentialMappingProblem(_ reader: Reader) -> Bool {
+        guard panel.credential == .lookup, !panel.lookupFile.isEmpty, let format = panel.wiegandFormat else { return false }
+        do throws(CardTableError) {
+            _ = try CardTable.load(path: panel.lookupFile, format: format)
+            return false
+        } catch {
+            reader.section(PanelSettings.name).issue("lookup_file", "\(error)")
+            return true
+        }
+    }
+
+    /// The rules joining `door.mode`, `panel.*` and `osdp.*`.
     func validatePanel(_ reader: Reader) {
         if door.mode == .wiegand { panel.validateInUse(reader.section(PanelSettings.name)) }
+        if door.mode == .osdp {
+            osdp.validateInUse(reader.section(OSDPSettings.name))
+            if credentialMappingProblem(reader) { return }
+        }
     }
 }
