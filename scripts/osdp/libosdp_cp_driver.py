@@ -86,9 +86,10 @@ def main():
     if args.install:
         cp = phase("install", address, channel, bytes.fromhex(args.scbk), 5, [osdp.LibFlag.InstallMode])
         # LibOSDP sends osdp_KEYSET once the channel is up with SCBK-D, then reconnects with the new key.
-        time.sleep(1.5)
+        # 1.5 s was too short once on a loaded 2-core machine (the next phase found the old key).
+        time.sleep(3)
         cp.stop()
-    cp = phase("right-key", address, channel, bytes.fromhex(args.scbk), 5)
+    cp = phase("right-key", address, channel, bytes.fromhex(args.scbk), 10)
     if not cp.is_sc_active(address):
         cp.stop()
         say({"done": True})
