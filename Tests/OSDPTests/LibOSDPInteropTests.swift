@@ -71,7 +71,7 @@ final class LibOSDPDriver: @unchecked Sendable {
     }
 
     /// The next line with `key`, or a failure (with LibOSDP's log) after `timeout`.
-    func next(_ key: String, timeout: Duration = .seconds(12)) async throws -> [String: Any] {
+    func next(_ key: String, timeout: Duration = .seconds(30)) async throws -> [String: Any] {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let (line, ended) = received.state.withLock { state -> (Data?, Bool) in
@@ -193,7 +193,9 @@ struct LibOSDPInteropTests {
             #expect(install["phase"] as? String == "install")
             #expect(install["secure"] as? Bool == true, "channel with SCBK-D")
             #expect(log.all.contains(.secureChannelEstablished(key: "SCBK-D")))
-            #expect(await waitUntil(.seconds(3)) { log.all.contains(.keyStored(path: keyPath)) })
+            #expect(await waitUntil(.seconds(10)) { log.all.contains(.keyStored(path: keyPath)) })
+            // The install-mode CP stays until the key is stored, then the next CP uses that key.
+            driver.send()
             let second = try await driver.next("phase")
             #expect(second["secure"] as? Bool == true, "channel with the key KEYSET gave")
             #expect(log.all.contains(.secureChannelEstablished(key: "SCBK")))

@@ -8,7 +8,7 @@ Protocol with the test, one JSON object per line:
   out: {"phase": NAME, "secure": BOOL, ...}  after each phase's secure-channel wait
   out: {"pd_id": {...}, "caps": {...}}       what the CP discovered (good key)
   out: {"ready": true}                       the test may queue a card read now
-  in:  any line                              (the test queued it)
+  in:  any line                              (install: the PD stored the key; then: the test queued it)
   out: {"card": {...}}                       the CP's card-read event (data as hex)
   out: {"led_sent": true}                    an osdp_LED (permanent green) was submitted
   out: {"done": true}
@@ -65,6 +65,19 @@ def phase(name, address, channel, key, wait, flags=()):
     return cp
 
 
+def retire(cp, master):
+    """Stops a CP before the next one starts on the same line: its thread must be gone, and
+    replies meant for it drained, or the next CP sees half of the PD's answers."""
+    cp.stop()
+    del cp
+    time.sleep(0.5)
+    try:
+        while os.read(master, 4096):
+            pass
+    except (BlockingIOError, OSError):
+        pass
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--address", type=int, default=0)
@@ -82,13 +95,14 @@ def main():
 
     if args.wrong_scbk:
         cp = phase("wrong-key", address, channel, bytes.fromhex(args.wrong_scbk), 3)
-        cp.stop()
+        retire(cp, master)
     if args.install:
-        cp = phase("install", address, channel, bytes.fromhex(args.scbk), 5, [osdp.LibFlag.InstallMode])
-        # LibOSDP sends osdp_KEYSET once the channel is up with SCBK-D, then reconnects with the new key.
-        # 1.5 s was too short once on a loaded 2-core machine (the next phase found the old key).
-        time.sleep(3)
-        cp.stop()
+        cp = phase("install", address, channel, bytes.fromhex(args.scbk), 10, [osdp.LibFlag.InstallMode])
+        # LibOSDP sends osdp_KEYSET once the channel is up with SCBK-D. The test says (a line on
+        # stdin) when the PD has stored the key: a fixed pause was too short on a loaded machine,
+        # and this CP, stopped before its KEYSET went out, left the PD without the key.
+        sys.stdin.readline()
+        retire(cp, master)
     cp = phase("right-key", address, channel, bytes.fromhex(args.scbk), 10)
     if not cp.is_sc_active(address):
         cp.stop()
