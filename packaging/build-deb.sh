@@ -45,6 +45,15 @@ COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 # ---- release build, stamped ----
 SCRATCH=${KIOSK_DEB_SCRATCH:-$TOP/.build-deb}
+PRODUCTS="kioskd kioskctl aidee-sim"
+# The static link goes through lld (shipped with the toolchain: /opt/swift/usr/bin/ld.lld), not
+# the system's default gold. gold resolves static archives strictly left to right, and the
+# --static-swift-stdlib line Swift 6.3 hands it is in the wrong order for Foundation:
+# libFoundationInternationalization.a needs lib_FoundationICU.a (swift_udat_applyPattern), and
+# OpenAPIRuntime needs CoreFoundation (kCFBooleanTrue, CFNumberGetType) from archives that come
+# earlier on the line; gold stops with "undefined reference". lld searches every archive on the
+# line whatever the order, so the same command links.
+LINK_FLAGS=(-Xswiftc -use-ld=lld)
 BIN=$($SWIFT build -c release --scratch-path "$SCRATCH" --show-bin-path)
 if [ "${KIOSK_DEB_SKIP_BUILD:-0}" != 1 ]; then
     STAMP=$TOP/.build/build-info/kiosk_build_info.h
@@ -61,14 +70,14 @@ if [ "${KIOSK_DEB_SKIP_BUILD:-0}" != 1 ]; then
     # buildinfo.c is compiled again (its mtime only; git sees no change).
     touch Sources/CBuildInfo/buildinfo.c
     t0=$(date +%s)
-    for p in kioskd kioskctl aidee-sim; do
-        say "swift build -c release --static-swift-stdlib --scratch-path ${SCRATCH#"$TOP"/} --product $p"
-        $SWIFT build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product "$p"
+    for p in $PRODUCTS; do
+        say "swift build -c release --static-swift-stdlib ${LINK_FLAGS[*]} --scratch-path ${SCRATCH#"$TOP"/} --product $p"
+        $SWIFT build -c release --static-swift-stdlib "${LINK_FLAGS[@]}" --scratch-path "$SCRATCH" --product "$p"
     done
     say "release build: $(( $(date +%s) - t0 )) s"
     rm -f "$STAMP"
 fi
-for p in kioskd kioskctl aidee-sim; do [ -x "$BIN/$p" ] || { say "no $BIN/$p"; exit 1; }; done
+for p in $PRODUCTS; do [ -x "$BIN/$p" ] || { say "no $BIN/$p"; exit 1; }; done
 # A packaged build names its version and commit; refuse to pack a development build.
 "$BIN/kioskd" --version | head -1 | grep -qF "kioskd $VERSION (commit $COMMIT)" ||
     { say "kioskd --version says '$("$BIN/kioskd" --version | head -1)', expected version $VERSION commit $COMMIT"; exit 1; }
