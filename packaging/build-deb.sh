@@ -7,7 +7,7 @@
 # into OUTDIR (default .build/deb). Release build linked with --static-swift-stdlib, so the target
 # needs no Swift runtime; Depends comes from dpkg-shlibdeps on the binaries themselves.
 # KIOSK_DEB_CONFIG=debug makes the same packages from a static *debug* build instead, into
-# .build/deb-debug: the cheaper build for checking the packaging in CI (about 10 minutes where
+# .build/deb-debug: what `make test` checks the packaging on (about 10 minutes where
 # the release build takes 27 on the 2-core builder; docs/PACKAGING.md, "CI and status"). Never
 # ship those: they are slower and not what the README's performance table measured.
 # The version is BuildInfo.packageVersion (Sources/BuildInfo/BuildInfo.swift), the only place it
