@@ -45,8 +45,12 @@ format:
 	$(SWIFT) format format --in-place --parallel --recursive $(SWIFT_FORMAT_PATHS)
 
 # Stages: every Swift Testing suite on the host (hardware suites say they are skipped), the
-# contract fuzzing of aidee-sim (schemathesis), then the virtual-hardware VM (camera, GPIO,
-# kioskd under systemd). Every stage runs even when an earlier one failed, so the closing summary
+# contract fuzzing of aidee-sim (schemathesis), the virtual-hardware VM (camera, GPIO, kioskd
+# under systemd), then the Debian packages: packed from a static *debug* build
+# (KIOSK_DEB_CONFIG=debug, its own .build-deb-debug; about 10 minutes where the release build of
+# `make deb` takes 27) and installed, run, reloaded, upgraded and purged in a VM
+# (scripts/vhw/run-package-stage.sh; docs/PACKAGING.md, "CI and status of the checks"). Every
+# stage runs even when an earlier one failed, so the closing summary
 # (scripts/vhw/test-summary.sh) always says how many tests ran in each; the target fails when any
 # stage did. Each stage's output streams and is kept in $(TEST_LOGS)/ (tee), with its exit status.
 # The hardware stage fails when it cannot run; KIOSK_SKIP_VM=1 skips it on purpose, loudly
@@ -66,6 +70,9 @@ test: setup lint
 	{ AIDEE_SIM=$$($(SWIFT) build --show-bin-path $(SWIFT_FLAGS))/aidee-sim scripts/schemathesis.sh 2>&1; \
 	  echo $$? >$(TEST_LOGS)/schemathesis.rc; } | tee $(TEST_LOGS)/schemathesis.log; \
 	{ scripts/vhw/run-hw-stage.sh 2>&1; echo $$? >$(TEST_LOGS)/hardware.rc; } | tee $(TEST_LOGS)/hardware.log; \
+	{ { scripts/setup-deps.sh package && KIOSK_DEB_CONFIG=debug packaging/build-deb.sh && \
+	    KIOSK_DEB_DIR=.build/deb-debug scripts/vhw/run-package-stage.sh; } 2>&1; \
+	  echo $$? >$(TEST_LOGS)/package.rc; } | tee $(TEST_LOGS)/package.log; \
 	scripts/vhw/test-summary.sh $(TEST_LOGS)
 
 test-unit: setup
@@ -80,7 +87,8 @@ demo: setup
 
 # The Debian packages (kiosk-agent, aidee-sim) in .build/deb: release build with the Swift
 # runtime linked in; docs/PACKAGING.md. Their checks (lintian, install, upgrade, purge under
-# systemd) are scripts/vhw/run-package-stage.sh (not yet part of `make test`: docs/PACKAGING.md).
+# systemd): scripts/vhw/run-package-stage.sh after `make deb`; `make test` runs them on packages
+# from a debug build (above).
 deb: setup
 	@scripts/setup-deps.sh package
 	@packaging/build-deb.sh

@@ -70,9 +70,10 @@ let package = Package(
 
         // MARK: Swift modules, one job each.
         // The build stamp `make deb` writes (commit, compiler); see Sources/CBuildInfo/buildinfo.c.
+        // Both configurations: KIOSK_DEB_CONFIG=debug packs a debug build (packaging/build-deb.sh).
         .target(
             name: "CBuildInfo",
-            cSettings: [.unsafeFlags(["-I\(Context.packageDirectory)/.build/build-info"], .when(configuration: .release))]),
+            cSettings: [.unsafeFlags(["-I\(Context.packageDirectory)/.build/build-info"])]),
 
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CPNG"]),
         .target(name: "BuildInfo", dependencies: ["CBuildInfo"]),

@@ -6,19 +6,29 @@
 #   aidee-sim_<version>_<arch>.deb    the API simulator and its models (not for terminals)
 # into OUTDIR (default .build/deb). Release build linked with --static-swift-stdlib, so the target
 # needs no Swift runtime; Depends comes from dpkg-shlibdeps on the binaries themselves.
+# KIOSK_DEB_CONFIG=debug makes the same packages from a static *debug* build instead, into
+# .build/deb-debug: what `make test` checks the packaging on (about 10 minutes where
+# the release build takes 27 on the 2-core builder; docs/PACKAGING.md, "CI and status"). Never
+# ship those: they are slower and not what the README's performance table measured.
 # The version is BuildInfo.packageVersion (Sources/BuildInfo/BuildInfo.swift), the only place it
 # is written; the git commit and compiler are stamped into the binaries (Sources/CBuildInfo).
 #   packaging/build-deb.sh [OUTDIR]
 # Knobs: SWIFT=swift  KIOSK_DEB_VERSION=<override, e.g. 0.1.0+test1 for an upgrade test>
 #        KIOSK_DEB_SCRATCH=.build-deb (its own build folder: no wait on .build's lock, and no
 #        other release build ever sees the stamp)
-#        KIOSK_DEB_SKIP_BUILD=1 (package the binaries already in the release folder)
+#        KIOSK_DEB_SKIP_BUILD=1 (package the binaries already in the build folder)
+#        KIOSK_DEB_CONFIG=release|debug (debug: scratch .build-deb-debug, OUTDIR .build/deb-debug)
 # Needs: dpkg-dev (dpkg-shlibdeps), the assets (scripts/fetch-assets.sh).
 set -euo pipefail
 umask 022
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
-OUT=${1:-$TOP/.build/deb}
+CONFIG=${KIOSK_DEB_CONFIG:-release}
+case "$CONFIG" in
+    release) OUT=${1:-$TOP/.build/deb} SCRATCH=${KIOSK_DEB_SCRATCH:-$TOP/.build-deb} ;;
+    debug) OUT=${1:-$TOP/.build/deb-debug} SCRATCH=${KIOSK_DEB_SCRATCH:-$TOP/.build-deb-debug} ;;
+    *) echo "deb: KIOSK_DEB_CONFIG is '$CONFIG': release (what terminals get) or debug (the CI check)" >&2; exit 2 ;;
+esac
 SWIFT=${SWIFT:-swift}
 say() { echo "deb: $*" >&2; }
 
@@ -43,9 +53,20 @@ export SOURCE_DATE_EPOCH
 COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 [ "$COMMIT" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && COMMIT=$COMMIT-dirty
 
-# ---- release build, stamped ----
-SCRATCH=${KIOSK_DEB_SCRATCH:-$TOP/.build-deb}
-BIN=$($SWIFT build -c release --scratch-path "$SCRATCH" --show-bin-path)
+# ---- the build (release unless KIOSK_DEB_CONFIG=debug), stamped ----
+PRODUCTS="kioskd kioskctl aidee-sim"
+# The static link goes through lld (shipped with the toolchain: /opt/swift/usr/bin/ld.lld), not
+# the system's default gold. gold resolves static archives strictly left to right, and the line
+# Swift 6.3 hands it for --static-swift-stdlib has Foundation's archives in an order that only
+# works while nothing late on the line needs an earlier archive: the release objects happen to
+# (kioskd, kioskctl and aidee-sim relinked with gold on 2026-12-07: all three link), but debug
+# objects keep references the optimiser drops, and gold stops with "undefined reference":
+# swift_udat_applyPattern (libFoundationInternationalization.a needs lib_FoundationICU.a) and
+# kCFBooleanTrue, CFNumberGetType (OpenAPIRuntime needs CoreFoundation). lld searches every
+# archive on the line whatever the order, so neither a code change nor KIOSK_DEB_CONFIG=debug
+# can break the link.
+LINK_FLAGS=(-Xswiftc -use-ld=lld)
+BIN=$($SWIFT build -c "$CONFIG" --scratch-path "$SCRATCH" --show-bin-path)
 if [ "${KIOSK_DEB_SKIP_BUILD:-0}" != 1 ]; then
     STAMP=$TOP/.build/build-info/kiosk_build_info.h
     mkdir -p "$(dirname "$STAMP")"
@@ -61,14 +82,14 @@ if [ "${KIOSK_DEB_SKIP_BUILD:-0}" != 1 ]; then
     # buildinfo.c is compiled again (its mtime only; git sees no change).
     touch Sources/CBuildInfo/buildinfo.c
     t0=$(date +%s)
-    for p in kioskd kioskctl aidee-sim; do
-        say "swift build -c release --static-swift-stdlib --scratch-path ${SCRATCH#"$TOP"/} --product $p"
-        $SWIFT build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product "$p"
+    for p in $PRODUCTS; do
+        say "swift build -c $CONFIG --static-swift-stdlib ${LINK_FLAGS[*]} --scratch-path ${SCRATCH#"$TOP"/} --product $p"
+        $SWIFT build -c "$CONFIG" --static-swift-stdlib "${LINK_FLAGS[@]}" --scratch-path "$SCRATCH" --product "$p"
     done
-    say "release build: $(( $(date +%s) - t0 )) s"
+    say "$CONFIG build: $(( $(date +%s) - t0 )) s"
     rm -f "$STAMP"
 fi
-for p in kioskd kioskctl aidee-sim; do [ -x "$BIN/$p" ] || { say "no $BIN/$p"; exit 1; }; done
+for p in $PRODUCTS; do [ -x "$BIN/$p" ] || { say "no $BIN/$p"; exit 1; }; done
 # A packaged build names its version and commit; refuse to pack a development build.
 "$BIN/kioskd" --version | head -1 | grep -qF "kioskd $VERSION (commit $COMMIT)" ||
     { say "kioskd --version says '$("$BIN/kioskd" --version | head -1)', expected version $VERSION commit $COMMIT"; exit 1; }

@@ -1,7 +1,7 @@
 // The build stamp. `make deb` writes .build/build-info/kiosk_build_info.h (defines of
 // KIOSK_BUILD_COMMIT, KIOSK_BUILD_SWIFT, KIOSK_BUILD_PACKAGE_VERSION as string literals) before
-// its release build and removes it afterwards; Package.swift adds that folder to this file's
-// include path for release builds only. A C define is used because Swift's -D carries no value,
+// its build and removes it afterwards; Package.swift adds that folder to this file's include
+// path (release and debug: KIOSK_DEB_CONFIG=debug packs a debug build). A C define is used because Swift's -D carries no value,
 // and a header outside Sources/ leaves the working tree untouched.
 #include "CBuildInfo.h"
 #include <stddef.h>

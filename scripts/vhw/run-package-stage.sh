@@ -41,7 +41,7 @@ scripts/setup-deps.sh package >&2 || { fail "lintian/dpkg-dev missing: run scrip
 for d in "$AGENT" "$SIM"; do
     [ "${PKG_LINTIAN:-1}" = 0 ] && break
     n=$(basename "$d")
-    lintian --no-tag-display-limit "$d" >"$STAGE/lintian-$n.txt" 2>&1
+    lintian --tag-display-limit 0 "$d" >"$STAGE/lintian-$n.txt" 2>&1
     errors=$(grep -c '^E:' "$STAGE/lintian-$n.txt")
     [ "$errors" = 0 ] && pass "lintian $n: no errors" || { fail "lintian $n: $errors errors"; grep '^E:' "$STAGE/lintian-$n.txt" | sed 's/^/    | /'; }
     undocumented=
@@ -95,7 +95,10 @@ user=$("$ctl" api users create --url "$url" --project 1 --credentials "$A/creden
     --image .assets/faces/images/facerec/obama.jpg >/dev/null &&
     pass "packaged kioskctl issued a key and enrolled obama.jpg (user $user)" || { fail "enrolment with the packaged kioskctl failed"; finish; }
 
-# ---- camera frames: obama2.jpg cut to 4:3 around the face and scaled to 320x240, and an empty scene ----
+# ---- camera frames: obama2.jpg on a 4:3 grey canvas scaled to 320x240, and an empty scene ----
+# The face is about half the frame's height, centred: the quality gate wants the face box plus a
+# 10 % margin inside the picture (FaceQualityScorer, not_in_frame), which a plain 4:3 cut of the
+# portrait (face 207 of 240 rows) never met, so no check-in could start.
 FR=$STAGE/frames; mkdir -p "$FR"
 djpeg -pnm .assets/faces/images/facerec/obama2.jpg >"$FR/src.ppm" && python3 - "$FR" <<'PY' && cjpeg -quality 90 "$FR/face.ppm" >"$FR/face.jpg" && cjpeg -quality 90 "$FR/empty.ppm" >"$FR/empty.jpg" && pass "camera frames made" || fail "could not make the camera frames"
 import sys
@@ -103,14 +106,19 @@ d = sys.argv[1]
 raw = open(d + "/src.ppm", "rb").read()
 parts = raw.split(b"\n", 3)  # P6, "W H", 255, pixels (djpeg writes exactly this header)
 w, h = map(int, parts[1].split()); px = parts[3]
-top, cw, ch, W, H = 197, 626, 470, 320, 240   # the face is rows 229-634 of the 626x1200 portrait
+# The face is rows 229-634 of the 626x1200 portrait: a canvas twice its height (rows 26-836),
+# 4:3 wide, the portrait in the middle, grey at the sides.
+top, ch, W, H = 26, 810, 320, 240
+cw = ch * 4 // 3
+pad = (cw - w) // 2
+grey = bytes([90, 110, 120])
 out = bytearray()
 for y in range(H):
     sy = top + y * ch // H
     row = px[sy * w * 3:(sy + 1) * w * 3]
     for x in range(W):
-        sx = x * cw // W * 3
-        out += row[sx:sx + 3]
+        sx = x * cw // W - pad
+        out += row[sx * 3:sx * 3 + 3] if 0 <= sx < w else grey
 open(d + "/face.ppm", "wb").write(b"P6\n%d %d\n255\n" % (W, H) + bytes(out))
 open(d + "/empty.ppm", "wb").write(b"P6\n%d %d\n255\n" % (W, H) + bytes([90, 110, 120]) * (W * H))
 PY

@@ -1,7 +1,8 @@
 #!/bin/bash
 # scripts/vhw/test-summary.sh LOG-FOLDER
 # The closing block of `make test`: how many tests ran in each stage, from the output the Makefile
-# kept with tee (host.log, schemathesis.log, hardware.log) and each stage's exit status (*.rc).
+# kept with tee (host.log, schemathesis.log, hardware.log, package.log) and each stage's exit
+# status (*.rc).
 # A stage that passed with few tests looks the same as one that passed with many in a scrolled-by
 # log; this block makes a stage that ran nothing (or skipped its tests) visible at the end.
 # Exit status: 0 when every stage exited 0.
@@ -47,16 +48,30 @@ hw_line=$(grep -E '^hardware: [0-9]+ passed' "$D/hardware.log" 2>/dev/null | tai
 hw_line=${hw_line#hardware: }
 grep -q 'VIRTUAL-HARDWARE STAGE SKIPPED' "$D/hardware.log" 2>/dev/null && hw_line="$hw_line — SKIPPED BY CHOICE (KIOSK_SKIP_VM=1)"
 
+# The Debian packages: KIOSK_DEB_CONFIG=debug packaging/build-deb.sh, then run-package-stage.sh,
+# whose closing line is "package: N passed, N failed, N skipped" (docs/PACKAGING.md).
+pkg=$(rc package)
+pkg_line=$(grep -E '^package: [0-9]+ passed' "$D/package.log" 2>/dev/null | tail -n 1)
+pkg_line=${pkg_line#package: }
+# No closing line and no second package: build-deb.sh stopped before the stage could run.
+[ -z "$pkg_line" ] && [ -s "$D/package.log" ] && ! grep -q '^deb: built .*aidee-sim' "$D/package.log" 2>/dev/null &&
+    pkg_line="packages not built: packaging/build-deb.sh failed (its 'deb:' lines in package.log)"
+grep -q 'PACKAGE STAGE: the install/upgrade/purge checks in the VM were SKIPPED' "$D/package.log" 2>/dev/null &&
+    pkg_line="$pkg_line — VM PART SKIPPED BY CHOICE (KIOSK_SKIP_VM=1)"
+
 echo
 echo "================================ make test: summary ================================"
 printf '  %-24s %-16s %s\n' "Swift host suites" "$(verdict "$host")" "$host_line"
 printf '  %-24s %-16s %s\n' "schemathesis (aidee-sim)" "$(verdict "$schema")" "${schema_line:-no output}"
 printf '  %-24s %-16s %s\n' "virtual-hardware stage" "$(verdict "$hw")" "${hw_line:-no closing 'hardware:' line}"
-for s in "$host" "$schema" "$hw"; do [ "$s" = 0 ] || status=1; done
+printf '  %-24s %-16s %s\n' "Debian packages (debug)" "$(verdict "$pkg")" "${pkg_line:-no closing 'package:' line}"
+for s in "$host" "$schema" "$hw" "$pkg"; do [ "$s" = 0 ] || status=1; done
 [ $status = 0 ] && echo "  all stages passed" || echo "  FAILED: see the stage above (its log: $D/)"
-# One plain closing line over the tests of both Swift stages (schemathesis counts cases, above).
+# One plain closing line over the tests of the Swift and package stages (schemathesis counts
+# cases, above).
 read -r wp wf ws < <(printf '%s\n' "$hw_line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p')
-tp=$((hp + ${wp:-0})) tf=$((hf + ${wf:-0})) ts=$((hs + ${ws:-0}))
+read -r pp pf ps < <(printf '%s\n' "$pkg_line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p')
+tp=$((hp + ${wp:-0} + ${pp:-0})) tf=$((hf + ${wf:-0} + ${pf:-0})) ts=$((hs + ${ws:-0} + ${ps:-0}))
 # A stage that failed without a counted failure (a crash, a timeout) still counts as one.
 [ $status != 0 ] && [ $tf = 0 ] && tf=1
 echo "total: $tp passed, $tf failed, $ts skipped"
