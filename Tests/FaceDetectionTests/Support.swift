@@ -106,18 +106,7 @@ enum FaceDetectorYNReference {
         let images: [String: Detections]
     }
 
-    static var python: URL {
-        let env = ProcessInfo.processInfo.environment
-        let cache: URL
-        if let root = env["KIOSK_CACHE"], !root.isEmpty {
-            cache = URL(fileURLWithPath: root)
-        } else if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty {
-            cache = URL(fileURLWithPath: xdg).appendingPathComponent("kiosk-agent")
-        } else {
-            cache = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/kiosk-agent")
-        }
-        return cache.appendingPathComponent("reference-venv/bin/python")
-    }
+    static var python: URL { TestAssets.cacheDirectory.appendingPathComponent("reference-venv/bin/python") }
 
     /// Detections for each image (absolute paths), fitted within `fit` like the Swift detector.
     static func run(

@@ -14,18 +14,7 @@ final class LibOSDPDriver: @unchecked Sendable {
     // through the AsyncStream, fed by one reading thread.
     struct Failure: Error, CustomStringConvertible { let description: String }
 
-    static var python: URL {
-        let env = ProcessInfo.processInfo.environment
-        let cache: URL
-        if let root = env["KIOSK_CACHE"], !root.isEmpty {
-            cache = URL(fileURLWithPath: root)
-        } else if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty {
-            cache = URL(fileURLWithPath: xdg).appendingPathComponent("kiosk-agent")
-        } else {
-            cache = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/kiosk-agent")
-        }
-        return cache.appendingPathComponent("venv-libosdp/bin/python")
-    }
+    static var python: URL { TestAssets.cacheDirectory.appendingPathComponent("venv-libosdp/bin/python") }
 
     let process = Process()
     private let input = Pipe()

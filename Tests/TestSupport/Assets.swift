@@ -18,6 +18,18 @@ public enum TestAssets {
         return repositoryRoot.appendingPathComponent(".assets")
     }()
 
+    /// The project's cache (`KIOSK_CACHE`, else `$XDG_CACHE_HOME/kiosk-agent`, else
+    /// `~/.cache/kiosk-agent`): where the setup scripts put the Python venvs the reference and
+    /// interop tests run.
+    public static var cacheDirectory: URL {
+        let env = ProcessInfo.processInfo.environment
+        if let root = env["KIOSK_CACHE"], !root.isEmpty { return URL(fileURLWithPath: root) }
+        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty {
+            return URL(fileURLWithPath: xdg).appendingPathComponent("kiosk-agent")
+        }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/kiosk-agent")
+    }
+
     public static var yunetModel: URL { root.appendingPathComponent("models/face_detection_yunet_2023mar.onnx") }
     public static var shapePredictorModel: URL { root.appendingPathComponent("models/shape_predictor_5_face_landmarks.dat") }
     public static var faceDescriptorModel: URL { root.appendingPathComponent("models/dlib_face_recognition_resnet_model_v1.dat") }
