@@ -90,13 +90,17 @@ let package = Package(
             name: "DoorIO",
             dependencies: [
                 "CGPIOD",
+                "Threading",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Dedicated POSIX threads for blocking loops (GPIO events, Wiegand, the OSDP line).
+        .target(name: "Threading"),
         // OSDP v2.2, the reader (PD) side: framing, the commands, Secure Channel, the serial line.
         .target(
             name: "OSDP",
             dependencies: [
+                "Threading",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]),

@@ -1,5 +1,6 @@
 // Reads an OSDP line without answering (a second adapter on the bus): every frame, decoded, for `kioskctl panel watch`.
 import Synchronization
+import Threading
 
 /// Listens to an RS-485 bus and reports each frame, commands and replies alike, never writing.
 /// Its own thread does the blocking reads; `stop()` ends it.
@@ -8,7 +9,7 @@ package final class OSDPLineSniffer: Sendable {
     package let items: AsyncStream<Result<OSDPParsedItem, OSDPSerialError>>
     private let continuation: AsyncStream<Result<OSDPParsedItem, OSDPSerialError>>.Continuation
     private let stopping = Atomic<Bool>(false)
-    private let exit = OSDPThreadExit()
+    private let exit = ThreadExit()
 
     /// Opens `path` (busy when kioskd holds it: listen on a second adapter instead).
     package init(path: String, baud: Int) throws(OSDPSerialError) {
@@ -17,7 +18,7 @@ package final class OSDPLineSniffer: Sendable {
         let box = LineBox(line)
         let continuation = self.continuation
         let exit = self.exit
-        if let code = OSDPDedicatedThread.start({ [self] in
+        if let code = DedicatedThread.start({ [self] in
             var parser = OSDPFrameParser()
             defer {
                 continuation.finish()

@@ -1,5 +1,6 @@
 // The PD on a serial line: a thread reads bytes, the protocol answers, events go out as an async stream.
 import Synchronization
+import Threading
 
 #if canImport(Glibc)
 import Glibc
@@ -67,7 +68,7 @@ package final class OSDPReaderService: Sendable {
         var started = false
     }
     private let shared = Mutex(Shared())
-    private let exit = OSDPThreadExit()
+    private let exit = ThreadExit()
 
     /// - Parameters:
     ///   - offlineAfter: the silence after which the CP counts as offline (OSDP CPs poll every
@@ -105,7 +106,7 @@ package final class OSDPReaderService: Sendable {
         let line = try OSDPSerialPort(path: port, baud: baud)
         shared.withLock { $0.started = true }
         let worker = LineWorker(service: self, line: line)
-        if let code = OSDPDedicatedThread.start({ worker.run() }) {
+        if let code = DedicatedThread.start({ worker.run() }) {
             shared.withLock { $0.started = false }
             throw .threadFailed(errno: code)
         }

@@ -2,6 +2,7 @@
 import CGPIOD
 import Synchronization
 import SystemPackage
+import Threading
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,7 @@
 // Sends one Wiegand frame at a time on a dedicated thread, timing pulses on the monotonic clock.
 import CGPIOD
 import Synchronization
+import Threading
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,8 @@
 // Which credential a decision sends to the panel: user id with facility code, or the lookup file's card.
 package import DoorIO
 import Foundation
+package import Logging
+import Synchronization
 
 /// Turns a decision into the credential sent to the panel (`panel.credential`,
 /// `panel.send_denied`), or says why nothing is sent.
@@ -70,5 +72,40 @@ package struct CredentialMapper: Sendable, Equatable {
             card = found
         }
         return .send(WiegandCredential(facility: facility, card: card))
+    }
+}
+
+/// The running ``CredentialMapper`` of a panel door (Wiegand or OSDP), replaced whole on SIGHUP.
+package final class PanelCredentials: Sendable {
+    private let mapper: Mutex<CredentialMapper>
+    private let logger: Logger
+
+    package init(_ mapper: CredentialMapper, logger: Logger) {
+        self.mapper = Mutex(mapper)
+        self.logger = logger
+    }
+
+    /// The credential to send for `decision` and its format, or nil when nothing is sent (the
+    /// reason, if it is one the installer must hear, is logged).
+    package func credential(for decision: Decision) -> (credential: WiegandCredential, format: WiegandFormat)? {
+        let mapper = self.mapper.withLock { $0 }
+        switch mapper.credential(for: decision) {
+        case .nothing(let reason?):
+            logger.warning("nothing sent to the panel: \(reason)")
+            return nil
+        case .nothing(nil):
+            return nil
+        case .send(let credential):
+            return (credential, mapper.format)
+        }
+    }
+
+    /// Re-reads `panel.*` (the lookup file) on SIGHUP; on an error the running mapping stays.
+    package func reload(_ settings: PanelSettings) throws(CardTableError) {
+        let fresh = try CredentialMapper(settings: settings)
+        mapper.withLock { $0 = fresh }
+        if case .table(let table) = fresh.source {
+            logger.notice("panel lookup file reloaded", metadata: ["panel.cards": "\(table.cards.count)"])
+        }
     }
 }

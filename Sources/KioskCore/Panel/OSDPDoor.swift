@@ -13,7 +13,7 @@ import Synchronization
 package final class OSDPDoor: DoorSignals {
     package let door: DoorController
     package let reader: OSDPReaderService
-    private let mapper: Mutex<CredentialMapper>
+    private let credentials: PanelCredentials
     private let logger: Logger
     /// The colour the panel set permanently, shown again when a temporary one ends.
     private let permanentGreen = Mutex(false)
@@ -24,7 +24,7 @@ package final class OSDPDoor: DoorSignals {
     package init(door: DoorController, reader: OSDPReaderService, mapper: CredentialMapper, logger: Logger) {
         self.door = door
         self.reader = reader
-        self.mapper = Mutex(mapper)
+        credentials = PanelCredentials(mapper, logger: logger)
         self.logger = logger
     }
 
@@ -35,15 +35,8 @@ package final class OSDPDoor: DoorSignals {
     /// Shows the decision, then queues its credential (if any) for the panel's next poll.
     package func show(_ decision: Decision, signals: [DoorSignal]) async {
         for signal in signals { await door.signal(signal) }
-        let mapper = self.mapper.withLock { $0 }
-        switch mapper.credential(for: decision) {
-        case .nothing(let reason?):
-            logger.warning("nothing sent to the panel: \(reason)")
-        case .nothing(nil):
-            break
-        case .send(let credential):
-            queue(credential, format: mapper.format, granted: decision.granted)
-        }
+        guard let (credential, format) = credentials.credential(for: decision) else { return }
+        queue(credential, format: format, granted: decision.granted)
     }
 
     /// Queues one credential as osdp_RAW (also `kioskctl panel send`); false when it does not
@@ -76,8 +69,7 @@ package final class OSDPDoor: DoorSignals {
 
     /// Re-reads `panel.*` (the lookup file) on SIGHUP; on an error the running mapping stays.
     package func reload(_ settings: PanelSettings) throws(CardTableError) {
-        let fresh = try CredentialMapper(settings: settings)
-        mapper.withLock { $0 = fresh }
+        try credentials.reload(settings)
     }
 
     /// Follows the reader's events until they end (the reader stopped): the panel's LED and
