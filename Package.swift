@@ -55,6 +55,8 @@ let package = Package(
         .systemLibrary(
             name: "CGPIOD", pkgConfig: "libgpiod",
             providers: [.apt(["libgpiod-dev"])]),
+        // glibc's <malloc.h> (mallopt), which the Glibc module leaves out.
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "CVision",
             cxxSettings: [.unsafeFlags(["-I\(openCVInclude)"])],
@@ -95,7 +97,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Dedicated POSIX threads for blocking loops (GPIO events, Wiegand, the OSDP line).
-        .target(name: "Threading"),
+        .target(name: "Threading", dependencies: ["CMalloc"]),
         // OSDP v2.2, the reader (PD) side: framing, the commands, Secure Channel, the serial line.
         .target(
             name: "OSDP",
@@ -164,6 +166,7 @@ let package = Package(
             name: "kioskd",
             dependencies: [
                 "KioskCore",
+                "Threading",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -180,7 +183,7 @@ let package = Package(
         .executableTarget(
             name: "kiosk-bench",
             dependencies: [
-                "KioskCore", "Imaging", "Camera", "FaceDetection", "FaceAiDee", "Outbox", "DoorIO", "TestSupport",
+                "KioskCore", "Imaging", "Camera", "FaceDetection", "FaceAiDee", "Outbox", "DoorIO", "TestSupport", "Threading",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -196,7 +199,7 @@ let package = Package(
         .testTarget(
             name: "ShimTests",
             dependencies: [
-                "CV4L2", "CTurboJPEG", "CCurl", "CGPIOD", "CVision", "CFaceMatch", "TestSupport",
+                "CV4L2", "CTurboJPEG", "CCurl", "CGPIOD", "CVision", "CFaceMatch", "Threading", "TestSupport",
             ]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "CameraTests", dependencies: ["Camera", "Imaging", "TestSupport"]),

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import KioskCore
 import TestSupport
+import Threading
 
 struct AllBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,10 +28,15 @@ struct AllBenchmark: AsyncParsableCommand {
     @Option(help: "Python interpreter with cv2 (Debian's python3-opencv) for the references.")
     var python = "/usr/bin/python3"
 
+    @Option(help: "Frames for the memory figure (default 100,000; 30,000 with --quick); more for a longer soak.")
+    var memoryFrames: Int?
+
     @Option(help: "Only these figures (repeatable): cpu, path, door, bound, memory, journal.")
     var only: [String] = []
 
     func run() async throws {
+        // As kioskd's start does: the memory and path figures run the agent in this process.
+        MallocTuning.apply(environment: ProcessInfo.processInfo.environment)
         guard TestAssets.available else {
             throw ValidationError("assets missing at \(TestAssets.root.path): run scripts/fetch-assets.sh (or make setup)")
         }
@@ -65,8 +71,9 @@ struct AllBenchmark: AsyncParsableCommand {
             figures += try await KioskdFigures(scenes: scenes, directory: directory, quick: quick).measure(say: say)
         }
         if want("memory") {
-            say("resident memory over \(quick ? "30k" : "100k") frames replayed as fast as it goes")
-            figures.append(try await MemoryGrowthFigure(scenes: scenes, directory: directory, total: quick ? 30_000 : 100_000).measure())
+            let frames = memoryFrames ?? (quick ? 30_000 : 100_000)
+            say("resident memory over \(frames) frames replayed as fast as it goes")
+            figures.append(try await MemoryGrowthFigure(scenes: scenes, directory: directory, total: frames).measure())
         }
         if want("journal") {
             say("journal: 150,000 events, kioskctl events")

@@ -31,6 +31,12 @@ struct BenchScenes {
                 }
             }
         }
+        return try Self.cameraJPEG(image, noise: n, encoder: encoder)
+    }
+
+    /// `image` with sensor noise seeded by `n` (±4 grey levels), as MJPEG at quality 85.
+    static func cameraJPEG(_ image: Image, noise n: Int, encoder: JPEGEncoder) throws -> [UInt8] {
+        var image = image
         var state = UInt64(n) &* 0x9E37_79B9_7F4A_7C15 | 1
         for i in image.pixels.indices {
             state ^= state << 13
@@ -39,6 +45,26 @@ struct BenchScenes {
             image.pixels[i] = UInt8(clamping: Int(image.pixels[i]) + Int(state % 9) - 4)
         }
         return try encoder.encode(image, quality: 85)
+    }
+
+    /// A person close to the camera, as the camera sees them: rows `rows` of `face` (a portrait
+    /// photo) scaled to the frame's height, in the middle of the scene, with noise seeded by `n`,
+    /// as 640×480 MJPEG. obama2.jpg rows 100..<760 make a frontal face about 200 × 300 px that
+    /// qualifies on its first frame (quality above pipeline.good_enough).
+    func closeUpJPEG(_ face: String, rows: Range<Int>, noise n: Int) throws -> [UInt8] {
+        let photo = try ImageFile.load(TestAssets.faceImage(face), format: .rgb24)
+        let part = try photo.cropped(to: PixelRect(x: 0, y: rows.lowerBound, width: photo.width, height: rows.count)).image
+        let width = Swift.min(640, part.width * 480 / part.height)
+        let scaled = try part.resized(width: width, height: 480, method: .area)
+        var image = background
+        let left = (640 - width) / 2
+        for y in 0..<480 {
+            for x in 0..<width {
+                let to = (y * 640 + x + left) * 3, from = (y * width + x) * 3
+                for c in 0..<3 { image.pixels[to + c] = scaled.pixels[from + c] }
+            }
+        }
+        return try Self.cameraJPEG(image, noise: n, encoder: try JPEGEncoder())
     }
 
     /// Writes `count` frames into a new folder `name` under `directory` (replayed in name order).

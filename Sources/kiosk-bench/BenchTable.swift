@@ -12,10 +12,13 @@ struct BenchMachine: Encodable {
 
     static func current() -> BenchMachine {
         #if DEBUG
-        let build = "debug"
+        let configuration = "debug"
         #else
-        let build = "release"
+        let configuration = "release"
         #endif
+        // The packages link the Swift runtime in; a plain `swift build` shares it (slower starts).
+        let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
+        let build = configuration + (maps.contains("libswiftCore.so") ? " (Swift runtime shared)" : ", static Swift runtime as packaged")
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let model =
             cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }

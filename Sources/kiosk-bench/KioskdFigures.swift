@@ -42,7 +42,7 @@ struct KioskdFigures {
 
         var figures: [BenchFigure] = []
         let cpuSamples = { (r: CPURun) in
-            "\(r.windows.count) windows of 10 s after a 3 s warm-up (median; range \(fmt(BenchStats(r.windows).min))–\(fmt(BenchStats(r.windows).max)) %)"
+            "\(r.windows.count) window\(r.windows.count == 1 ? "" : "s") of 10 s after a 3 s warm-up (median; range \(fmt(BenchStats(r.windows).min))–\(fmt(BenchStats(r.windows).max)) %)"
         }
         do {
             let share = BenchStats(idleOn.windows).median
@@ -81,6 +81,12 @@ struct KioskdFigures {
             let size = Self.fileMB(harness.kioskd.path)
             let stripped = Self.strippedMB(harness.kioskd.path, directory: directory)
             let rss = BenchStats(startRSS).median
+            let linkage =
+                switch Self.sharedSwiftRuntime(harness.kioskd.path) {
+                case false?: "Swift runtime and Foundation linked in (--static-swift-stdlib, as packaged)"
+                case true?: "Swift runtime and Foundation shared (a development build, not as packaged)"
+                case nil: "linkage unknown (ldd failed)"
+                }
             figures.append(
                 BenchFigure(
                     name: "kioskd binary size; resident memory at idle",
@@ -88,7 +94,7 @@ struct KioskdFigures {
                         "binary \(fmt(size)) MB as built\(stripped.map { ", \(fmt($0)) MB stripped" } ?? ""); RSS \(fmt(rss)) MB 2 s after READY=1, \(fmt(idleOn.endRSS)) MB after \(fmt(window, 0)) s idle",
                     goal: "reported", verdict: .reported, margin: "", reference: nil,
                     samples:
-                        "RSS from /proc/<pid>/status VmRSS, median of \(startRSS.count) launches; shared libraries (OpenCV, Foundation) dynamically linked, not counted in the size",
+                        "RSS from /proc/<pid>/status VmRSS, median of \(startRSS.count) launches; \(linkage); the system libraries (OpenCV, libcurl, SQLite, TurboJPEG) shared, not counted in the size",
                     values: ["binary_mb": size, "stripped_mb": stripped ?? .nan, "rss_start_mb": rss, "rss_idle_mb": idleOn.endRSS]))
         }
         return figures
@@ -122,6 +128,21 @@ struct KioskdFigures {
     }
 
     /// The size after `strip` (what a package installs), when binutils is there.
+    /// Whether `path` needs libswiftCore.so (a development build) or carries the Swift runtime
+    /// (`--static-swift-stdlib`, as packaged); nil when `ldd` cannot tell.
+    static func sharedSwiftRuntime(_ path: String) -> Bool? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ldd")
+        process.arguments = [path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return process.terminationStatus == 0 ? output.contains("libswiftCore.so") : nil
+    }
+
     static func strippedMB(_ path: String, directory: URL) -> Double? {
         let out = directory.appendingPathComponent("kioskd.stripped").path
         let process = Process()

@@ -3,6 +3,7 @@ public import ArgumentParser
 import Foundation
 import KioskCore
 public import Logging
+import Threading
 
 /// `kioskd`: the face check-in daemon. Wiring only: parse arguments, set up logging, load the
 /// configuration, run `KioskAgent`.
@@ -45,12 +46,15 @@ struct Kioskd: AsyncParsableCommand {
             print(KioskVersion.report(program: "kioskd"))
             return
         }
+        let environment = ProcessInfo.processInfo.environment
+        // Before the agent starts its threads (MallocTuning says why; the environment's wins).
+        let malloc = MallocTuning.apply(environment: environment)
         let level = logLevel
         let journald = KioskLogHandler.underJournald
         LoggingSystem.bootstrap { label in KioskLogHandler(label: label, level: level, journald: journald) }
         let logger = Logger(label: "kioskd")
+        logger.debug("malloc: \(malloc.isEmpty ? "as the environment sets it" : malloc)")
 
-        let environment = ProcessInfo.processInfo.environment
         let file = config
         let pairs: [String: String]
         do {
