@@ -52,6 +52,8 @@ package final class FrameAnalyzer: @unchecked Sendable {
     /// The detection image's pixels, reused frame after frame (on `queue` only): the image made
     /// from it is gone by the next frame, so TurboJPEG writes into the same storage.
     private var detectionPixels: [UInt8] = []
+    /// The idle gate's grey glance at each frame, reused likewise (on `queue` only).
+    private var gatePixels: [UInt8] = []
 
     /// - Parameters:
     ///   - detectionWidth: frames are decoded to about this width for detection (TurboJPEG
@@ -75,28 +77,40 @@ package final class FrameAnalyzer: @unchecked Sendable {
     {
         let clock = ContinuousClock()
         let start = clock.now
-        let decoded = await onQueue { () -> (ScaledImage, Bool)? in
-            guard let scaled = self.decodeForDetection(frame) else { return nil }
+        let decoded = await onQueue { () -> Decoded in
+            // The gate looks first, at its own 1/8-scale grey decode (the DC coefficients only),
+            // so a still, empty scene costs a fraction of the detection decode.
+            if settings.enabled, let glance = self.glanceForGate(frame) {
+                guard let glance else { return .corrupt }
+                let mustDetect = self.idleGate.mustDetect(
+                    glance.image, frameWidth: glance.originalWidth, at: frame.timestamp, settings: settings)
+                if !mustDetect { return .skipped(width: glance.originalWidth, height: glance.originalHeight) }
+                guard let scaled = self.decodeForDetection(frame) else { return .corrupt }
+                return .detect(scaled)
+            }
+            guard let scaled = self.decodeForDetection(frame) else { return .corrupt }
             let mustDetect = self.idleGate.mustDetect(
                 scaled.image, frameWidth: scaled.originalWidth, at: frame.timestamp, settings: settings)
-            return (scaled, mustDetect)
+            return mustDetect ? .detect(scaled) : .skipped(width: scaled.originalWidth, height: scaled.originalHeight)
         }
-        guard let decoded else {
+        let scaled: ScaledImage
+        switch decoded {
+        case .corrupt:
             // A damaged frame is the camera's everyday business (cheap USB MJPEG): skip it.
             return FrameAnalysis(
                 frame: frame, faces: [], mapping: .identity(width: frame.width, height: frame.height),
                 decodeTime: clock.now - start, detectTime: .zero, corrupt: true)
+        case .skipped(let width, let height):
+            return FrameAnalysis(
+                frame: frame, faces: [], mapping: .identity(width: width, height: height), decodeTime: clock.now - start,
+                detectTime: .zero, corrupt: false, detectionSkipped: true)
+        case .detect(let image):
+            scaled = image
         }
-        let (scaled, mustDetect) = decoded
         let decodedAt = clock.now
         let mapping = FrameMapping(
             detectionWidth: scaled.image.width, detectionHeight: scaled.image.height,
             frameWidth: scaled.originalWidth, frameHeight: scaled.originalHeight)
-        guard mustDetect else {
-            return FrameAnalysis(
-                frame: frame, faces: [], mapping: mapping, decodeTime: decodedAt - start, detectTime: .zero, corrupt: false,
-                detectionSkipped: true)
-        }
         let faces: [DetectedFace]
         do {
             faces = try await detector.detect(in: scaled.image)
@@ -145,6 +159,24 @@ package final class FrameAnalyzer: @unchecked Sendable {
         await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: work()) }
         }
+    }
+
+    private enum Decoded {
+        case corrupt
+        /// The idle gate found the empty scene unchanged: no detection (the frame's size given).
+        case skipped(width: Int, height: Int)
+        case detect(ScaledImage)
+    }
+
+    /// The idle gate's view of a JPEG frame: grey at the smallest decode scale (1/8 of a 640
+    /// px frame is 80 px, enough for the gate's 64 cells across). Nil for frames that are not
+    /// JPEG (the gate then looks at the detection image, as before); `.some(nil)` when the
+    /// JPEG cannot be decoded. On `queue` only.
+    private func glanceForGate(_ frame: Frame) -> ScaledImage?? {
+        guard case .jpeg(let bytes) = frame.payload else { return nil }
+        let width = IdleSceneGate.gridWidth
+        let height = max(1, width * frame.height / max(frame.width, 1))
+        return .some(try? decoder.decode(bytes, to: .gray8, atLeastWidth: width, height: height, reusing: &gatePixels))
     }
 
     /// The frame at about the detection width, or nil when it cannot be decoded. On `queue` only.
