@@ -99,6 +99,9 @@ package struct OutboxConfiguration: Sendable {
     /// How long a connection waits for another process's write lock before failing. Default
     /// 5 s: writes here take milliseconds, so a longer wait means something is stuck.
     package var busyTimeout: Duration
+    /// How often a storage that failed (or a database that could not be opened at start) is
+    /// tried again, at most: a dead card costs one attempt per interval. Default 5 s.
+    package var reopenInterval: Duration = .seconds(5)
     /// Test hook: caps the database size in pages (SQLite `max_page_count`) so a full disk can
     /// be produced without filling a file system. `nil` in production.
     package var maxPageCount: Int?

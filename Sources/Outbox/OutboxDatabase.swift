@@ -29,34 +29,58 @@ package final class OutboxDatabase: Sendable {
     package let path: String
     /// Set when opening found the file corrupt and moved it aside; also journaled.
     package let recoveredCorruption: OutboxError?
-    /// The connections; replaced when the storage failed and the file opens again (a file
-    /// system checked and mounted again after the kernel made it read-only).
-    private let currentPool: Mutex<DatabasePool>
-    var pool: DatabasePool { currentPool.withLock { $0 } }
-    /// When a reopen was last tried, so a dead card costs one attempt per `reopenInterval`.
+    /// The connections and the payload key; the connections are replaced when the storage failed
+    /// and the file opens again (a file system checked and mounted again after the kernel made it
+    /// read-only). Nil until the first open worked (``openRetrying(_:clock:)``).
+    private let opened: Mutex<Connections?>
+    /// When a reopen was last tried, so a dead card costs one attempt per `reopenInterval`
+    /// (``OutboxConfiguration/reopenInterval``).
     private let lastReopen = Mutex<ContinuousClock.Instant?>(nil)
     /// Set while the connections are closed after a storage failure (so nothing of ours keeps the
     /// failed file system busy: it can be unmounted, checked and mounted again); what to throw
     /// until a reopen works.
     private let closedAfter = Mutex<OutboxError?>(nil)
-    static let reopenInterval = Duration.seconds(5)
-    let key: PayloadKey?
     let clock: any OutboxClock
     /// The last write failure (e.g. disk full) until a write succeeds again: queueing degraded.
     private let degradation = Mutex<String?>(nil)
     /// Journal records written since the last prune by this process.
     let journalWrites = Mutex<Int>(0)
 
-    private init(
-        configuration: OutboxConfiguration, pool: DatabasePool, key: PayloadKey?, clock: any OutboxClock,
-        recoveredCorruption: OutboxError?
-    ) {
+    private init(configuration: OutboxConfiguration, opened: Opened?, clock: any OutboxClock) {
         self.configuration = configuration
         self.path = configuration.databasePath
-        self.currentPool = Mutex(pool)
-        self.key = key
+        self.opened = Mutex(opened.map { Connections(pool: $0.pool, key: $0.key) })
         self.clock = clock
-        self.recoveredCorruption = recoveredCorruption
+        self.recoveredCorruption = opened?.recoveredCorruption
+    }
+
+    /// The payload key; nil when opened without one (`kioskctl` reads metadata only), or while
+    /// the database has not been opened yet.
+    var key: PayloadKey? { opened.withLock { $0?.key } }
+
+    /// The payload key for `operation`. A database not opened yet tries to open first (at most
+    /// once per ``OutboxConfiguration/reopenInterval``), so a queued check-in is what brings it back.
+    func payloadKey(for operation: String) async throws(OutboxError) -> PayloadKey {
+        if opened.withLock({ $0 == nil }), let closed = closedAfter.withLock({ $0 }) {
+            guard await reopenIfDue() else { throw closedAfter.withLock { $0 } ?? closed }
+        }
+        guard let key else { throw .keyUnavailable(operation: operation) }
+        return key
+    }
+
+    /// The connections (tests read pragmas through them); throws while there are none.
+    var pool: DatabasePool {
+        get throws(OutboxError) { try currentPool() }
+    }
+
+    /// The connections, or what to throw while there are none (never opened yet, or let go after
+    /// a storage failure).
+    private func currentPool() throws(OutboxError) -> DatabasePool {
+        if let closed = closedAfter.withLock({ $0 }) { throw closed }
+        guard let pool = opened.withLock({ $0?.pool }) else {
+            throw OutboxError.notOpenedYet(path: path, reason: "not opened")
+        }
+        return pool
     }
 
     /// Opens (and if configured creates) the database, loads the payload key, and moves a
@@ -67,6 +91,45 @@ package final class OutboxDatabase: Sendable {
     package static func open(
         _ configuration: OutboxConfiguration, clock: any OutboxClock = SystemOutboxClock()
     ) async throws(OutboxError) -> OutboxDatabase {
+        let opened = try await openOffPool(configuration, clock: clock)
+        return OutboxDatabase(configuration: configuration, opened: opened, clock: clock)
+    }
+
+    /// For the daemon: opens like ``open(_:clock:)``, but a database that cannot be opened now
+    /// (state directory missing or read-only, failing card, unreadable key) is returned unopened
+    /// and unavailable, with the reason in ``degradedReason``. It opens by itself on the first
+    /// write or ``recheck()`` after the cause is fixed (at most one attempt per 5 s), so kioskd
+    /// queues again without a restart.
+    package static func openRetrying(
+        _ configuration: OutboxConfiguration, clock: any OutboxClock = SystemOutboxClock()
+    ) async -> OutboxDatabase {
+        do {
+            let opened = try await openOffPool(configuration, clock: clock)
+            return OutboxDatabase(configuration: configuration, opened: opened, clock: clock)
+        } catch {
+            let database = OutboxDatabase(configuration: configuration, opened: nil, clock: clock)
+            database.markNotOpened(error)
+            return database
+        }
+    }
+
+    /// The open connections and the payload key loaded with them.
+    private struct Connections: Sendable {
+        let pool: DatabasePool
+        let key: PayloadKey?
+    }
+
+    /// What an open yields: the connections, the key, and a corrupt file moved aside on the way.
+    private struct Opened: Sendable {
+        let pool: DatabasePool
+        let key: PayloadKey?
+        let recoveredCorruption: OutboxError?
+    }
+
+    /// Opening touches files and runs SQLite checks: on a dedicated queue, not Swift's pool.
+    private static func openOffPool(_ configuration: OutboxConfiguration, clock: any OutboxClock) async throws(OutboxError)
+        -> Opened
+    {
         do {
             return try await withCheckedThrowingContinuation { continuation in
                 DispatchQueue(label: "outbox.open").async {
@@ -80,9 +143,15 @@ package final class OutboxDatabase: Sendable {
         }
     }
 
+    private func markNotOpened(_ error: OutboxError) {
+        let unavailable = OutboxError.notOpenedYet(path: path, reason: error.description)
+        closedAfter.withLock { $0 = unavailable }
+        degradation.withLock { $0 = unavailable.description }
+    }
+
     /// Closes the connections. Further use throws.
     package func close() {
-        try? pool.close()
+        try? opened.withLock { $0?.pool }?.close()
     }
 
     /// Nil while writes work; otherwise the reason queueing is degraded (disk full, read-only
@@ -103,7 +172,7 @@ package final class OutboxDatabase: Sendable {
 
     // MARK: - Opening
 
-    private static func openBlocking(_ configuration: OutboxConfiguration, clock: any OutboxClock) throws -> OutboxDatabase {
+    private static func openBlocking(_ configuration: OutboxConfiguration, clock: any OutboxClock) throws -> Opened {
         let path = configuration.databasePath
         try ensureDirectory(configuration)
         let key = try PayloadKey.load(configuration.key)
@@ -114,7 +183,7 @@ package final class OutboxDatabase: Sendable {
         do {
             let pool = try openPool(configuration)
             try publishLimits(pool, configuration, clock: clock)
-            return OutboxDatabase(configuration: configuration, pool: pool, key: key, clock: clock, recoveredCorruption: nil)
+            return Opened(pool: pool, key: key, recoveredCorruption: nil)
         } catch let error as OutboxError {
             guard case let .databaseCorrupt(_, _, reason) = error, configuration.recoverCorruption else { throw error }
             let movedTo = try moveAside(path, at: clock.now())
@@ -125,8 +194,7 @@ package final class OutboxDatabase: Sendable {
                 try insertJournal(db, .error(ErrorRecord(component: "outbox", message: recovered.description)), at: clock.now())
             }
             try publishLimits(pool, configuration, clock: clock)
-            return OutboxDatabase(
-                configuration: configuration, pool: pool, key: key, clock: clock, recoveredCorruption: recovered)
+            return Opened(pool: pool, key: key, recoveredCorruption: recovered)
         }
     }
 
@@ -322,7 +390,7 @@ package final class OutboxDatabase: Sendable {
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(OutboxError) -> T {
         if let closed = closedAfter.withLock({ $0 }) {
-            guard await reopenIfDue() else { throw closed }
+            guard await reopenIfDue() else { throw closedAfter.withLock { $0 } ?? closed }
         }
         do {
             let result = try await transaction(operation, body)
@@ -339,7 +407,7 @@ package final class OutboxDatabase: Sendable {
                 // Still failing: let go of the file, so that an operator (or the next boot) can
                 // check the file system and mount it again; reopened from the next write on.
                 closedAfter.withLock { $0 = error }
-                try? pool.close()
+                close()
             }
             degradation.withLock { $0 = error.description }
             throw error
@@ -350,7 +418,7 @@ package final class OutboxDatabase: Sendable {
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(OutboxError) -> T {
         do {
-            return try await pool.writeWithoutTransaction { db -> T in
+            return try await currentPool().writeWithoutTransaction { db -> T in
                 var result: T?
                 try db.inTransaction(.immediate) {
                     result = try body(db)
@@ -367,22 +435,34 @@ package final class OutboxDatabase: Sendable {
     /// Opens new connections to the file (on a dedicated queue: file work, SQLite checks) at most
     /// once per `reopenInterval`; true when they work and replaced the old ones. The old pool is
     /// not closed here: operations still running on it finish or fail, and it goes with its last user.
+    /// A database never opened takes the whole first open (directory, key, creation).
     private func reopenIfDue() async -> Bool {
         let now = ContinuousClock.now
+        let configuration = self.configuration
         let due = lastReopen.withLock { last -> Bool in
-            if let last, now - last < Self.reopenInterval { return false }
+            if let last, now - last < configuration.reopenInterval { return false }
             last = now
             return true
         }
         guard due else { return false }
-        let configuration = self.configuration
+        guard let key = opened.withLock({ $0.map(\.key) }) else {
+            do {
+                let first = try await Self.openOffPool(configuration, clock: clock)
+                opened.withLock { $0 = Connections(pool: first.pool, key: first.key) }
+                closedAfter.withLock { $0 = nil }
+                return true
+            } catch {
+                markNotOpened(error)
+                return false
+            }
+        }
         let fresh: DatabasePool? = await withCheckedContinuation { continuation in
             DispatchQueue(label: "outbox.reopen").async {
                 continuation.resume(returning: try? Self.openPool(configuration))
             }
         }
         guard let fresh else { return false }
-        currentPool.withLock { $0 = fresh }
+        opened.withLock { $0 = Connections(pool: fresh, key: key) }
         closedAfter.withLock { $0 = nil }
         return true
     }
@@ -391,9 +471,8 @@ package final class OutboxDatabase: Sendable {
     func writeWithoutTransaction<T: Sendable>(
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(OutboxError) -> T {
-        if let closed = closedAfter.withLock({ $0 }) { throw closed }
         do {
-            return try await pool.writeWithoutTransaction(body)
+            return try await currentPool().writeWithoutTransaction(body)
         } catch {
             throw noted(OutboxError.wrap(error, operation: operation, path: path))
         }
@@ -403,9 +482,8 @@ package final class OutboxDatabase: Sendable {
     func read<T: Sendable>(
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(OutboxError) -> T {
-        if let closed = closedAfter.withLock({ $0 }) { throw closed }
         do {
-            return try await pool.read(body)
+            return try await currentPool().read(body)
         } catch {
             throw noted(OutboxError.wrap(error, operation: operation, path: path))
         }

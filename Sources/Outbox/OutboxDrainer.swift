@@ -230,7 +230,11 @@ package actor OutboxDrainer {
     private func storeFailure(_ error: OutboxError) async -> DrainStep {
         // GRDB throws CancellationError when the loop is being stopped: not a database fault.
         if Task.isCancelled { return .idle(nextDue: nil) }
-        logger.error("outbox database error while draining", metadata: ["outbox.error": "\(error)"])
+        // A storage that is down is said once, by whoever watches availability (kioskd's
+        // QueueHealth), not at every poll.
+        logger.log(
+            level: error.isStorageUnavailable ? .debug : .error, "outbox database error while draining",
+            metadata: ["outbox.error": "\(error)"])
         return .storeError(error)
     }
 

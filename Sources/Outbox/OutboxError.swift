@@ -19,6 +19,9 @@ package enum OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The storage under the state directory fails: a read-only file system (the kernel remounts
     /// a failing card read-only) or I/O errors. Nothing is written until it works again.
     case storageFailed(path: String, operation: String, code: Int32, message: String)
+    /// The daemon could not open the queue at start (`reason`: why, e.g. the state directory is
+    /// missing or read-only); it tries again by itself and queues from the first open that works.
+    case notOpenedYet(path: String, reason: String)
     /// Another SQLite error, with its result code and message.
     case database(operation: String, path: String, code: Int32, message: String)
 
@@ -63,6 +66,10 @@ package enum OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .storageFailed(path, operation, code, message):
             return
                 "outbox: the storage of \(path) failed while trying to \(operation) (SQLite \(code): \(message)): the file system is read-only or the card returns I/O errors, as a worn SD card does; the door keeps working by policy but nothing is queued or journaled until writes work again: see dmesg, check and remount the file system or replace the card (kioskd resumes by itself)"
+        case let .notOpenedYet(path, reason):
+            let cause = reason.hasPrefix("outbox: ") ? String(reason.dropFirst("outbox: ".count)) : reason
+            return
+                "outbox: the queue \(path) is not open: \(cause); the door keeps working by policy but nothing is queued or journaled until it opens (kioskd tries again every 5 s, no restart needed)"
         case let .database(operation, path, code, message):
             return "outbox: SQLite error \(code) while trying to \(operation) in \(path): \(message)"
         case let .keyFileMissing(path):
@@ -106,7 +113,7 @@ package enum OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
     /// unavailable until a write succeeds again; the door keeps working.
     package var isStorageUnavailable: Bool {
         switch self {
-        case .diskFull, .storageFailed: true
+        case .diskFull, .storageFailed, .notOpenedYet: true
         default: false
         }
     }

@@ -34,7 +34,7 @@ package struct OutboxStore: Sendable {
     package func enqueue(
         _ payload: OutboxPayload, capturedAt: Date, unansweredPost: String? = nil
     ) async throws(OutboxError) -> OutboxItemSummary {
-        guard let key = database.key else { throw .keyUnavailable(operation: "queue a check-in") }
+        let key = try await database.payloadKey(for: "queue a check-in")
         let uuid = UUID().uuidString.lowercased()
         // Sealing is CPU work on a ~50 KB buffer (tens of microseconds): fine on the caller's task.
         let sealed = try key.seal(payload.encoded(), associatedData: uuid)
@@ -166,7 +166,7 @@ package struct OutboxStore: Sendable {
     /// An item in backoff does not block younger due items, so one item the server keeps
     /// failing cannot hold the whole queue until it expires.
     package func nextDue(at now: Date) async throws(OutboxError) -> OutboxDelivery? {
-        guard let key = database.key else { throw .keyUnavailable(operation: "read a queued payload") }
+        let key = try await database.payloadKey(for: "read a queued payload")
         let found = try await database.read("read the next due item") { db -> (OutboxItemSummary, String, Data)? in
             guard
                 let row = try Row.fetchOne(

@@ -1,6 +1,7 @@
 // Outbox encryption at rest, key files, corrupt databases, a full disk and concurrent access.
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @testable import Outbox
@@ -162,6 +163,57 @@ struct EncryptionAndRecoveryTests {
         try await fx.store.purge()
         try await fx.store.enqueue(OutboxPayload(jpeg: [1]), capturedAt: Date())
         #expect(fx.database.degradedReason == nil)
+    }
+
+    @Test("a state directory that cannot be used at start: unavailable, then open without a restart once fixed")
+    func unopenableAtStartOpensOnceFixed() async throws {
+        let root = try TestAssets.temporaryDirectory("outbox-late")
+        defer { try? FileManager.default.removeItem(at: root) }
+        // A regular file where the directory should be: opening really fails, as root too.
+        let stateDirectory = root.appendingPathComponent("state")
+        #expect(FileManager.default.createFile(atPath: stateDirectory.path, contents: Data()))
+        var config = OutboxFixture.configuration(stateDirectory)
+        config.reopenInterval = .zero
+        let database = await OutboxDatabase.openRetrying(config)
+        defer { database.close() }
+        let store = OutboxStore(database: database)
+        let journal = EventJournal(database: database)
+        #expect(database.degradedReason?.contains("not a directory") == true, "\(database.degradedReason ?? "nil")")
+        #expect(database.degradedReason?.contains("no restart needed") == true)
+        await #expect(throws: OutboxError.self) { try await store.enqueue(OutboxPayload(jpeg: [1]), capturedAt: Date()) }
+        do {
+            try await journal.record(.error(ErrorRecord(component: "test", message: "before")))
+            Issue.record("journaled without a database")
+        } catch {
+            #expect(error.isStorageUnavailable, "said once by QueueHealth, not at every write: \(error)")
+        }
+        #expect(await database.recheck() != nil, "still unusable")
+
+        // The operator fixes it: the next recheck (kioskd's drainer polls every 2 s) opens it.
+        try FileManager.default.removeItem(at: stateDirectory)
+        #expect(await database.recheck() == nil)
+        #expect(database.degradedReason == nil)
+        try await store.enqueue(OutboxPayload(jpeg: [2]), capturedAt: Date())
+        try await journal.record(.error(ErrorRecord(component: "test", message: "after")))
+        #expect(try await store.status().items == 1)
+        #expect(FileManager.default.fileExists(atPath: config.databasePath))
+        #expect(FileManager.default.fileExists(atPath: stateDirectory.path + "/outbox.key"), "the key is made on the late open too")
+    }
+
+    @Test("a queued check-in is what opens a database that could not be opened at start")
+    func enqueueOpensLateDatabase() async throws {
+        let root = try TestAssets.temporaryDirectory("outbox-late-enqueue")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let stateDirectory = root.appendingPathComponent("state")
+        #expect(FileManager.default.createFile(atPath: stateDirectory.path, contents: Data()))
+        var config = OutboxFixture.configuration(stateDirectory)
+        config.reopenInterval = .zero
+        let database = await OutboxDatabase.openRetrying(config)
+        defer { database.close() }
+        try FileManager.default.removeItem(at: stateDirectory)
+        let item = try await OutboxStore(database: database).enqueue(OutboxPayload(jpeg: [3]), capturedAt: Date())
+        #expect(try await OutboxStore(database: database).list().map(\.id) == [item.id])
+        #expect(database.degradedReason == nil)
     }
 
     @Test func twoPoolsOnOneFileWriteConcurrently() async throws {

@@ -129,20 +129,19 @@ package struct KioskAgent: Sendable {
 
     /// 5. Queue and journal: the door keeps working without them, loudly.
     /// A state directory that cannot be opened (missing, read-only, failing card) is a degraded
-    /// start, never an exit: an exit would only loop through systemd's restarts.
+    /// start, never an exit (an exit would only loop through systemd's restarts): the database
+    /// opens by itself once the directory works (the drainer's recheck, or the next check-in).
     func openQueue(status: StatusBoard, door: DoorController) async -> QueueParts {
         let health = QueueHealth(status: status, door: door, logger: logger.with("component", "outbox"))
-        do {
-            let database = try await OutboxDatabase.open(configuration.outboxConfiguration())
-            if let recovered = database.recoveredCorruption {
-                logger.error("the queue database was corrupt and has been moved aside: \(recovered)")
-            }
-            return QueueParts(journal: EventJournal(database: database), store: OutboxStore(database: database), health: health)
-        } catch {
-            status.update { $0.queue.lastError = "\(error)" }
-            await health.report(unavailable: "\(error) (restart kioskd once the state directory works)")
-            return QueueParts(health: health)
+        let database = await OutboxDatabase.openRetrying(configuration.outboxConfiguration())
+        if let recovered = database.recoveredCorruption {
+            logger.error("the queue database was corrupt and has been moved aside: \(recovered)")
         }
+        if let reason = database.degradedReason {
+            status.update { $0.queue.lastError = reason }
+            await health.report(unavailable: reason)
+        }
+        return QueueParts(journal: EventJournal(database: database), store: OutboxStore(database: database), health: health)
     }
 
     func makePolicy() throws(StartupError) -> DecisionPolicy {
