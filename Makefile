@@ -93,7 +93,7 @@ deb: setup
 	@scripts/setup-deps.sh package
 	@packaging/build-deb.sh
 
-# BENCH_ARGS: --quick (about 3 minutes), --json, --areas (the per-area detail); see scripts/bench.sh.
+# BENCH_ARGS: --quick (about 4 minutes after the build), --json, --areas (the per-area detail); see scripts/bench.sh.
 bench: setup
 	@scripts/bench.sh $(BENCH_ARGS)
 

@@ -3,6 +3,7 @@
 # --static-swift-stdlib, lld; own build folder) and print the terminal's figures in one table
 # (`kiosk-bench all`: goals, verdicts, same-run references, spread). Arguments go to it:
 #   scripts/bench.sh --quick     about 4 minutes instead of about 12 (2 cores), after the build
+#                                (the first release build takes about 12 minutes more)
 #   scripts/bench.sh --json      the same figures as JSON
 #   scripts/bench.sh --areas     the older per-area benchmarks (detection accuracy, imaging vs
 #                                tjbench, queue, API, pipeline) with their own detail

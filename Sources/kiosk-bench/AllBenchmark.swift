@@ -11,7 +11,7 @@ struct AllBenchmark: AsyncParsableCommand {
         abstract: "The terminal's figures in one table: idle and busy CPU, per-frame path, face-to-door, start-up, memory, journal, size.",
         discussion: """
             Build in release mode (scripts/bench.sh does). kioskd, kioskctl and aidee-sim are run from the \
-            folder this binary is in. The full run takes about 12 minutes on 2 cores; --quick about 5 \
+            folder this binary is in. The full run takes about 12 minutes on 2 cores; --quick about 4 \
             (shorter CPU windows, fewer rounds, 10k -> 30k frames for memory). Figures: \
             CPU share = kioskd's /proc CPU time over wall time while it replays 30 fps for the window \
             (median of 10 s windows); per-frame path = FrameAnalyzer (scaled decode, YuNet, quality) \
