@@ -166,6 +166,9 @@ struct DoctorLocalTests {
         #expect(report.status("queue.integrity") == .ok, "\(report.text())")
         #expect(report.result("queue.depth")?.finding.hasPrefix("0 waiting") == true, "\(report.text())")
         #expect(report.status("queue.space") != .failed)
+        // A second user next to kioskd opens the queue without the payload key, and never makes
+        // one (as root, a new key file in the state directory would lock kioskd out of it).
+        #expect(!FileManager.default.fileExists(atPath: fixture.state + "/outbox.key"))
     }
 
     @Test func invalidConfigurationSaysWhatCheckConfigSays() async throws {

@@ -73,6 +73,7 @@ struct ReportTests {
 
             let mode = try #require(try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as? NSNumber)
             #expect(mode.intValue == 0o600)
+            #expect(!FileManager.default.fileExists(atPath: fixture.state + "/outbox.key"), "the bundle reads no payload key, makes none")
 
             let unpacked = try Self.unpack(out)
             let names = Set(unpacked.map(\.lastPathComponent))

@@ -17,7 +17,7 @@ enum QueueCheck {
         do {
             // As a second user next to kioskd: no key, never creates or moves a file.
             database = try await OutboxDatabase.open(
-                OutboxConfiguration(stateDirectory: directory, key: .none, createIfMissing: false, recoverCorruption: false))
+                OutboxConfiguration(stateDirectory: directory, key: OutboxKeySource.none, createIfMissing: false, recoverCorruption: false))
         } catch {
             switch error {
             case .databaseMissing:

@@ -84,7 +84,8 @@ struct ReportBundle: Sendable {
     static func events(stateDirectory: String) async -> String {
         do {
             let database = try await OutboxDatabase.open(
-                OutboxConfiguration(stateDirectory: stateDirectory, key: .none, createIfMissing: false, recoverCorruption: false))
+                OutboxConfiguration(
+                    stateDirectory: stateDirectory, key: OutboxKeySource.none, createIfMissing: false, recoverCorruption: false))
             defer { database.close() }
             let entries = try await EventJournal(database: database).entries(since: nil, limit: eventLimit, kinds: nil)
             return (try? CLIFormat.json(entries.map(JSONEntry.init))) ?? "[]"
