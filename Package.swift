@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "Camera",
             dependencies: [
-                "CV4L2", "Imaging",
+                "CV4L2", "Imaging", "Threading",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .target(

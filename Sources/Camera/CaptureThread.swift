@@ -1,37 +1,13 @@
-// CaptureThread: blocking capture on its own OS thread, off Swift's pool; a stop flag and a locked value.
+// CaptureThread: the capture threads' stoppable sleep, their stop flag and a locked value.
 import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Runs blocking capture work on a dedicated OS thread, never on Swift's cooperative pool
-/// (a blocked `poll`/`VIDIOC_DQBUF` there would starve every other task).
+/// Blocking capture work runs on a dedicated OS thread (`DedicatedThread`), never on Swift's
+/// cooperative pool (a blocked `poll`/`VIDIOC_DQBUF` there would starve every other task).
 enum CaptureThread {
-    private final class Body {
-        let run: @Sendable () -> Void
-        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-    }
-
-    /// Starts `body` on a new detached thread. Returns false if the system refused a thread.
-    static func start(_ body: @escaping @Sendable () -> Void) -> Bool {
-        let box = Unmanaged.passRetained(Body(body)).toOpaque()
-        var thread = pthread_t()
-        let rc = pthread_create(
-            &thread, nil,
-            { argument in
-                guard let argument else { return nil }
-                Unmanaged<Body>.fromOpaque(argument).takeRetainedValue().run()
-                return nil
-            }, box)
-        guard rc == 0 else {
-            Unmanaged<Body>.fromOpaque(box).release()
-            return false
-        }
-        pthread_detach(thread)
-        return true
-    }
-
     /// Sleeps in short steps so a stop request is noticed quickly.
     static func sleep(_ duration: Duration, unless stop: borrowing Atomic<Bool>) {
         var remaining = duration

@@ -1,5 +1,6 @@
 // LoopbackFeeder: writes frames into a v4l2loopback device so tests drive the real capture path.
 import CV4L2
+import Threading
 
 #if canImport(Glibc)
 import Glibc
@@ -43,7 +44,7 @@ final class LoopbackFeeder: Sendable {
         }
         let stop = stopFlag, done = finished
         let period = Duration.milliseconds(Int64(1000 / max(framesPerSecond, 1)))
-        let started = CaptureThread.start {
+        let refused = DedicatedThread.start {
             while !stop.isStopped {
                 CaptureThread.sleep(period, unless: stop.flag)
                 _ = LoopbackFeeder.write(fd, frame)
@@ -51,9 +52,9 @@ final class LoopbackFeeder: Sendable {
             close(fd)
             done.stop()
         }
-        if !started {
+        if let refused {
             close(fd)
-            throw .deviceCall(device: device, call: "pthread_create", errno: EAGAIN)
+            throw .deviceCall(device: device, call: "pthread_create", errno: refused)
         }
     }
 

@@ -1,10 +1,15 @@
 // ReplaySource: frames from image folders, MJPEG files or scripts, paced like a camera (demos, tests).
 import Imaging
+import Threading
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
+#endif
+
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// Frames from files instead of a camera: a folder of JPEG/PNG images, an MJPEG recording, or a
@@ -93,10 +98,13 @@ package struct ReplaySource: FrameSource {
         let stop = StopFlag()
         continuation.onTermination = { _ in stop.stop() }
         let segments = self.segments, fps = self.framesPerSecond, loops = self.loops, stats = self.stats, name = self.name
-        let started = CaptureThread.start {
+        let refused = DedicatedThread.start {
             Self.play(segments: segments, fps: fps, loops: loops, name: name, stats: stats, stop: stop, continuation: continuation)
         }
-        if !started { continuation.finish(throwing: CameraError.replay(path: name, problem: "could not start a thread")) }
+        if let refused {
+            continuation.finish(
+                throwing: CameraError.replay(path: name, problem: "could not start a thread (\(String(cString: strerror(refused))))"))
+        }
         return stream
     }
 

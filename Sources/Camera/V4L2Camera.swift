@@ -1,6 +1,7 @@
 // V4L2Camera: a V4L2 device as a FrameSource that reopens after unplug or stall; device listing, controls.
 import Imaging
 import Synchronization
+import Threading
 
 #if canImport(Glibc)
 import Glibc
@@ -31,12 +32,12 @@ package final class V4L2Camera: FrameSource {
         let stop = StopFlag()
         continuation.onTermination = { _ in stop.stop() }
         let configuration = self.configuration, stats = self.stats, negotiatedFormat = self.negotiatedFormat
-        let started = CaptureThread.start {
+        let refused = DedicatedThread.start {
             Self.captureLoop(
                 configuration: configuration, stats: stats, negotiated: negotiatedFormat, stop: stop, continuation: continuation)
         }
-        if !started {
-            continuation.finish(throwing: CameraError.deviceCall(device: configuration.device, call: "pthread_create", errno: EAGAIN))
+        if let refused {
+            continuation.finish(throwing: CameraError.deviceCall(device: configuration.device, call: "pthread_create", errno: refused))
         }
         return stream
     }

@@ -5,8 +5,9 @@ import Glibc
 
 /// Starts a detached POSIX thread running a closure.
 ///
-/// For loops that block in `poll(2)` or `read(2)` (GPIO line events, Wiegand, the OSDP serial
-/// line): on Swift's cooperative pool such a loop would hold one of its few threads for good.
+/// For loops that block in `poll(2)` or `read(2)` (camera capture, GPIO line events, Wiegand,
+/// the OSDP serial line): on Swift's cooperative pool such a loop would hold one of its few
+/// threads for good.
 package enum DedicatedThread {
     private final class Box: @unchecked Sendable {
         // @unchecked: handed over to the new thread, never touched by the creator afterwards.

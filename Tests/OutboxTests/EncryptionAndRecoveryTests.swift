@@ -165,17 +165,37 @@ struct EncryptionAndRecoveryTests {
         #expect(fx.database.degradedReason == nil)
     }
 
+    /// kioskd's open of a state directory that is a regular file (opening really fails, as root
+    /// too), retried at every chance; `fix` removes the file.
+    struct BlockedStart {
+        let root: URL
+        let stateDirectory: URL
+        let config: OutboxConfiguration
+        let database: OutboxDatabase
+
+        static func make(_ name: String) async throws -> BlockedStart {
+            let root = try TestAssets.temporaryDirectory(name)
+            let stateDirectory = root.appendingPathComponent("state")
+            #expect(FileManager.default.createFile(atPath: stateDirectory.path, contents: Data()))
+            var config = OutboxFixture.configuration(stateDirectory)
+            config.reopenInterval = .zero
+            return BlockedStart(
+                root: root, stateDirectory: stateDirectory, config: config, database: await OutboxDatabase.openRetrying(config))
+        }
+
+        func fix() throws { try FileManager.default.removeItem(at: stateDirectory) }
+
+        func cleanUp() {
+            database.close()
+            try? FileManager.default.removeItem(at: root)
+        }
+    }
+
     @Test("a state directory that cannot be used at start: unavailable, then open without a restart once fixed")
     func unopenableAtStartOpensOnceFixed() async throws {
-        let root = try TestAssets.temporaryDirectory("outbox-late")
-        defer { try? FileManager.default.removeItem(at: root) }
-        // A regular file where the directory should be: opening really fails, as root too.
-        let stateDirectory = root.appendingPathComponent("state")
-        #expect(FileManager.default.createFile(atPath: stateDirectory.path, contents: Data()))
-        var config = OutboxFixture.configuration(stateDirectory)
-        config.reopenInterval = .zero
-        let database = await OutboxDatabase.openRetrying(config)
-        defer { database.close() }
+        let blocked = try await BlockedStart.make("outbox-late")
+        defer { blocked.cleanUp() }
+        let database = blocked.database, config = blocked.config
         let store = OutboxStore(database: database)
         let journal = EventJournal(database: database)
         #expect(database.degradedReason?.contains("not a directory") == true, "\(database.degradedReason ?? "nil")")
@@ -190,27 +210,22 @@ struct EncryptionAndRecoveryTests {
         #expect(await database.recheck() != nil, "still unusable")
 
         // The operator fixes it: the next recheck (kioskd's drainer polls every 2 s) opens it.
-        try FileManager.default.removeItem(at: stateDirectory)
+        try blocked.fix()
         #expect(await database.recheck() == nil)
         #expect(database.degradedReason == nil)
         try await store.enqueue(OutboxPayload(jpeg: [2]), capturedAt: Date())
         try await journal.record(.error(ErrorRecord(component: "test", message: "after")))
         #expect(try await store.status().items == 1)
         #expect(FileManager.default.fileExists(atPath: config.databasePath))
-        #expect(FileManager.default.fileExists(atPath: stateDirectory.path + "/outbox.key"), "the key is made on the late open too")
+        #expect(FileManager.default.fileExists(atPath: config.stateDirectory + "/outbox.key"), "the key is made on the late open too")
     }
 
     @Test("a queued check-in is what opens a database that could not be opened at start")
     func enqueueOpensLateDatabase() async throws {
-        let root = try TestAssets.temporaryDirectory("outbox-late-enqueue")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let stateDirectory = root.appendingPathComponent("state")
-        #expect(FileManager.default.createFile(atPath: stateDirectory.path, contents: Data()))
-        var config = OutboxFixture.configuration(stateDirectory)
-        config.reopenInterval = .zero
-        let database = await OutboxDatabase.openRetrying(config)
-        defer { database.close() }
-        try FileManager.default.removeItem(at: stateDirectory)
+        let blocked = try await BlockedStart.make("outbox-late-enqueue")
+        defer { blocked.cleanUp() }
+        let database = blocked.database
+        try blocked.fix()
         let item = try await OutboxStore(database: database).enqueue(OutboxPayload(jpeg: [3]), capturedAt: Date())
         #expect(try await OutboxStore(database: database).list().map(\.id) == [item.id])
         #expect(database.degradedReason == nil)
