@@ -11,10 +11,11 @@ import TestSupport
 /// scene with camera noise for 1 s, a person close to the camera (obama2.jpg as a 640×480
 /// camera frame, ``BenchScenes/closeUpJPEG(_:rows:noise:)``) for 1.5 s, empty for 1.2 s, per
 /// round; once more with the photo as it is (626×1200, the earlier figure's frame) as a
-/// reference. The server is the stand-in that matches at once (`InstantMatchGateway`), so the figure excludes the server's own time. Latency = relay command − the replay's
-/// timestamp of the first frame with the person. Run with the idle gate on (the product's
-/// default) and off, so the gate's cost shows, and with the chosen frame's quality score from
-/// the pipeline's "frame selected" log line, so a worse chosen frame would show too.
+/// reference. The server is the stand-in that matches at once (`InstantMatchGateway`), so the
+/// figure excludes the server's own time. Latency = relay command − the replay's timestamp of
+/// the first frame with the person. Run with the idle gate on (the product's default) and off,
+/// so the gate's cost shows, and with the chosen frame's quality score from the pipeline's
+/// "frame selected" log line, so a worse chosen frame would show too.
 struct FaceToDoorFigure {
     let scenes: BenchScenes
     let directory: URL
