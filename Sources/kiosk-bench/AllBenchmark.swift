@@ -79,7 +79,10 @@ struct AllBenchmark: AsyncParsableCommand {
             say("journal: 150,000 events, kioskctl events")
             figures.append(try await JournalFigure(directory: directory).measure())
         }
-        let command = "kiosk-bench all" + (quick ? " --quick" : "") + (json ? " --json" : "")
+        // Every option that changes what was measured, so a pasted table says how to get it again.
+        let command =
+            "kiosk-bench all" + (quick ? " --quick" : "") + (memoryFrames.map { " --memory-frames \($0)" } ?? "")
+            + only.map { " --only \($0)" }.joined() + (json ? " --json" : "")
         let report = BenchReport(machine: .current(), command: command, figures: figures)
         print(try json ? report.json() : report.table())
     }

@@ -17,8 +17,12 @@ struct BenchMachine: Encodable {
         let configuration = "release"
         #endif
         // The packages link the Swift runtime in; a plain `swift build` shares it (slower starts).
-        let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
-        let build = configuration + (maps.contains("libswiftCore.so") ? " (Swift runtime shared)" : ", static Swift runtime as packaged")
+        // Read to the end: String(contentsOfFile:) stops after the first 4 KB of a /proc file,
+        // and the runtime's line comes later.
+        let maps = FileHandle(forReadingAtPath: "/proc/self/maps").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
+        let build =
+            configuration
+            + (maps.contains("libswiftCore.so") ? " build, Swift runtime shared" : " build, Swift runtime linked in as packaged")
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let model =
             cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
@@ -65,7 +69,7 @@ struct BenchReport: Encodable {
     /// A Markdown table, so the README can show it as printed.
     func table() -> String {
         var lines = [
-            "Measured \(machine.date): \(machine.build) build, \(machine.cores) cores, \(machine.cpuModel), Linux \(machine.kernel); `\(command)`",
+            "Measured \(machine.date): \(machine.build), \(machine.cores) cores, \(machine.cpuModel), Linux \(machine.kernel); `\(command)`",
             "",
             "| figure | measured | goal | result | reference (same run) | samples, spread |",
             "|---|---|---|---|---|---|",
