@@ -32,7 +32,7 @@ package final class OutboxDatabase: Sendable {
     /// The connections and the payload key; the connections are replaced when the storage failed
     /// and the file opens again (a file system checked and mounted again after the kernel made it
     /// read-only). Nil until the first open worked (``openRetrying(_:clock:)``).
-    private let opened: Mutex<Connections?>
+    private let opened: Mutex<Opened?>
     /// When a reopen was last tried, so a dead card costs one attempt per `reopenInterval`
     /// (``OutboxConfiguration/reopenInterval``).
     private let lastReopen = Mutex<ContinuousClock.Instant?>(nil)
@@ -49,7 +49,7 @@ package final class OutboxDatabase: Sendable {
     private init(configuration: OutboxConfiguration, opened: Opened?, clock: any OutboxClock) {
         self.configuration = configuration
         self.path = configuration.databasePath
-        self.opened = Mutex(opened.map { Connections(pool: $0.pool, key: $0.key) })
+        self.opened = Mutex(opened)
         self.clock = clock
         self.recoveredCorruption = opened?.recoveredCorruption
     }
@@ -61,11 +61,16 @@ package final class OutboxDatabase: Sendable {
     /// The payload key for `operation`. A database not opened yet tries to open first (at most
     /// once per ``OutboxConfiguration/reopenInterval``), so a queued check-in is what brings it back.
     func payloadKey(for operation: String) async throws(OutboxError) -> PayloadKey {
-        if opened.withLock({ $0 == nil }), let closed = closedAfter.withLock({ $0 }) {
-            guard await reopenIfDue() else { throw closedAfter.withLock { $0 } ?? closed }
-        }
+        if opened.withLock({ $0 == nil }) { try await reopenIfClosed() }
         guard let key else { throw .keyUnavailable(operation: operation) }
         return key
+    }
+
+    /// While the connections are closed (never opened, or let go after a storage failure):
+    /// opens them if a reopen is due, else throws the reason still in force.
+    private func reopenIfClosed() async throws(OutboxError) {
+        guard let closed = closedAfter.withLock({ $0 }) else { return }
+        guard await reopenIfDue() else { throw closedAfter.withLock { $0 } ?? closed }
     }
 
     /// The connections (tests read pragmas through them); throws while there are none.
@@ -113,13 +118,8 @@ package final class OutboxDatabase: Sendable {
         }
     }
 
-    /// The open connections and the payload key loaded with them.
-    private struct Connections: Sendable {
-        let pool: DatabasePool
-        let key: PayloadKey?
-    }
-
-    /// What an open yields: the connections, the key, and a corrupt file moved aside on the way.
+    /// What an open yields: the connections, the key, and a corrupt file moved aside on the way
+    /// (a reopen after a storage failure keeps the key and replaces the connections).
     private struct Opened: Sendable {
         let pool: DatabasePool
         let key: PayloadKey?
@@ -389,9 +389,7 @@ package final class OutboxDatabase: Sendable {
     func write<T: Sendable>(
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(OutboxError) -> T {
-        if let closed = closedAfter.withLock({ $0 }) {
-            guard await reopenIfDue() else { throw closedAfter.withLock { $0 } ?? closed }
-        }
+        try await reopenIfClosed()
         do {
             let result = try await transaction(operation, body)
             degradation.withLock { $0 = nil }
@@ -448,7 +446,7 @@ package final class OutboxDatabase: Sendable {
         guard let key = opened.withLock({ $0.map(\.key) }) else {
             do {
                 let first = try await Self.openOffPool(configuration, clock: clock)
-                opened.withLock { $0 = Connections(pool: first.pool, key: first.key) }
+                opened.withLock { $0 = first }
                 closedAfter.withLock { $0 = nil }
                 return true
             } catch {
@@ -462,7 +460,7 @@ package final class OutboxDatabase: Sendable {
             }
         }
         guard let fresh else { return false }
-        opened.withLock { $0 = Connections(pool: fresh, key: key) }
+        opened.withLock { $0 = Opened(pool: fresh, key: key, recoveredCorruption: nil) }
         closedAfter.withLock { $0 = nil }
         return true
     }

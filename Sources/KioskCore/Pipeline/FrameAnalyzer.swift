@@ -78,20 +78,17 @@ package final class FrameAnalyzer: @unchecked Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let decoded = await onQueue { () -> Decoded in
-            // The gate looks first, at its own 1/8-scale grey decode (the DC coefficients only),
-            // so a still, empty scene costs a fraction of the detection decode.
-            if settings.enabled, let glance = self.glanceForGate(frame) {
-                guard let glance else { return .corrupt }
-                let mustDetect = self.idleGate.mustDetect(
-                    glance.image, frameWidth: glance.originalWidth, at: frame.timestamp, settings: settings)
-                if !mustDetect { return .skipped(width: glance.originalWidth, height: glance.originalHeight) }
-                guard let scaled = self.decodeForDetection(frame) else { return .corrupt }
-                return .detect(scaled)
-            }
-            guard let scaled = self.decodeForDetection(frame) else { return .corrupt }
-            let mustDetect = self.idleGate.mustDetect(
-                scaled.image, frameWidth: scaled.originalWidth, at: frame.timestamp, settings: settings)
-            return mustDetect ? .detect(scaled) : .skipped(width: scaled.originalWidth, height: scaled.originalHeight)
+            // The gate looks first, at its own 1/8-scale grey decode of a JPEG frame (the DC
+            // coefficients only), so a still, empty scene costs a fraction of the detection
+            // decode. Other frames, or no gate, use the detection image.
+            let gateJPEG: [UInt8]? = if settings.enabled, case .jpeg(let bytes) = frame.payload { bytes } else { nil }
+            let view: ScaledImage? =
+                if let gateJPEG { self.glanceForGate(gateJPEG, of: frame) } else { self.decodeForDetection(frame) }
+            guard let view else { return .corrupt }
+            guard self.idleGate.mustDetect(view.image, frameWidth: view.originalWidth, at: frame.timestamp, settings: settings)
+            else { return .skipped(width: view.originalWidth, height: view.originalHeight) }
+            guard let scaled = gateJPEG == nil ? view : self.decodeForDetection(frame) else { return .corrupt }
+            return .detect(scaled)
         }
         let scaled: ScaledImage
         switch decoded {
@@ -168,15 +165,13 @@ package final class FrameAnalyzer: @unchecked Sendable {
         case detect(ScaledImage)
     }
 
-    /// The idle gate's view of a JPEG frame: grey at the smallest decode scale (1/8 of a 640
-    /// px frame is 80 px, enough for the gate's 64 cells across). Nil for frames that are not
-    /// JPEG (the gate then looks at the detection image, as before); `.some(nil)` when the
-    /// JPEG cannot be decoded. On `queue` only.
-    private func glanceForGate(_ frame: Frame) -> ScaledImage?? {
-        guard case .jpeg(let bytes) = frame.payload else { return nil }
+    /// The idle gate's view of a JPEG frame (`bytes`): grey at the smallest decode scale (1/8 of
+    /// a 640 px frame is 80 px, enough for the gate's 64 cells across), or nil when the JPEG
+    /// cannot be decoded. On `queue` only.
+    private func glanceForGate(_ bytes: [UInt8], of frame: Frame) -> ScaledImage? {
         let width = IdleSceneGate.gridWidth
         let height = max(1, width * frame.height / max(frame.width, 1))
-        return .some(try? decoder.decode(bytes, to: .gray8, atLeastWidth: width, height: height, reusing: &gatePixels))
+        return try? decoder.decode(bytes, to: .gray8, atLeastWidth: width, height: height, reusing: &gatePixels)
     }
 
     /// The frame at about the detection width, or nil when it cannot be decoded. On `queue` only.

@@ -73,11 +73,9 @@ package struct KioskAgent: Sendable {
         let gateway = try makeCheckInGateway(status: status)
         let queue = await openQueue(status: status, door: door)
         let policy = try makePolicy()
-        let drainer = queue.store.map {
-            OutboxDrainer(
-                store: $0, sender: gateway, configuration: DrainConfiguration(ambiguous: configuration.ambiguousDeliveryPolicy),
-                logger: logger.with("component", "outbox"))
-        }
+        let drainer = OutboxDrainer(
+            store: queue.store, sender: gateway, configuration: DrainConfiguration(ambiguous: configuration.ambiguousDeliveryPolicy),
+            logger: logger.with("component", "outbox"))
         let heartbeat = Heartbeat()
         let pipeline = CheckInPipeline(
             source: announcingReadiness(source, notifier: notifier), analyzer: analyzer, gateway: gateway, door: try makeDoorSignals(door),
@@ -90,12 +88,13 @@ package struct KioskAgent: Sendable {
         try await run(services, notifier: notifier)
     }
 
-    /// The journal and the queue; either may be missing (the door keeps working, loudly).
+    /// The journal and the queue, always there: while their storage does not work, writes fail
+    /// and `health` says so (the door keeps working, loudly).
     struct QueueParts {
-        var journal: EventJournal?
-        var store: OutboxStore?
+        let journal: EventJournal
+        let store: OutboxStore
         /// Says when they stop or start taking writes (log, status, fault LED).
-        var health: QueueHealth?
+        let health: QueueHealth
     }
 
     /// 2. The detector and the per-frame work (a missing model names the file and the setup step).
@@ -152,7 +151,7 @@ package struct KioskAgent: Sendable {
         }
     }
 
-    func makeRecorder(queue: QueueParts, drainer: OutboxDrainer?, status: StatusBoard) -> DecisionRecorder {
+    func makeRecorder(queue: QueueParts, drainer: OutboxDrainer, status: StatusBoard) -> DecisionRecorder {
         let privacy = configuration.privacy
         return DecisionRecorder(
             journal: queue.journal, outbox: queue.store, status: status, logger: logger.with("component", "decision"),
@@ -160,7 +159,7 @@ package struct KioskAgent: Sendable {
                 ? ImageKeeper(
                     directory: privacy.keepImagesDirectory, maxAge: privacy.keepImagesMaxAge, maxCount: privacy.keepImagesMaxCount)
                 : nil,
-            queued: { if let drainer { Task { await drainer.nudge() } } }, ambiguous: configuration.ambiguousDeliveryPolicy)
+            queued: { Task { await drainer.nudge() } }, ambiguous: configuration.ambiguousDeliveryPolicy)
     }
 
     /// The frame source, telling systemd READY=1 on its first frame: the first frame proves
@@ -180,7 +179,7 @@ package struct KioskAgent: Sendable {
     /// every way out); the pipeline is last (so first to stop: the person in progress is
     /// finished, then everything else winds down).
     func makeServices(
-        door: DoorController, queue: QueueParts, drainer: OutboxDrainer?, gateway: any CheckInGateway,
+        door: DoorController, queue: QueueParts, drainer: OutboxDrainer, gateway: any CheckInGateway,
         source: any FrameSource, pipeline: CheckInPipeline, heartbeat: Heartbeat, notifier: SystemdNotifier,
         status: StatusBoard
     ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
@@ -193,13 +192,11 @@ package struct KioskAgent: Sendable {
             // Second to start, second to last to stop: the panel link outlives the pipeline.
             services.append(.init(service: OSDPLinkService(door: osdp, journal: queue.journal, status: status)))
         }
-        if let drainer, let store = queue.store {
-            services.append(
-                .init(
-                    service: DrainerService(
-                        drainer: drainer, store: store, status: status, health: queue.health,
-                        logger: logger.with("component", "outbox"))))
-        }
+        services.append(
+            .init(
+                service: DrainerService(
+                    drainer: drainer, store: queue.store, status: status, health: queue.health,
+                    logger: logger.with("component", "outbox"))))
         services += [
             .init(
                 service: StatusService(
